@@ -1,0 +1,38 @@
+# rotation-bot: `make run` and `make test` each set up .venv from pyproject.toml first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config.toml
+
+.PHONY: run test lint typecheck pytest bench setup clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing rotation-bot and its dependencies into $(VENV) (log: $(VENV)/install.log)…"
+	@$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev]' > $(VENV)/install.log 2>&1 \
+		|| { tail -n 30 $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rotation-bot --config $(CONFIG) run
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot rules tests benchmarks
+	$(BIN)/ruff format --check bot rules tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,118 @@
+"""The check and replay jobs: store → rule engine → store, shared by the CLI, the bot and the scheduler.
+
+A check advances each rule from the day it last evaluated to ``as_of`` and, in one transaction,
+saves the new rule states, records the alerts and queues them for delivery. Killed half-way, the
+transaction rolls back and the next run redoes the same days; nothing is lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.config import Config
+from bot.errors import StoreError
+from bot.marketdata import load_market_data
+from bot.store import Store
+from rules import Alert, Replay, Rule, RuleResult, RuleState, evaluate, replay
+from rules.model import lookback_days
+
+# Calendar days per trading day, with slack for holidays; and a year of warm-up for a new rule.
+CALENDAR_PER_TRADING_DAY = 1.5
+WARM_UP_DAYS = 400
+
+AlertSink = Callable[[Store, Sequence[Alert]], object]
+
+
+@dataclass
+class CheckReport:
+    as_of: dt.date
+    results: list[RuleResult]
+    alerts: list[Alert]  # new alerts recorded by this run
+    repeated: list[Alert] = field(default_factory=list)  # alerts for these days already recorded earlier
+    historical: list[str] = field(default_factory=list)  # rules evaluated statelessly (as_of before their state)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {r.rule.name: r.error for r in self.results if r.error and r.error != "disabled"}
+
+
+def _start_for(rules: Sequence[Rule], earliest: dt.date) -> dt.date:
+    days = int(lookback_days(rules) * CALENDAR_PER_TRADING_DAY) + 10
+    return earliest - dt.timedelta(days=days)
+
+
+def default_as_of(store: Store, rules: Sequence[Rule]) -> dt.date:
+    symbols = sorted(set().union(*(r.symbols for r in rules))) if rules else []
+    latest = store.latest_date(symbols) if symbols else None
+    latest = latest or store.latest_date()
+    if latest is None:
+        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+    return latest
+
+
+def run_check(
+    store: Store,
+    config: Config,
+    as_of: dt.date | None = None,
+    rules: Sequence[Rule] | None = None,
+    sink: AlertSink | None = None,
+) -> CheckReport:
+    """Evaluate every enabled rule up to ``as_of`` (default: the latest stored close)."""
+    started = time.perf_counter()
+    rules = list(config.rules if rules is None else rules)
+    if store.count_prices() == 0:
+        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+    as_of = as_of or default_as_of(store, rules)
+    stored = store.load_states()
+    states: dict[str, RuleState] = {}
+    historical: list[str] = []
+    for rule in rules:
+        st = stored.get(rule.name, RuleState())
+        if st.last_day is not None and st.last_day > as_of:
+            historical.append(rule.name)
+            st = RuleState()
+        states[rule.name] = st
+    known = [s.last_day for s in states.values() if s.last_day is not None]
+    earliest = min([*known, as_of]) if known else as_of
+    fresh = any(s.last_day is None for s in states.values())
+    start = _start_for(rules, earliest - dt.timedelta(days=WARM_UP_DAYS if fresh else 0))
+    data = load_market_data(store, config, rules, end=as_of, start=start)
+    evaluation = evaluate(rules, data, states, as_of)
+    forward = {k: v for k, v in evaluation.states.items() if k not in historical}
+    with store.transaction():
+        store.save_states(forward)
+        new = store.record_alerts(evaluation.alerts)
+        if sink and new:
+            sink(store, new)
+    new_keys = {a.key for a in new}
+    repeated = [a for a in evaluation.alerts if a.key not in new_keys]
+    return CheckReport(as_of, evaluation.results, new, repeated, historical, time.perf_counter() - started)
+
+
+def run_replay(
+    store: Store,
+    config: Config,
+    start: dt.date,
+    end: dt.date | None = None,
+    rule_names: Sequence[str] | None = None,
+) -> tuple[Replay, float]:
+    """Every alert the rules would have sent between ``start`` and ``end``, with the time it took."""
+    t0 = time.perf_counter()
+    rules = [r for r in config.rules if r.spec.enabled]
+    if rule_names:
+        unknown = sorted(set(rule_names) - {r.name for r in rules})
+        if unknown:
+            raise StoreError(f"no rule named {', '.join(unknown)}; see `rotation-bot rules list`")
+        rules = [r for r in rules if r.name in rule_names]
+    if store.count_prices() == 0:
+        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+    end = end or default_as_of(store, rules)
+    data = load_market_data(
+        store, config, rules, end=end, start=_start_for(rules, start - dt.timedelta(days=WARM_UP_DAYS))
+    )
+    result = replay(rules, data, start, end)
+    return result, time.perf_counter() - t0

@@ -1,0 +1,187 @@
+"""config.toml: one validated object for the whole bot.
+
+pydantic checks every section; rule tables go through ``rules.load_rules`` so rule errors read
+the same everywhere. Every problem in the file is reported at once, each naming its place:
+``config.toml: rule "rut-spx" field "threshold": expected a number, got "0,4"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConfigFileError
+from rules import ConfigError, Problem, Rule, load_rules
+from rules.model import pydantic_problems
+
+DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
+SP500_MEMBERS_URL = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class StoreConfig(Section):
+    path: str = "rotation-bot.sqlite"
+
+
+class TelegramConfig(Section):
+    api_base_url: str = "https://api.telegram.org/bot"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    token_file: str | None = None
+    allowed_chats: list[int] = Field(default_factory=list)
+    admin_chats: list[int] = Field(default_factory=list)
+    messages_per_second: float = Field(25.0, gt=0, le=30)
+
+
+class UniverseConfig(Section):
+    """Where a universe's member list comes from: inline ``members`` win over ``source``."""
+
+    source: str | None = None
+    members: list[str] | None = None
+    membership_source: str | None = None
+
+
+class DataConfig(Section):
+    symbols: list[str] = Field(default_factory=lambda: list(DEFAULT_SYMBOLS))
+    history_start: dt.date = dt.date(2000, 1, 1)
+    batch_size: int = Field(100, ge=1, le=100)
+    retries: int = Field(4, ge=0, le=20)
+    fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+
+
+class ScheduleConfig(Section):
+    timezone: str = "America/New_York"
+    daily_check: str = "17:30"
+    cpi_check: str = "08:35"
+    exchange: str = "XNYS"
+
+    @field_validator("daily_check", "cpi_check")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        try:
+            dt.time.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f'expected a time like "17:30", got "{v}"') from None
+        return v
+
+
+class Consensus(Section):
+    month: str
+    measure: Literal["headline_mom", "headline_yoy", "core_mom", "core_yoy"]
+    expected: float
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(v + "-01")
+        except ValueError:
+            raise ValueError(f'expected a month like "2024-06", got "{v}"') from None
+        return v
+
+
+class CpiConfig(Section):
+    consensus: list[Consensus] = Field(default_factory=list)
+    release_dates: str | None = None
+
+
+class DigestConfig(Section):
+    enabled: bool = False
+    time: str = "18:00"
+
+
+class Settings(Section):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    universes: dict[str, UniverseConfig] = Field(
+        default_factory=lambda: {"sp500": UniverseConfig(source=SP500_MEMBERS_URL)}
+    )
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    cpi: CpiConfig = Field(default_factory=CpiConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+
+
+class Config:
+    """The validated config: settings, rules and where the file lives (relative paths start there)."""
+
+    def __init__(self, settings: Settings, rules: list[Rule], path: Path | None) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.path = path
+
+    def resolve(self, value: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(os.path.expanduser(value))
+        if p.is_absolute() or self.path is None:
+            return p
+        return self.path.parent / p
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.settings.store.path)
+
+    def token(self) -> str | None:
+        """The bot token: from the file named in config, else the environment variable."""
+        tg = self.settings.telegram
+        if tg.token_file:
+            try:
+                return self.resolve(tg.token_file).read_text().strip() or None
+            except OSError as exc:
+                raise ConfigFileError(f"cannot read telegram.token_file {tg.token_file}: {exc.strerror}") from None
+        return os.environ.get(tg.token_env) or None
+
+    def is_allowed(self, chat_id: int) -> bool:
+        tg = self.settings.telegram
+        return chat_id in tg.allowed_chats or chat_id in tg.admin_chats
+
+    def is_admin(self, chat_id: int) -> bool:
+        return chat_id in self.settings.telegram.admin_chats
+
+
+def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path | None = None) -> Config:
+    """Validate parsed TOML; raises ConfigFileError listing every problem."""
+    problems: list[Problem] = []
+    raw_rules = data.get("rules")
+    settings_data = {k: v for k, v in data.items() if k != "rules"}
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(settings_data)
+    except ValidationError as err:
+        for p in pydantic_problems(err, None):
+            problems.append(Problem(p.message, field=p.field, source=source))
+    rules: list[Rule] = []
+    if raw_rules is None:
+        from bot.defaults import DEFAULT_RULES
+
+        raw_rules = DEFAULT_RULES
+    try:
+        rules = load_rules(raw_rules, source=source)
+    except ConfigError as err:
+        problems.extend(err.problems)
+    if problems or settings is None:
+        raise ConfigFileError("\n".join(str(p) for p in problems))
+    return Config(settings, rules, path)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file. A missing default file means built-in defaults."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(f"{p}: no such config file (copy config.toml from the repository)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"{p}: cannot read config: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{p}: not valid TOML: {exc}") from None
+    return parse_config(data, source=p.name, path=p.resolve())

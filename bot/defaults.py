@@ -1,0 +1,46 @@
+"""Built-in rules, used when config.toml has no ``[[rules]]`` at all (the shipped config.toml
+spells the same rules out so users can edit them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_RULES: list[dict[str, Any]] = [
+    {
+        "name": "rut-spx-above-0.4",
+        "metric": "ratio",
+        "numerator": "^RUT",
+        "denominator": "^GSPC",
+        "condition": "crosses_above",
+        "threshold": 0.4,
+        "message": "Small caps gaining: Russell 2000 / S&P 500 at {value:.3f}, above {threshold}",
+    },
+    {
+        "name": "rut-spx-below-0.4",
+        "metric": "ratio",
+        "numerator": "^RUT",
+        "denominator": "^GSPC",
+        "condition": "crosses_below",
+        "threshold": 0.4,
+        "message": "Small caps fading: Russell 2000 / S&P 500 at {value:.3f}, below {threshold}",
+    },
+    {
+        "name": "breadth-above-75",
+        "metric": "breadth",
+        "universe": "sp500",
+        "window": 200,
+        "condition": "crosses_above",
+        "threshold": 75,
+        "message": "Broad rally: {value:.1f}% of S&P 500 members above their 200-day average ({counted} counted)",
+    },
+    {
+        "name": "rut-beats-spx-10d",
+        "metric": "relative",
+        "symbol": "^RUT",
+        "benchmark": "^GSPC",
+        "days": 10,
+        "condition": "crosses_above",
+        "threshold": 8,
+        "message": "Russell 2000 beat the S&P 500 by {value:.1f} pt over 10 trading days",
+    },
+]

@@ -1,0 +1,94 @@
+"""Schema changes as named steps (sqlite-utils ``Migrations``), each applied once in a transaction.
+
+Add a new function at the bottom to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("rotation-bot")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE prices (
+            symbol TEXT NOT NULL,
+            date TEXT NOT NULL,
+            close REAL,
+            adj_close REAL,
+            PRIMARY KEY (symbol, date)
+        ) WITHOUT ROWID"""
+    )
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("universe_members").create(
+        {"universe": str, "symbol": str, "name": str, "sector": str, "source": str},
+        pk=("universe", "symbol"),
+    )
+    db.table("membership").create(
+        {"universe": str, "symbol": str, "start": str, "end": str},
+        pk=("universe", "symbol", "start"),
+    )
+    db.table("cpi_observations").create(
+        {"series": str, "month": str, "value": float, "vintage": str, "first_seen": str},
+        pk=("series", "month", "vintage"),
+    )
+    db.table("cpi_releases").create({"month": str, "release_date": str, "release_time": str}, pk="month")
+    db.table("cpi_consensus").create(
+        {"month": str, "measure": str, "expected": float, "actual": float, "source": str},
+        pk=("month", "measure"),
+    )
+    db.table("rule_state").create({"rule": str, "state": str, "updated_at": str}, pk="rule")
+    db.table("alerts").create(
+        {
+            "key": str,
+            "rule": str,
+            "date": str,
+            "kind": str,
+            "value": float,
+            "message": str,
+            "payload": str,
+            "created_at": str,
+        },
+        pk="key",
+    )
+    db.table("alerts").create_index(["date"])
+    db.table("outbox").create(
+        {
+            "id": int,
+            "alert_key": str,
+            "chat_id": int,
+            "text": str,
+            "photo": bytes,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "created_at": str,
+            "sent_at": str,
+            "last_error": str,
+        },
+        pk="id",
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db.table("outbox").create_index(["alert_key", "chat_id"], unique=True)
+    db.table("outbox").create_index(["status", "chat_id", "id"])
+    db.table("subscriptions").create(
+        {"chat_id": int, "subscribed_at": str, "muted_until": str},
+        pk="chat_id",
+    )
+    db.table("runs").create(
+        {"id": int, "kind": str, "started_at": str, "finished_at": str, "status": str, "detail": str},
+        pk="id",
+    )
+    db.table("source_status").create(
+        {
+            "source": str,
+            "last_attempt": str,
+            "last_success": str,
+            "last_error": str,
+            "last_data_date": str,
+            "next_retry": str,
+        },
+        pk="source",
+    )

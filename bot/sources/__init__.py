@@ -1,0 +1,1 @@
+"""Data sources: each turns an outside format into the store's rows (see ``base.Source``)."""

@@ -1,0 +1,313 @@
+"""Rule definitions as users write them in TOML, validated all at once.
+
+A rule is the core keys below plus the metric's own parameters as plain keys beside
+``metric = "..."``. ``load_rules`` returns typed ``Rule`` objects or raises ``ConfigError`` with
+every problem found, each naming the rule and the field, the way promtool reports rule files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rules import metrics
+from rules.errors import ConfigError, Problem
+
+Condition = Literal[
+    "crosses_above",
+    "crosses_below",
+    "crosses",
+    "above",
+    "below",
+    "between",
+    "outside",
+    "change_above",
+    "change_below",
+]
+CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
+CROSSING = frozenset({"crosses_above", "crosses_below", "crosses"})
+Severity = Literal["info", "warning", "critical"]
+
+# Placeholders every message may use; metric-specific ones come from its details columns.
+PLACEHOLDERS: dict[str, object] = {
+    "value": 1.0,
+    "previous": 1.0,
+    "change": 0.1,
+    "threshold": 1.0,
+    "low": 0.0,
+    "high": 2.0,
+    "hysteresis": 0.0,
+    "days": 1,
+    "date": dt.date(2024, 7, 17),
+    "rule": "name",
+    "metric": "metric",
+    "direction": "above",
+    "severity": "info",
+    "unit": "",
+    "condition": "above",
+}
+DETAIL_PLACEHOLDERS: dict[str, dict[str, object]] = {
+    "breadth": {"above": 1, "counted": 1, "excluded": 0, "members": 1},
+    "relative": {"symbol_change": 1.0, "benchmark_change": 1.0},
+    "cpi_surprise": {"month": "2024-06", "actual": 1.0, "expected": 1.0, "expected_basis": "consensus"},
+}
+
+DEFAULT_MESSAGES: dict[str, str] = {
+    "crosses_above": "{metric} crossed above {threshold}: {value:.4g} on {date}",
+    "crosses_below": "{metric} crossed below {threshold}: {value:.4g} on {date}",
+    "crosses": "{metric} crossed {direction} {threshold}: {value:.4g} on {date}",
+    "above": "{metric} is above {threshold}: {value:.4g} on {date}",
+    "below": "{metric} is below {threshold}: {value:.4g} on {date}",
+    "between": "{metric} is between {low} and {high}: {value:.4g} on {date}",
+    "outside": "{metric} left the range {low}–{high}: {value:.4g} on {date}",
+    "change_above": "{metric} rose {change:+.4g} over {days} days to {value:.4g} on {date}",
+    "change_below": "{metric} fell {change:+.4g} over {days} days to {value:.4g} on {date}",
+}
+DEFAULT_RESOLVE = "Resolved: {metric} no longer meets {rule} ({value:.4g} on {date})"
+
+
+class RuleSpec(BaseModel):
+    """The core keys of a rule; everything else is a metric parameter."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=80)
+    metric: str
+    condition: Condition
+    threshold: float | None = None
+    low: float | None = None
+    high: float | None = None
+    days: int | None = Field(None, ge=1, le=5000)
+    hysteresis: float = Field(0.0, ge=0)
+    for_days: int = Field(0, ge=0, le=1000)
+    cooldown_days: int = Field(0, ge=0, le=10000)
+    resolve: bool | str = False
+    severity: Severity = "info"
+    chats: list[int] | None = None
+    message: str | None = None
+    description: str | None = None
+    enabled: bool = True
+    horizons: list[int] | None = None
+    track: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _condition_needs(self) -> RuleSpec:
+        if self.condition in ("between", "outside"):
+            if self.low is None or self.high is None:
+                raise ValueError("needs both `low` and `high`")
+            if self.low >= self.high:
+                raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")
+        elif self.threshold is None:
+            raise ValueError(f"condition {self.condition!r} needs a `threshold`")
+        if self.condition in ("change_above", "change_below") and self.days is None:
+            raise ValueError(f"condition {self.condition!r} needs `days` (the span of the change)")
+        return self
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule: its spec, the metric and the metric's typed parameters."""
+
+    spec: RuleSpec
+    params: metrics.Params
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def metric(self) -> metrics.Metric[Any]:
+        return metrics.get(self.spec.metric)
+
+    @property
+    def symbols(self) -> set[str]:
+        return self.metric.symbols(self.params)
+
+    @property
+    def universes(self) -> set[str]:
+        return self.metric.universes(self.params)
+
+    def describe_metric(self) -> str:
+        return self.metric.describe(self.params)
+
+    def describe_condition(self) -> str:
+        s = self.spec
+        c = s.condition.replace("_", " ")
+        if s.condition in ("between", "outside"):
+            text = f"{c} {s.low:g} and {s.high:g}"
+        elif s.condition in ("change_above", "change_below"):
+            text = f"{c} {s.threshold:g} over {s.days} days"
+        else:
+            text = f"{c} {s.threshold:g}"
+        extras = []
+        if s.hysteresis:
+            extras.append(f"hysteresis {s.hysteresis:g}")
+        if s.for_days:
+            extras.append(f"for {s.for_days} days")
+        if s.cooldown_days:
+            extras.append(f"cooldown {s.cooldown_days} days")
+        return text + (f" ({', '.join(extras)})" if extras else "")
+
+    def template(self) -> str:
+        return self.spec.message or DEFAULT_MESSAGES[self.spec.condition]
+
+    def resolve_template(self) -> str | None:
+        if self.spec.resolve is False:
+            return None
+        if self.spec.resolve is True:
+            return DEFAULT_RESOLVE
+        return self.spec.resolve
+
+
+def _describe_input(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def pydantic_problems(err: ValidationError, rule: str | None, prefix: str = "") -> list[Problem]:
+    """pydantic's errors as our one-line sentences, each naming the field and what it got."""
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        field = f"{prefix}{loc}" if loc else None
+        kind = e["type"]
+        got = _describe_input(e.get("input"))
+        if kind == "missing":
+            msg = "is required"
+        elif kind == "extra_forbidden":
+            msg = "unknown key"
+        elif kind in ("float_type", "float_parsing"):
+            msg = f"expected a number, got {got}"
+        elif kind in ("int_type", "int_parsing", "int_from_float"):
+            msg = f"expected a whole number, got {got}"
+        elif kind in ("string_type",):
+            msg = f"expected text, got {got}"
+        elif kind in ("bool_type", "bool_parsing"):
+            msg = f"expected true or false, got {got}"
+        elif kind == "literal_error":
+            expected = e.get("ctx", {}).get("expected", "")
+            msg = f"expected one of {expected}, got {got}"
+        elif kind == "value_error":
+            msg = str(e.get("ctx", {}).get("error", e["msg"]))
+        elif kind in ("finite_number",):
+            msg = f"expected a finite number, got {got}"
+        else:
+            msg = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {got}"
+        if kind == "value_error" and not loc:
+            field = None
+        out.append(Problem(msg, rule=rule, field=field))
+    return out
+
+
+def check_template(template: str, allowed: Mapping[str, object]) -> str | None:
+    """None when the template renders with the allowed placeholders, else why not."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        return f"bad template: {exc}"
+    for name in names:
+        base = name.split(".")[0].split("[")[0]
+        if base == "":
+            return "positional placeholder {} is not allowed; name it, e.g. {value}"
+        if base not in allowed:
+            return f"unknown placeholder {{{base}}}; known: {', '.join(sorted(allowed))}"
+    try:
+        template.format(**allowed)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        return f"bad template: {exc}"
+    return None
+
+
+def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Problem]]:
+    """Validate one rule table; never raises, returns the problems found."""
+    if not isinstance(raw, Mapping):
+        return None, [Problem("each [[rules]] entry must be a table", rule=f"#{index + 1}")]
+    label = str(raw.get("name") or f"#{index + 1}")
+    core_keys = set(RuleSpec.model_fields)
+    core = {k: v for k, v in raw.items() if k in core_keys}
+    extra = {k: v for k, v in raw.items() if k not in core_keys}
+    problems: list[Problem] = []
+    spec: RuleSpec | None = None
+    try:
+        spec = RuleSpec.model_validate(core)
+    except ValidationError as err:
+        problems.extend(pydantic_problems(err, label))
+    metric_name = raw.get("metric")
+    metric = metrics.REGISTRY.get(metric_name) if isinstance(metric_name, str) else None
+    if isinstance(metric_name, str) and metric is None:
+        problems.append(
+            Problem(
+                f'unknown metric "{metric_name}"; known: {", ".join(sorted(metrics.REGISTRY))}',
+                rule=label,
+                field="metric",
+            )
+        )
+    params: metrics.Params | None = None
+    if metric is not None:
+        try:
+            params = metric.params.model_validate(extra, strict=True)
+        except ValidationError as err:
+            problems.extend(pydantic_problems(err, label))
+    if spec is not None and metric is not None:
+        allowed = {**PLACEHOLDERS, **DETAIL_PLACEHOLDERS.get(metric.name, {})}
+        for field, tmpl in (("message", spec.message), ("resolve", spec.resolve)):
+            if isinstance(tmpl, str):
+                why = check_template(tmpl, allowed)
+                if why:
+                    problems.append(Problem(why, rule=label, field=field))
+        if spec.horizons is not None and any(h < 1 for h in spec.horizons):
+            problems.append(Problem("horizons must be positive day counts", rule=label, field="horizons"))
+    if problems or spec is None or params is None:
+        return None, problems
+    return Rule(spec, params), []
+
+
+def load_rules(raw_rules: Sequence[Any], source: str | None = None) -> list[Rule]:
+    """Validate a list of rule tables (the TOML ``[[rules]]`` array).
+
+    Raises ``ConfigError`` listing every problem in every rule, with ``source`` (the file name)
+    in front of each.
+    """
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str | bytes):
+        raise ConfigError([Problem("`rules` must be an array of tables ([[rules]])", source=source)])
+    for i, raw in enumerate(raw_rules):
+        rule, found = parse_rule(raw, i)
+        problems.extend(found)
+        if rule is not None:
+            if rule.name in seen:
+                problems.append(
+                    Problem(f"duplicate name (also rule #{seen[rule.name] + 1})", rule=rule.name, field="name")
+                )
+            seen[rule.name] = i
+            rules.append(rule)
+    if problems:
+        raise ConfigError([Problem(p.message, rule=p.rule, field=p.field, source=source) for p in problems])
+    return rules
+
+
+def lookback_days(rules: Sequence[Rule]) -> int:
+    """Trading days of history the rules' metrics need before the first day they evaluate."""
+    need = 1
+    for rule in rules:
+        p = rule.params
+        for attr in ("window", "days"):
+            v = getattr(p, attr, None)
+            if isinstance(v, int):
+                need = max(need, v)
+        need = max(need, (rule.spec.days or 0) + 1, rule.spec.for_days, rule.spec.cooldown_days)
+    return need + 1
