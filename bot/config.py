@@ -50,7 +50,7 @@ class UniverseConfig(Section):
 
 class DataConfig(Section):
     symbols: list[str] = Field(default_factory=lambda: list(DEFAULT_SYMBOLS))
-    history_start: dt.date = dt.date(2000, 1, 1)
+    history_start: dt.date = Field(dt.date(2000, 1, 1), strict=False)
     batch_size: int = Field(100, ge=1, le=100)
     retries: int = Field(4, ge=0, le=20)
     fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"

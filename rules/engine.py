@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -163,6 +163,9 @@ def run_rule(
     metric_name = rule.describe_metric()
     for ts, x in zip(days, xs, strict=True):
         day = ts.date()
+        if rule.metric.events and state.state is not State.INACTIVE:
+            # Events (CPI releases) are judged one by one: last month's miss does not hold this month's.
+            state = replace(state, state=State.INACTIVE, active=False, streak=0, seeded=False, notified=False)
         tr = step(trig, state, day, float(x))
         prev_state = state
         state = tr.state

@@ -49,6 +49,8 @@ class Metric(Generic[P]):
     doc: str
     universes: Callable[[P], set[str]] = field(default=lambda p: set())
     uses_cpi: bool = False
+    # Each observation is a separate event (a CPI release), not a level that persists between them.
+    events: bool = False
 
 
 REGISTRY: dict[str, Metric[Any]] = {}
@@ -369,5 +371,6 @@ register(
         lambda p: f"CPI {p.measure.replace('_', ' ')} actual − consensus (pt)",
         "US CPI release minus consensus, in points, on release days.",
         uses_cpi=True,
+        events=True,
     )
 )

@@ -237,15 +237,17 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
     label = str(raw.get("name") or f"#{index + 1}")
     core_keys = set(RuleSpec.model_fields)
     core = {k: v for k, v in raw.items() if k in core_keys}
-    extra = {k: v for k, v in raw.items() if k not in core_keys}
+    metric_name = raw.get("metric")
+    metric = metrics.REGISTRY.get(metric_name) if isinstance(metric_name, str) else None
+    # A key both the rule and its metric declare (``days``) goes to both.
+    shared = set(metric.params.model_fields) & core_keys if metric is not None else set()
+    extra = {k: v for k, v in raw.items() if k not in core_keys or k in shared}
     problems: list[Problem] = []
     spec: RuleSpec | None = None
     try:
         spec = RuleSpec.model_validate(core)
     except ValidationError as err:
         problems.extend(pydantic_problems(err, label))
-    metric_name = raw.get("metric")
-    metric = metrics.REGISTRY.get(metric_name) if isinstance(metric_name, str) else None
     if isinstance(metric_name, str) and metric is None:
         problems.append(
             Problem(

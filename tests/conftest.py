@@ -52,3 +52,26 @@ def price_frame(values: list[float] | np.ndarray, start: str = "2024-01-01") -> 
     arr = np.asarray(values, dtype=float)
     idx = trading_days(start, len(arr))
     return pd.DataFrame({"close": arr, "adj_close": arr}, index=idx)
+
+
+@pytest.fixture(scope="session")
+def real_store_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store loaded once per test session with all of ../shared/data (about 10 s). Copy it before writing."""
+    from bot.sources.csvdir import load_directory
+
+    path = tmp_path_factory.mktemp("real") / "real.sqlite"
+    s = Store(path)
+    load_directory(s, shared_data)
+    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    return path
+
+
+@pytest.fixture
+def real_store_copy(real_store_path: Path, tmp_path: Path) -> Path:
+    """A private copy of the real-data store, safe to write to."""
+    import shutil
+
+    dest = tmp_path / "real.sqlite"
+    shutil.copy(real_store_path, dest)
+    return dest

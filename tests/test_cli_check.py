@@ -1,0 +1,142 @@
+"""`rotation-bot fetch --source csv`, `check` and `replay` end to end through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+RULES = """
+[[rules]]
+name = "rut-spx-above-0.4"
+metric = "ratio"
+numerator = "^RUT"
+denominator = "^GSPC"
+condition = "crosses_above"
+threshold = 0.4
+message = "ratio {value:.3f} above {threshold}"
+
+[[rules]]
+name = "breadth-above-75"
+metric = "breadth"
+universe = "sp500"
+window = 5
+condition = "crosses_above"
+threshold = 75
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A config, and a data folder where the ratio crosses 0.4 upward on the 30th trading day."""
+    data = tmp_path / "data"
+    data.mkdir()
+    days = pd.bdate_range("2024-01-01", periods=40)
+    spx = np.full(40, 5000.0)
+    rut = np.where(np.arange(40) < 29, 1900.0, 2100.0)
+    for sym, values in (("^GSPC", spx), ("^RUT", rut)):
+        pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "close": values}).to_csv(data / f"{sym}.csv", index=False)
+    (tmp_path / "config.toml").write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n{RULES}')
+    return tmp_path
+
+
+def run(workdir: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--config", str(workdir / "config.toml"), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_fetch_then_check_reports_values_and_alerts_once(workdir: Path) -> None:
+    code, out, _ = run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    assert code == 0, out
+    assert "2 symbols, 80 rows" in out
+    code, out, err = run(workdir, "check", "--as-of", "2024-02-08", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["as_of"] == "2024-02-08"
+    ratio = next(r for r in doc["rules"] if r["name"] == "rut-spx-above-0.4")
+    assert ratio["value"] == pytest.approx(0.38) and ratio["state"] == "inactive"
+    breadth = next(r for r in doc["rules"] if r["name"] == "breadth-above-75")
+    assert breadth["state"] == "error" and "member list" in breadth["error"]
+    assert "breadth-above-75" in err
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-15", "--format", "json")
+    doc = json.loads(out)
+    assert [(a["rule"], a["date"]) for a in doc["alerts"]] == [("rut-spx-above-0.4", "2024-02-09")]
+    assert doc["alerts"][0]["message"] == "ratio 0.420 above 0.4"
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-15", "--format", "json")
+    assert json.loads(out)["alerts"] == []
+
+
+def test_strict_check_fails_when_a_rule_cannot_run(workdir: Path) -> None:
+    run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    code, _, err = run(workdir, "check", "--strict")
+    assert code == 1
+    assert 'rule "breadth-above-75"' in err
+
+
+def test_missing_symbol_fails_when_nothing_can_run(workdir: Path) -> None:
+    run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    cfg = workdir / "config.toml"
+    cfg.write_text(
+        cfg.read_text().split("[[rules]]")[0]
+        + '[[rules]]\nname = "foo"\nmetric = "close"\nsymbol = "FOO"\ncondition = "above"\nthreshold = 1\n'
+    )
+    code, out, err = run(workdir, "check")
+    assert code == 1
+    assert 'rule "foo"' in err and "'FOO'" in err
+    assert "Traceback" not in out + err
+
+
+def test_empty_store_is_a_clear_error(workdir: Path) -> None:
+    code, _, err = run(workdir, "check")
+    assert code == 1
+    assert err.startswith("Error: the store") and "rotation-bot fetch" in err
+
+
+def test_unreadable_config_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text("[store\npath = 1")
+    result = CliRunner().invoke(main, ["--config", str(bad), "check"])
+    assert result.exit_code == 1
+    assert "not valid TOML" in result.stderr
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "absent.toml"), "check"])
+    assert result.exit_code == 1 and "no such config file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ('metric = "nope"\ncondition = "above"\nthreshold = 1', 'rule "r" field "metric": unknown metric "nope"'),
+        (
+            'metric = "close"\nsymbol = "A"\ncondition = "sideways"\nthreshold = 1',
+            'rule "r" field "condition": expected one of',
+        ),
+        (
+            'metric = "close"\nsymbol = "A"\ncondition = "above"\nthreshold = "0,4"',
+            'field "threshold": expected a number',
+        ),
+    ],
+)
+def test_bad_rules_name_rule_and_field(tmp_path: Path, rule: str, expected: str) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[[rules]]\nname = "r"\n{rule}\n')
+    result = CliRunner().invoke(main, ["--config", str(cfg), "check"])
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert result.stderr.startswith("Error: config.toml: ")
+
+
+def test_replay_json_lists_alerts_and_counts(workdir: Path) -> None:
+    run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    code, out, _ = run(workdir, "replay", "--from", "2024-01-01", "--format", "json", "--rule", "rut-spx-above-0.4")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["counts"] == {"rut-spx-above-0.4": 1}
+    assert doc["alerts"][0]["date"] == "2024-02-09"
+    code, out, _ = run(workdir, "replay", "--from", "2024-01-01", "--format", "csv")
+    assert out.splitlines()[0] == "date,rule,kind,value,message"
