@@ -10,6 +10,9 @@ contains the month, then the latest levels. Consensus comes from config.toml (wi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +50,23 @@ def computed_actuals(levels: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _point_in_time(frame: pd.DataFrame) -> pd.Series:
-    """Per month, the level from the earliest vintage that has it (first release where we have it)."""
+def point_in_time_actuals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per month, MoM and YoY as computed from the earliest vintage that contains the month.
+
+    Both the month and its base (the month before, the year before) come from that same vintage,
+    which is what BLS published that morning; mixing a revised base with an unrevised month would
+    invent changes nobody saw.
+    """
     if frame.empty:
-        return pd.Series(dtype=float)
-    return frame.bfill(axis=1).iloc[:, 0]
+        return pd.DataFrame(columns=["mom", "yoy"], dtype=float)
+    out: pd.DataFrame | None = None
+    for vintage in frame.columns:
+        levels = frame[vintage].dropna()
+        if levels.empty:
+            continue
+        acts = computed_actuals(levels)
+        out = acts if out is None else out.combine_first(acts)
+    return out if out is not None else pd.DataFrame(columns=["mom", "yoy"], dtype=float)
 
 
 def cpi_frame(store: Store, config: Config, end: dt.date | None = None) -> pd.DataFrame | None:
@@ -63,14 +78,9 @@ def cpi_frame(store: Store, config: Config, end: dt.date | None = None) -> pd.Da
     out = pd.DataFrame(index=rel.index)
     out["release_date"] = pd.to_datetime(rel["release_date"])
     for kind, series in SERIES.items():
-        levels = _point_in_time(_levels(store, series))
-        if levels.empty:
-            for span in ("mom", "yoy"):
-                out[f"actual_{kind}_{span}"] = np.nan
-            continue
-        acts = computed_actuals(levels)
+        acts = point_in_time_actuals(_levels(store, series))
         for span in ("mom", "yoy"):
-            out[f"actual_{kind}_{span}"] = acts[span].reindex(out.index)
+            out[f"actual_{kind}_{span}"] = acts[span].reindex(out.index).astype(float) if not acts.empty else np.nan
     consensus = store.db.execute("SELECT month, measure, expected, actual FROM cpi_consensus").fetchall()
     cons = pd.DataFrame(consensus, columns=["month", "measure", "expected", "actual"])
     for m in CPI_MEASURES:
@@ -87,4 +97,94 @@ def cpi_frame(store: Store, config: Config, end: dt.date | None = None) -> pd.Da
     out = out.set_index("release_date").sort_index()
     if end is not None:
         out = out.loc[: pd.Timestamp(end)]
+    return out
+
+
+# --- consensus: config, the admin command, and what /cpi shows ------------------------------------
+
+CONSENSUS_USAGE = "Usage: /consensus YYYY-MM MEASURE PERCENT  (MEASURE: " + ", ".join(CPI_MEASURES) + ")"
+
+
+@dataclass(frozen=True)
+class ConsensusEntry:
+    month: str
+    measure: str
+    expected: float
+
+
+def parse_consensus_args(args: Sequence[str]) -> ConsensusEntry:
+    """``/consensus 2024-06 headline_yoy 3.1`` → an entry; ``ValueError`` whose text is the reply on bad input."""
+    if len(args) != 3:
+        raise ValueError(CONSENSUS_USAGE)
+    month, measure, value = (a.strip() for a in args)
+    try:
+        dt.date.fromisoformat(month + "-01")
+    except ValueError:
+        raise ValueError(f'expected a month like 2024-06, got "{month}". {CONSENSUS_USAGE}') from None
+    if measure not in CPI_MEASURES:
+        raise ValueError(f'unknown measure "{measure}". {CONSENSUS_USAGE}')
+    try:
+        expected = float(value.rstrip("%").replace(",", "."))
+    except ValueError:
+        raise ValueError(f'expected a percent like 3.1, got "{value}". {CONSENSUS_USAGE}') from None
+    if not -50 < expected < 50:
+        raise ValueError(f"{expected} is not a plausible CPI change in percent. {CONSENSUS_USAGE}")
+    return ConsensusEntry(month, measure, expected)
+
+
+def set_consensus(store: Store, month: str, measure: str, expected: float) -> None:
+    """Store an admin's consensus forecast (``/consensus``); config.toml entries still win over it."""
+    entry = parse_consensus_args([month, measure, str(expected)])
+    store.set_consensus_expected(entry.month, entry.measure, entry.expected, source="admin")
+
+
+def _fmt(v: object) -> float | None:
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> dict[str, Any]:
+    """What /cpi and ``rotation-bot status`` show: the latest release, its surprises, and the next release.
+
+    Where no consensus is known the surprise is ``None`` with ``consensus: "missing"``; the naive
+    expectation (prior three-month average) is shown beside it, labelled, never silently used.
+    """
+    today = today or dt.date.today()
+    frame = cpi_frame(store, config, end=today)
+    releases = store.cpi_releases()
+    upcoming = [(m, d, t) for m, d, t in releases if dt.date.fromisoformat(d) > today]
+    out: dict[str, Any] = {
+        "latest": None,
+        "next_release": {"month": upcoming[0][0], "date": upcoming[0][1], "time": upcoming[0][2]} if upcoming else None,
+        "measures": {},
+        "notes": [],
+    }
+    if not releases:
+        out["notes"].append("no CPI release calendar stored: load release_dates.csv or set [cpi] release_dates")
+    if frame is None or frame.empty:
+        return out
+    have = frame.dropna(subset=[f"actual_{m}" for m in CPI_MEASURES], how="all")
+    if have.empty:
+        out["notes"].append("no CPI figures stored yet: run `rotation-bot fetch --source fred`")
+        return out
+    row = have.iloc[-1]
+    out["latest"] = {"month": str(row["month"]), "release_date": have.index[-1].date().isoformat()}
+    for m in CPI_MEASURES:
+        actual, expected, naive = _fmt(row[f"actual_{m}"]), _fmt(row[f"expected_{m}"]), _fmt(row[f"naive_{m}"])
+        out["measures"][m] = {
+            "actual": actual,
+            "expected": expected,
+            "surprise": round(actual - expected, 2) if actual is not None and expected is not None else None,
+            "consensus": "given" if expected is not None else "missing",
+            "naive_expected": naive,
+        }
+    missing = [m for m, v in out["measures"].items() if v["consensus"] == "missing"]
+    if missing:
+        out["notes"].append(
+            f"no consensus for {out['latest']['month']} {', '.join(missing)}: add [[cpi.consensus]] to config.toml or "
+            'use /consensus; rules use the naive prior-3-month average only with fallback = "naive"'
+        )
     return out

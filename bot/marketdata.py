@@ -14,6 +14,7 @@ import pandas as pd
 
 from bot.config import Config
 from bot.store import Store
+from bot.universe import yahoo_symbol
 from rules import MarketData, Rule
 
 
@@ -21,7 +22,7 @@ def universe_members(store: Store, config: Config, universe: str) -> tuple[str, 
     """A list in config wins; otherwise the list cached in the store by the last fetch."""
     ucfg = config.settings.universes.get(universe)
     if ucfg is not None and ucfg.members:
-        return tuple(ucfg.members)
+        return tuple(yahoo_symbol(m) for m in ucfg.members)
     return store.universe(universe)
 
 

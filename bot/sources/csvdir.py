@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,14 +181,37 @@ def _load_fred(store: Store, path: Path, base: Path, header: list[str], s: LoadS
     series_id = header[1].upper()
     match = VINTAGE.search(path.stem)
     vintage = match.group(1) if match else "latest"
-    frame = pd.read_csv(path, dtype=str)
-    rows: list[tuple[str, float | None]] = []
-    for date, value in frame.itertuples(index=False, name=None):
-        d = str(date).strip()
-        v = str(value).strip()
-        rows.append((d[:7], float(v) if v not in ("", ".", "nan") else None))
+    rows = parse_fred_csv(path.read_text(encoding="utf-8-sig"))
     key = series_id if vintage == "latest" else f"{series_id}@{vintage}"
     s.cpi_series[key] = store.upsert_cpi_observations(series_id, rows, vintage)
+
+
+def parse_fred_csv(text: str) -> list[tuple[str, float | None]]:
+    """FRED's ``observation_date,SERIES`` CSV as (month, value) pairs; ``.`` or empty means missing.
+
+    Shared by the csv and the live fred source so both store exactly the same rows.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, [])
+    if len(header) != 2 or header[0].strip().lower() != "observation_date":
+        raise ValueError(f"not a FRED CSV: header {','.join(header)!r}")
+    rows: list[tuple[str, float | None]] = []
+    for record in reader:
+        if not record or not record[0].strip():
+            continue
+        if len(record) != 2:
+            raise ValueError(f"bad FRED row {','.join(record)!r}")
+        d, v = record[0].strip(), record[1].strip()
+        try:
+            dt.date.fromisoformat(d)
+        except ValueError:
+            raise ValueError(f"bad FRED date {d!r}") from None
+        try:
+            value = None if v in ("", ".", "nan", "NaN") else float(v)
+        except ValueError:
+            raise ValueError(f"bad FRED value {v!r} on {d}") from None
+        rows.append((d[:7], value))
+    return rows
 
 
 def _load_releases(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:

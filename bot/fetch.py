@@ -1,0 +1,177 @@
+"""The live fetch job (``rotation-bot fetch --source yahoo|fred``, and the scheduler's daily/CPI jobs).
+
+Fetching is incremental: each symbol starts the day after its last stored close, so a daily update
+is a few calls. Partial failures are reported per symbol and the rest is stored; only when nothing
+at all could be fetched is the source declared down (``SourceUnavailable`` with a retry time),
+which the store's ``source_status`` also records for ``rotation-bot status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm
+
+from bot.config import Config
+from bot.errors import BotError, SourceUnavailable
+from bot.marketdata import universe_members
+from bot.sources.base import FetchResult
+from bot.sources.fred import CPI_SERIES, FredSource
+from bot.sources.yahoo import Batch, YahooSource
+from bot.store import Store
+from bot.universe import refresh_universes, yahoo_symbol
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = dt.timedelta(minutes=30)
+
+
+@dataclass
+class FetchReport:
+    """What a live fetch did, for the CLI line, /status and the run log."""
+
+    source: str
+    symbols: int = 0
+    calls: int = 0
+    rows: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    last_data_date: dt.date | None = None
+
+    def summary(self) -> str:
+        what = "series" if self.source == "fred" else "symbols"
+        line = (
+            f"Fetched {self.symbols} {what} in {self.calls} calls, {self.rows} rows added, "
+            f"{len(self.failures)} failures"
+        )
+        return "; ".join([line, *self.notes]) + "."
+
+
+def _retry_at(now: dt.datetime) -> str:
+    return (now + RETRY_AFTER).isoformat(timespec="minutes")
+
+
+def live_symbols(store: Store, config: Config) -> list[str]:
+    """Configured symbols first, then every member of every universe (each once)."""
+    symbols = list(config.settings.data.symbols)
+    for name in config.settings.universes:
+        symbols.extend(yahoo_symbol(s) for s in universe_members(store, config, name))
+    return list(dict.fromkeys(symbols))
+
+
+def fetch_yahoo(
+    store: Store,
+    config: Config,
+    symbols: list[str] | None = None,
+    progress: bool = False,
+    source: YahooSource | None = None,
+    client: httpx.Client | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> FetchReport:
+    report = FetchReport("yahoo")
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    if symbols is None:
+        for r in refresh_universes(store, config, client):
+            if r.error:
+                report.notes.append(f"universe {r.universe}: {r.error}, kept {r.members} stored members")
+        symbols = live_symbols(store, config)
+    data = config.settings.data
+    yahoo = source or YahooSource(data.history_start, data.batch_size, data.retries)
+    since: dict[str, dt.date | None] = dict.fromkeys(symbols)
+    since.update(store.last_dates(symbols))
+    batches = yahoo.plan(symbols, since)
+    with tqdm(total=len(batches), unit="call", disable=not progress, file=sys.stderr, desc="yahoo") as bar:
+
+        def tick(batch: Batch) -> None:
+            bar.set_postfix_str(f"{len(batch.symbols)} symbols from {batch.start}", refresh=False)
+            bar.update()
+
+        previous = yahoo.on_batch
+        yahoo.on_batch = tick
+        try:
+            result: FetchResult = yahoo.fetch(symbols, since)
+        finally:
+            yahoo.on_batch = previous
+    for symbol, frame in result.frames.items():
+        report.rows += store.upsert_prices(symbol, frame)
+    report.symbols = len(result.frames)
+    report.calls = result.calls
+    report.failures = dict(result.failures)
+    report.last_data_date = store.latest_date(list(data.symbols)) or store.latest_date()
+    if symbols and not result.frames and len(result.failures) >= len(set(symbols)):
+        reason = _common_reason(result.failures)
+        retry_at = _retry_at(clock())
+        store.mark_source("yahoo", ok=False, error=reason, last_data_date=report.last_data_date, next_retry=retry_at)
+        raise SourceUnavailable("yahoo", reason, retry_at)
+    error = f"{len(report.failures)} symbols failed" if report.failures else None
+    store.mark_source("yahoo", ok=True, error=error, last_data_date=report.last_data_date)
+    return report
+
+
+def fetch_fred(
+    store: Store,
+    config: Config,
+    source: FredSource | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+) -> FetchReport:
+    """CPI index levels from FRED, and the user's release calendar when ``[cpi] release_dates`` names one."""
+    report = FetchReport("fred")
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    data = config.settings.data
+    if config.settings.cpi.release_dates:
+        report.notes.append(load_release_dates(store, config.resolve(config.settings.cpi.release_dates)))
+    fred = source or FredSource(data.fred_url, data.retries)
+    result = fred.fetch_into(store, CPI_SERIES)
+    report.symbols = len(result.changed)
+    report.calls = result.calls
+    report.rows = sum(result.changed.values())
+    report.failures = dict(result.failures)
+    last = max(result.last_month.values()) if result.last_month else None
+    report.last_data_date = dt.date.fromisoformat(last + "-01") if last else None
+    if not result.changed:
+        reason = _common_reason(result.failures) if result.failures else "no series fetched"
+        retry_at = _retry_at(clock())
+        store.mark_source("fred", ok=False, error=reason, next_retry=retry_at)
+        raise SourceUnavailable("fred", reason, retry_at)
+    error = "; ".join(f"{k}: {v}" for k, v in result.failures.items()) or None
+    store.mark_source("fred", ok=True, error=error, last_data_date=report.last_data_date)
+    return report
+
+
+def load_release_dates(store: Store, path: Path) -> str:
+    """Load the user's BLS release calendar (reference_month,release_date,release_time_et)."""
+    from bot.sources.csvdir import load_directory
+
+    if not path.is_file():
+        return f"CPI release dates: no such file {path}"
+    summary = load_directory(store, path)
+    if summary.failures or not summary.releases:
+        why = next(iter(summary.failures.values()), "not a release-dates CSV")
+        return f"CPI release dates: {path.name}: {why}"
+    return f"{summary.releases} CPI release dates"
+
+
+def fetch_live(
+    store: Store, config: Config, source: str, symbols: list[str] | None = None, progress: bool = False
+) -> FetchReport:
+    """Entry point of ``rotation-bot fetch`` for the live sources."""
+    if source == "yahoo":
+        return fetch_yahoo(store, config, symbols, progress)
+    if source == "fred":
+        return fetch_fred(store, config)
+    raise BotError(f"unknown live source {source!r} (expected yahoo or fred)")
+
+
+def _common_reason(failures: dict[str, str]) -> str:
+    """The most frequent failure reason, so an outage reads as one sentence."""
+    counts: dict[str, int] = {}
+    for why in failures.values():
+        counts[why] = counts.get(why, 0) + 1
+    reason = max(counts, key=lambda k: counts[k])
+    return reason if len(counts) == 1 else f"{reason} (and {len(counts) - 1} other reasons)"

@@ -1,0 +1,371 @@
+"""The always-on jobs: the daily fetch + check after the US close, the CPI check on release mornings.
+
+Every trigger goes through one idempotent decision, ``tick()``: find the latest *slot* (a trading
+day at ``daily_check``, a CPI release day at ``cpi_check``, in the exchange's time zone) that has
+passed, and run its job unless that slot is already done. So the `schedule` triggers (at the two
+configured times, plus a sweep every few minutes for retries), a restart after a missed run
+(catch-up) and a fake clock in tests all behave the same, and a slot never runs twice. Done slots
+are kept in the store's meta table, so a restart does not repeat them.
+
+Blocking work (downloads, the check) runs in a worker thread with its own SQLite connection,
+beside the bot's asyncio loop. A stop request is honoured between fetch and check: the check runs
+in one transaction anyway, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import exchange_calendars as xcals
+import pandas as pd
+import schedule
+
+from bot.checks import CheckReport, run_check
+from bot.config import Config
+from bot.errors import BotError
+from bot.outbox import enqueue_alerts
+from bot.reload import POLL_SECONDS, ConfigHolder, Notify
+from bot.store import Store
+from rules import RuleError
+
+log = logging.getLogger(__name__)
+
+SWEEP_MINUTES = 5
+RETRY_AFTER = dt.timedelta(minutes=15)
+CATCH_UP_DAYS = 10  # how far back a missed daily run is still caught up (once)
+TICK_SECONDS = 30.0
+
+Fetcher = Callable[[Store, Config], object]
+
+
+class Stopped(Exception):
+    """The service is shutting down; the job stopped at a safe point."""
+
+
+@lru_cache(maxsize=4)
+def _calendar(exchange: str) -> Any:
+    return xcals.get_calendar(exchange)
+
+
+def is_trading_day(day: dt.date, exchange: str = "XNYS") -> bool:
+    """A session of the exchange (holidays from exchange-calendars); weekdays outside its range."""
+    cal = _calendar(exchange)
+    ts = pd.Timestamp(day)
+    if cal.first_session <= ts <= cal.last_session:
+        return bool(cal.is_session(ts))
+    return day.weekday() < 5
+
+
+def last_trading_day(day: dt.date, exchange: str = "XNYS") -> dt.date:
+    """``day`` if it is a session, else the session before it."""
+    for back in range(15):
+        d = day - dt.timedelta(days=back)
+        if is_trading_day(d, exchange):
+            return d
+    return day
+
+
+def _at(day: dt.date, hhmm: str, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(hhmm), tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled run: which job, for which day, due when."""
+
+    kind: str  # "daily" or "cpi"
+    day: dt.date
+    due: dt.datetime
+
+    @property
+    def key(self) -> str:
+        """UTC ISO time: sorts correctly across DST and time-zone edits."""
+        return self.due.astimezone(dt.UTC).isoformat()
+
+
+def daily_slot(now: dt.datetime, config: Config) -> Slot | None:
+    """The latest trading day whose daily check time has passed (within CATCH_UP_DAYS)."""
+    sc = config.settings.schedule
+    tz = ZoneInfo(sc.timezone)
+    local = now.astimezone(tz)
+    for back in range(CATCH_UP_DAYS + 1):
+        day = local.date() - dt.timedelta(days=back)
+        due = _at(day, sc.daily_check, tz)
+        if due <= local and is_trading_day(day, sc.exchange):
+            return Slot("daily", day, due)
+    return None
+
+
+def cpi_slot(now: dt.datetime, config: Config, releases: Sequence[tuple[str, str, str]]) -> Slot | None:
+    """Today's CPI release, once ``cpi_check`` has passed (a missed morning is left to the daily check)."""
+    sc = config.settings.schedule
+    tz = ZoneInfo(sc.timezone)
+    local = now.astimezone(tz)
+    for _month, day, _time in releases:
+        if day == local.date().isoformat():
+            due = _at(local.date(), sc.cpi_check, tz)
+            return Slot("cpi", local.date(), due) if due <= local else None
+    return None
+
+
+# --- the jobs ------------------------------------------------------------------------------------
+
+
+def fetch_prices(store: Store, config: Config) -> object:
+    from bot.fetch import fetch_live
+
+    return fetch_live(store, config, "yahoo", None, progress=False)
+
+
+def fetch_cpi(store: Store, config: Config) -> object:
+    from bot.fetch import fetch_live
+
+    return fetch_live(store, config, "fred", None, progress=False)
+
+
+def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | None:
+    """Evaluate only the CPI rules up to the release ``day`` (prices for that day do not exist yet).
+
+    Price rules are left alone so the evening check still evaluates them for ``day``.
+    """
+    rules = [r for r in config.rules if r.spec.enabled and r.metric.uses_cpi]
+    if not rules:
+        return None
+    return run_check(store, config, as_of=day, rules=rules, sink=enqueue_alerts)
+
+
+def month_released(store: Store, month: str) -> bool:
+    """Does the store hold a first figure for ``month`` (from FRED or a consensus file's actual)?"""
+    row = store.db.execute(
+        "SELECT 1 FROM cpi_observations WHERE month = ? AND value IS NOT NULL"
+        " UNION SELECT 1 FROM cpi_consensus WHERE month = ? AND actual IS NOT NULL LIMIT 1",
+        [month, month],
+    ).fetchone()
+    return row is not None
+
+
+def _check_summary(report: CheckReport | None) -> str:
+    if report is None:
+        return "no CPI rules"
+    errors = f", {len(report.errors)} rule errors" if report.errors else ""
+    return f"checked {len(report.results)} rules as of {report.as_of}: {len(report.alerts)} new alerts{errors}"
+
+
+class BotScheduler:
+    """Runs the daily and CPI jobs at their slots; see the module docstring."""
+
+    def __init__(
+        self,
+        holder: ConfigHolder,
+        now: Callable[[], dt.datetime] | None = None,
+        fetch_prices: Fetcher = fetch_prices,
+        fetch_cpi: Fetcher = fetch_cpi,
+        open_store: Callable[[Config], Store] | None = None,
+    ) -> None:
+        self.holder = holder
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.fetch_prices = fetch_prices
+        self.fetch_cpi = fetch_cpi
+        self.open_store = open_store or (lambda c: Store(c.store_path))
+        self.stopping = threading.Event()
+        self.scheduler = schedule.Scheduler()
+        self.messages: list[str] = []  # for the admin chats, drained by run_forever
+        self._done: dict[str, str] = {}
+        self._retry_at: dict[str, dt.datetime] = {}
+        self._lock = threading.Lock()
+        self._started = False
+        self.reschedule(holder.config)
+        holder.subscribe(self.reschedule)
+
+    # --- schedule triggers ---------------------------------------------------------------------
+
+    def reschedule(self, config: Config) -> None:
+        """(Re)register the triggers from ``[schedule]``; called again after a config reload."""
+        sc = config.settings.schedule
+        self.scheduler.clear()
+        self.scheduler.every().day.at(sc.daily_check, sc.timezone).do(self.tick).tag("daily")
+        self.scheduler.every().day.at(sc.cpi_check, sc.timezone).do(self.tick).tag("cpi")
+        self.scheduler.every(SWEEP_MINUTES).minutes.do(self.tick).tag("sweep")
+
+    # --- the decision --------------------------------------------------------------------------
+
+    def _meta_key(self, kind: str) -> str:
+        return f"scheduler.{kind}.done"
+
+    def due(self, store: Store) -> list[Slot]:
+        """Slots that have passed, are not done, and are not waiting for a retry."""
+        config = self.holder.config
+        now = self.now()
+        slots = [daily_slot(now, config), cpi_slot(now, config, store.cpi_releases())]
+        out = []
+        for slot in slots:
+            if slot is None:
+                continue
+            if slot.kind not in self._done:
+                self._done[slot.kind] = store.get_meta(self._meta_key(slot.kind), "") or ""
+            if self._done[slot.kind] >= slot.key:
+                continue
+            retry = self._retry_at.get(slot.kind)
+            if retry is not None and now < retry:
+                continue
+            out.append(slot)
+        return out
+
+    def tick(self) -> list[str]:
+        """Run whatever is due now (blocking); returns one line per job run. Safe to call any time."""
+        if not self._lock.acquire(blocking=False):
+            return []  # a job is already running in another thread
+        try:
+            config = self.holder.config
+            store = self.open_store(config)
+            try:
+                lines = []
+                for slot in self.due(store):
+                    if self.stopping.is_set():
+                        break
+                    lines.append(self._run(store, config, slot))
+                return lines
+            finally:
+                store.close()
+        finally:
+            self._lock.release()
+
+    def _run(self, store: Store, config: Config, slot: Slot) -> str:
+        run_id = store.start_run(slot.kind)
+        try:
+            detail = self._daily(store, config) if slot.kind == "daily" else self._cpi(store, config, slot.day)
+        except Stopped:
+            store.finish_run(run_id, "cancelled", "stopped before the check; will run again on start")
+            return f"{slot.kind} {slot.day}: stopped"
+        except _NotYet as exc:
+            self._retry_at[slot.kind] = self.now() + RETRY_AFTER
+            store.finish_run(run_id, "waiting", str(exc))
+            return f"{slot.kind} {slot.day}: {exc}"
+        except (BotError, RuleError, OSError) as exc:
+            return self._failed(store, run_id, slot, str(exc))
+        except Exception as exc:  # never let one bad run kill the scheduler thread
+            log.exception("%s job failed", slot.kind)
+            return self._failed(store, run_id, slot, f"{type(exc).__name__}: {exc}")
+        self._done[slot.kind] = slot.key
+        store.set_meta(self._meta_key(slot.kind), slot.key)
+        self._retry_at.pop(slot.kind, None)
+        store.finish_run(run_id, "ok", detail)
+        return f"{slot.kind} {slot.day}: {detail}"
+
+    def _failed(self, store: Store, run_id: int, slot: Slot, why: str) -> str:
+        retry = self.now() + RETRY_AFTER
+        self._retry_at[slot.kind] = retry
+        store.finish_run(run_id, "failed", why)
+        message = f"The {slot.kind} job for {slot.day} failed: {why}. Retrying after {retry:%H:%M} UTC."
+        self.messages.append(message)
+        log.warning("%s", message)
+        return f"{slot.kind} {slot.day}: failed: {why}"
+
+    def _daily(self, store: Store, config: Config) -> str:
+        report = self.fetch_prices(store, config)  # SourceUnavailable propagates: retried later
+        fetched = getattr(report, "summary", lambda: "")()
+        if self.stopping.is_set():
+            raise Stopped
+        checked = _check_summary(run_check(store, config, sink=enqueue_alerts))
+        return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
+
+    def _cpi(self, store: Store, config: Config, day: dt.date) -> str:
+        month = next((m for m, d, _ in store.cpi_releases() if d == day.isoformat()), None)
+        report = self.fetch_cpi(store, config)
+        fetched = getattr(report, "summary", lambda: "")()
+        if self.stopping.is_set():
+            raise Stopped
+        if month and not month_released(store, month):
+            raise _NotYet(f"CPI for {month} not published by the source yet; retrying")
+        checked = _check_summary(run_cpi_check(store, config, day))
+        return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
+
+    # --- the asyncio side ----------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event, notify: Notify | None = None) -> None:
+        """Catch up once, then drive ``run_pending`` every ~30 s in a worker thread until ``stop``."""
+
+        async def relay_stop() -> None:
+            await stop.wait()
+            self.stopping.set()
+
+        relay = asyncio.create_task(relay_stop())
+        try:
+            await asyncio.to_thread(self.tick)  # catch-up on start
+            while not stop.is_set():
+                await self._drain(notify)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=TICK_SECONDS)
+                except TimeoutError:
+                    await asyncio.to_thread(self.scheduler.run_pending)
+            await self._drain(notify)
+        finally:
+            relay.cancel()
+
+    async def step(self, notify: Notify | None = None) -> None:
+        """One periodic step for a host loop: the catch-up tick first, then ``run_pending``.
+
+        If the host cancels the step (shutdown), the stop flag tells the worker thread to stop at
+        its next safe point; the thread is never killed mid-write.
+        """
+        try:
+            if not self._started:
+                self._started = True
+                await asyncio.to_thread(self.tick)
+            else:
+                await asyncio.to_thread(self.scheduler.run_pending)
+        except asyncio.CancelledError:
+            self.stopping.set()
+            raise
+        await self._drain(notify)
+
+    async def _drain(self, notify: Notify | None) -> None:
+        while self.messages:
+            message = self.messages.pop(0)
+            if notify is None:
+                continue
+            try:
+                await notify(message)
+            except Exception:
+                log.exception("could not notify admins")
+
+
+class _NotYet(Exception):
+    """The CPI source has not published the month yet."""
+
+
+def install(service: Any, notify: Notify | None = None) -> BotScheduler:
+    """Register the scheduler and the config watcher as periodic jobs of the bot's ``Service``.
+
+    Uses ``service.config_holder`` (created when missing, so /reload and the jobs share one config)
+    and ``service.add_periodic(name, seconds, fn, run_first=...)``. Messages for the admins (a failed
+    job, a config reload) go to ``notify``, else ``service.notify_admins`` when the service has one.
+    The first scheduler step runs at once: that is the catch-up of a run missed while stopped.
+    """
+    holder: ConfigHolder | None = getattr(service, "config_holder", None)
+    if holder is None:
+        holder = ConfigHolder(service.config, getattr(service, "config_path", None))
+        service.config_holder = holder
+    notify = notify or getattr(service, "notify_admins", None)
+    scheduler = BotScheduler(holder)
+    service.scheduler = scheduler
+
+    async def scheduler_step() -> None:
+        await scheduler.step(notify)
+
+    async def watch_step() -> None:
+        message = holder.poll()
+        if message and notify is not None:
+            await notify(message)
+
+    service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
+    service.add_periodic("config-watch", POLL_SECONDS, watch_step)
+    return scheduler

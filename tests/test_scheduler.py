@@ -1,0 +1,280 @@
+"""The scheduler driven by a fake clock: trading days only, catch-up once, retries, stop, triggers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bot.config import Config
+from bot.errors import SourceUnavailable
+from bot.reload import ConfigHolder
+from bot.scheduler import BotScheduler, cpi_slot, daily_slot, install, is_trading_day
+from bot.store import Store
+
+NY = ZoneInfo("America/New_York")
+
+CONFIG = """
+[store]
+path = "s.sqlite"
+
+[[rules]]
+name = "r1"
+metric = "ratio"
+numerator = "AAA"
+denominator = "BBB"
+condition = "crosses_above"
+threshold = {threshold}
+"""
+
+
+def et(y: int, m: int, d: int, hh: int = 18, mm: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, hh, mm, tzinfo=NY)
+
+
+class Clock:
+    def __init__(self, t: dt.datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> dt.datetime:
+        return self.t
+
+
+def write_config(path: Path, threshold: str = "0.4", extra: str = "") -> None:
+    path.write_text(CONFIG.format(threshold=threshold) + extra)
+
+
+def seed_prices(store: Store, last: str = "2024-07-26") -> None:
+    """AAA/BBB ratio 0.38 every day, then 0.41 on the last day: r1 (0.4) fires on ``last``."""
+    days = pd.bdate_range("2023-06-01", last, name="date")
+    ratio = np.full(len(days), 0.38)
+    ratio[-1] = 0.41
+    bbb = np.full(len(days), 100.0)
+    store.upsert_prices("BBB", pd.DataFrame({"close": bbb, "adj_close": bbb}, index=days))
+    store.upsert_prices("AAA", pd.DataFrame({"close": ratio * 100, "adj_close": ratio * 100}, index=days))
+
+
+class Fetch:
+    """A fetcher that records calls; can raise or ask for a stop."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.error: Exception | None = None
+        self.on_call: list[object] = []
+
+    def __call__(self, store: Store, config: Config) -> object:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return None
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[ConfigHolder, Store, Fetch, Fetch]:
+    path = tmp_path / "config.toml"
+    write_config(path)
+    holder = ConfigHolder.load(path)
+    store = Store(holder.config.store_path)
+    seed_prices(store)
+    return holder, store, Fetch(), Fetch()
+
+
+def make(setup: tuple[ConfigHolder, Store, Fetch, Fetch], clock: Clock) -> BotScheduler:
+    holder, _store, prices, cpi = setup
+    return BotScheduler(holder, now=clock, fetch_prices=prices, fetch_cpi=cpi)
+
+
+def mark_done(store: Store, kind: str, when: dt.datetime) -> None:
+    store.set_meta(f"scheduler.{kind}.done", when.astimezone(dt.UTC).isoformat())
+
+
+def test_calendar_knows_holidays_and_weekends() -> None:
+    assert is_trading_day(dt.date(2024, 7, 26))
+    assert not is_trading_day(dt.date(2024, 7, 27))  # Saturday
+    assert not is_trading_day(dt.date(2024, 7, 4))  # Independence Day
+    assert is_trading_day(dt.date(2024, 7, 3))  # half day, still a session
+
+
+def test_friday_run_fires_once(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    clock = Clock(et(2024, 7, 26, 17, 29))
+    sched = make(setup, clock)
+    assert sched.tick() == []  # before 17:30
+    clock.t = et(2024, 7, 26, 17, 31)
+    lines = sched.tick()
+    assert len(lines) == 1 and lines[0].startswith("daily 2024-07-26")
+    assert "1 new alerts" in lines[0]
+    assert prices.calls == 1
+    assert sched.tick() == []
+    assert prices.calls == 1
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "ok"
+    assert [a["rule"] for a in store.recent_alerts()] == ["r1"]
+
+
+def test_saturday_and_holiday_do_not_fire(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 26, 17, 30))
+    clock = Clock(et(2024, 7, 27, 18, 0))
+    sched = make(setup, clock)
+    assert sched.tick() == []
+    mark_done(store, "daily", et(2024, 7, 3, 17, 30))
+    clock.t = et(2024, 7, 4, 18, 0)
+    sched = make(setup, clock)
+    assert sched.tick() == []
+    assert prices.calls == 0
+
+
+def test_missed_monday_is_caught_up_once_on_start(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 19, 17, 30))  # Friday done, then the service was down on Monday
+    clock = Clock(et(2024, 7, 23, 9, 0))  # start on Tuesday morning
+    sched = make(setup, clock)
+    assert [line.split(":")[0] for line in sched.tick()] == ["daily 2024-07-22"]
+    assert sched.tick() == []
+    restarted = make(setup, clock)  # a restart does not repeat it either
+    assert restarted.tick() == []
+    assert prices.calls == 1
+
+
+def test_failure_is_reported_and_retried_later(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    prices.error = SourceUnavailable("yahoo", "HTTP 503", "later")
+    clock = Clock(et(2024, 7, 26, 17, 31))
+    sched = make(setup, clock)
+    assert "failed: yahoo unavailable: HTTP 503" in sched.tick()[0]
+    assert sched.messages and "HTTP 503" in sched.messages[0]
+    clock.t = et(2024, 7, 26, 17, 40)
+    assert sched.tick() == []  # waiting for the retry time
+    prices.error = None
+    clock.t = et(2024, 7, 26, 17, 50)
+    assert len(sched.tick()) == 1
+    assert prices.calls == 2
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "ok"
+
+
+def test_stop_between_fetch_and_check_leaves_the_slot_open(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    sched = make(setup, Clock(et(2024, 7, 26, 17, 31)))
+
+    class StopDuringFetch(Fetch):
+        def __call__(self, store: Store, config: Config) -> object:
+            sched.stopping.set()
+            return super().__call__(store, config)
+
+    sched.fetch_prices = StopDuringFetch()
+    assert sched.tick() == ["daily 2024-07-26: stopped"]
+    assert store.recent_alerts() == []  # the check did not run
+    assert store.load_states() == {}
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "cancelled"
+    sched.stopping.clear()
+    sched.fetch_prices = prices
+    assert len(sched.tick()) == 1  # the next start catches it up
+
+
+def test_cpi_job_on_release_morning_waits_for_the_figure(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, _, cpi = setup
+    store.set_cpi_releases([("2024-06", "2024-07-11", "08:30")])
+    mark_done(store, "daily", et(2024, 7, 10, 17, 30))
+    clock = Clock(et(2024, 7, 11, 8, 30))
+    sched = make(setup, clock)
+    assert sched.tick() == []  # before cpi_check (08:35)
+    clock.t = et(2024, 7, 11, 8, 36)
+    assert "not published" in sched.tick()[0]
+    store.upsert_cpi_observations("CPIAUCSL", [("2024-06", 313.0)], vintage="latest")
+    clock.t = et(2024, 7, 11, 8, 52)
+    lines = sched.tick()
+    assert lines == ["cpi 2024-07-11: no CPI rules"]
+    assert cpi.calls == 2
+    assert sched.tick() == []
+
+
+def test_slots_follow_config_times(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    write_config(path, extra='\n[schedule]\ndaily_check = "16:45"\ncpi_check = "08:31"\n')
+    config = ConfigHolder.load(path).config
+    slot = daily_slot(et(2024, 7, 26, 16, 50), config)
+    assert slot is not None and slot.day == dt.date(2024, 7, 26)
+    assert cpi_slot(et(2024, 7, 11, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is not None
+    assert cpi_slot(et(2024, 7, 12, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is None
+
+
+def test_triggers_are_registered_and_follow_a_reload(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    holder, *_ = setup
+    sched = make(setup, Clock(et(2024, 7, 26)))
+    by_tag = {next(iter(j.tags)): j for j in sched.scheduler.jobs}
+    assert by_tag["daily"].at_time == dt.time(17, 30)
+    assert str(by_tag["daily"].at_time_zone) == "America/New_York"
+    write_config(holder.path, extra='\n[schedule]\ndaily_check = "18:05"\n')
+    assert holder.poll() is not None
+    by_tag = {next(iter(j.tags)): j for j in sched.scheduler.jobs}
+    assert by_tag["daily"].at_time == dt.time(18, 5)
+
+
+async def test_run_forever_catches_up_and_stops(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    prices.error = SourceUnavailable("yahoo", "down")
+    sched = make(setup, Clock(et(2024, 7, 26, 19, 0)))
+    stop = asyncio.Event()
+    sent: list[str] = []
+
+    async def notify(text: str) -> None:
+        sent.append(text)
+        stop.set()
+
+    await asyncio.wait_for(sched.run_forever(stop, notify), timeout=30)
+    assert prices.calls == 1
+    assert len(sent) == 1 and "yahoo unavailable: down" in sent[0]
+    assert sched.stopping.is_set()
+
+
+async def test_install_registers_periodic_jobs(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    holder, store, *_ = setup
+
+    class FakeService:
+        """The shape of bot.service.Service that install() relies on."""
+
+        def __init__(self) -> None:
+            self.config_holder = holder
+            self.jobs: dict[str, tuple[float, Callable[[], Awaitable[None]], bool]] = {}
+
+        @property
+        def config(self) -> Config:
+            return self.config_holder.config
+
+        def add_periodic(
+            self, name: str, seconds: float, fn: Callable[[], Awaitable[None]], *, run_first: bool = False
+        ) -> None:
+            self.jobs[name] = (seconds, fn, run_first)
+
+    sent: list[str] = []
+
+    async def notify(text: str) -> None:
+        sent.append(text)
+
+    service = FakeService()
+    sched = install(service, notify)
+    assert set(service.jobs) == {"scheduler", "config-watch"}
+    assert service.jobs["scheduler"][2] is True  # the catch-up runs at once
+    write_config(holder.path, threshold="0.3")
+    await service.jobs["config-watch"][1]()
+    assert service.config.rules[0].spec.threshold == 0.3
+    assert sent == ["config.toml reloaded: 1 rules; changed r1"]
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    sched.now = Clock(et(2024, 7, 26, 18, 0))
+    sched.fetch_prices = Fetch()
+    sched.fetch_prices.error = SourceUnavailable("yahoo", "down")
+    await service.jobs["scheduler"][1]()
+    assert len(sent) == 2 and "yahoo unavailable: down" in sent[1]
