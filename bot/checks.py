@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.config import Config
 from bot.errors import StoreError
@@ -60,8 +60,13 @@ def run_check(
     as_of: dt.date | None = None,
     rules: Sequence[Rule] | None = None,
     sink: AlertSink | None = None,
+    annotate: bool = True,
 ) -> CheckReport:
-    """Evaluate every enabled rule up to ``as_of`` (default: the latest stored close)."""
+    """Evaluate every enabled rule up to ``as_of`` (default: the latest stored close).
+
+    With ``annotate``, each new firing carries its rule's track record line; only when ``as_of`` is
+    the latest stored day, so a check of a past day never quotes what happened after it.
+    """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
     if store.count_prices() == 0:
@@ -83,14 +88,30 @@ def run_check(
     data = load_market_data(store, config, rules, end=as_of, start=start)
     evaluation = evaluate(rules, data, states, as_of)
     forward = {k: v for k, v in evaluation.states.items() if k not in historical}
+    alerts = evaluation.alerts
+    if annotate and alerts and as_of == store.latest_date():
+        alerts = _with_track_record(store, config, alerts)
     with store.transaction():
         store.save_states(forward)
-        new = store.record_alerts(evaluation.alerts)
+        new = store.record_alerts(alerts)
         if sink and new:
             sink(store, new)
     new_keys = {a.key for a in new}
-    repeated = [a for a in evaluation.alerts if a.key not in new_keys]
+    repeated = [a for a in alerts if a.key not in new_keys]
     return CheckReport(as_of, evaluation.results, new, repeated, historical, time.perf_counter() - started)
+
+
+def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert]) -> list[Alert]:
+    """Append the track-record line to firings not yet recorded (computed before the write transaction)."""
+    from bot.trackrecord import stats_line
+
+    out = []
+    for a in alerts:
+        line = None
+        if a.kind == "firing" and not store.alert_exists(a.key):
+            line = stats_line(store, config, a.rule)
+        out.append(replace(a, message=f"{a.message}\n{line}") if line else a)
+    return out
 
 
 def run_replay(

@@ -43,4 +43,15 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "threshold": 8,
         "message": "Russell 2000 beat the S&P 500 by {value:.1f} pt over 10 trading days",
     },
+    {
+        "name": "rsp-spy-above-200d",
+        "metric": "sma_distance",
+        "symbol": "RSP",
+        "denominator": "SPY",
+        "window": 200,
+        "basis": "adj_close",
+        "condition": "crosses_above",
+        "threshold": 0,
+        "message": "Equal weight gaining: RSP / SPY crossed above its 200-day average ({value:+.2f}% on {date})",
+    },
 ]

@@ -71,7 +71,7 @@ def load_market_data(
             symbols |= set(members)
     close, adj = store.load_prices(symbols, start=start, end=end)
     membership = {
-        u: membership_frame(spans, pd.DatetimeIndex(close.index), [s for s in universes[u] if s in close.columns])
+        u: membership_frame(spans, pd.DatetimeIndex(close.index), list(universes[u]))
         for u, spans in membership_spans.items()
     }
     cpi = None

@@ -92,3 +92,12 @@ def m001_initial(db: Database) -> None:
         },
         pk="source",
     )
+
+
+@migrations()
+def m002_track_cache(db: Database) -> None:
+    """Track records are a full-history replay; cache them per rule definition and data version."""
+    db.table("track_cache").create(
+        {"rule": str, "rule_hash": str, "data_version": int, "payload": str, "created_at": str},
+        pk=("rule", "rule_hash", "data_version"),
+    )

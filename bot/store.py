@@ -134,36 +134,18 @@ class Store:
 
         ``close`` is split-adjusted only, ``adj_close`` also dividend-adjusted; where a source has
         just one (index files lack adj_close, ETF files lack close) both frames use what exists.
+        Reads go through a per-symbol cache valid for the current ``data_version`` (see
+        bot/pricecache.py), so a long-running bot reads each row from SQLite once.
         """
-        syms = sorted(set(symbols))
-        if not syms:
-            empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-            return empty, empty.copy()
-        where = [f"symbol IN ({','.join('?' * len(syms))})"]
-        params: list[Any] = list(syms)
-        if start:
-            where.append("date >= ?")
-            params.append(start.isoformat())
-        if end:
-            where.append("date <= ?")
-            params.append(end.isoformat())
-        cur = self.db.execute(f"SELECT symbol, date, close, adj_close FROM prices WHERE {' AND '.join(where)}", params)
-        rows = cur.fetchall()
-        if not rows:
-            empty = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-            return empty, empty.copy()
-        sym_col, date_col, close_col, adj_col = zip(*rows, strict=True)
-        dates, date_codes = np.unique(np.asarray(date_col), return_inverse=True)
-        names, sym_codes = np.unique(np.asarray(sym_col), return_inverse=True)
-        close = np.full((len(dates), len(names)), np.nan)
-        adj = np.full((len(dates), len(names)), np.nan)
-        close[date_codes, sym_codes] = np.asarray(close_col, dtype=float)
-        adj[date_codes, sym_codes] = np.asarray(adj_col, dtype=float)
-        close_f = np.where(np.isnan(close), adj, close)
-        adj_f = np.where(np.isnan(adj), close, adj)
-        index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
-        cols = pd.Index(names.tolist(), name="symbol")
-        return pd.DataFrame(close_f, index=index, columns=cols), pd.DataFrame(adj_f, index=index, columns=cols)
+        from bot.pricecache import PriceCache, wide_frames
+
+        cache: PriceCache | None = getattr(self, "_price_cache", None)
+        if cache is None:
+            cache = self._price_cache = PriceCache()
+        lo = start.isoformat() if start else None
+        hi = end.isoformat() if end else None
+        columns = cache.columns(self.db.conn, self.data_version(), sorted(set(symbols)), lo, hi)
+        return wide_frames(columns)
 
     # --- universes -----------------------------------------------------------------------------
 
@@ -185,6 +167,7 @@ class Store:
                 pk=("universe", "symbol"),
                 replace=True,
             )
+            self._bump_data_version()
         return len(members)
 
     def universe(self, universe: str) -> tuple[str, ...]:
@@ -202,6 +185,7 @@ class Store:
                 pk=("universe", "symbol", "start"),
                 replace=True,
             )
+            self._bump_data_version()
         return len(spans)
 
     def membership_spans(self, universe: str) -> list[tuple[str, str, str | None]]:
@@ -308,7 +292,10 @@ class Store:
                 WHERE cpi_observations.value IS NOT excluded.value""",
                 [(series, m, v, vintage, now) for m, v in rows],
             )
-        return conn.total_changes - before
+            changed = conn.total_changes - before
+            if changed:
+                self._bump_data_version()
+        return changed
 
     def set_cpi_releases(self, rows: Sequence[tuple[str, str, str]]) -> int:
         """BLS release calendar: (reference month, release date, release time ET)."""
@@ -333,3 +320,26 @@ class Store:
             pk=("month", "measure"),
         )
         return len(rows)
+
+    def set_consensus_expected(self, month: str, measure: str, expected: float, source: str) -> None:
+        """Set one consensus forecast, keeping a first-published ``actual`` already stored for it."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO cpi_consensus (month, measure, expected, actual, source) VALUES (?, ?, ?, NULL, ?)
+                ON CONFLICT (month, measure) DO UPDATE SET expected = excluded.expected, source = excluded.source""",
+                [month, measure, expected, source],
+            )
+
+    def cpi_releases(self) -> list[tuple[str, str, str]]:
+        """The BLS calendar as (reference month, release date, release time ET), by month."""
+        rows = self.db.execute("SELECT month, release_date, release_time FROM cpi_releases ORDER BY month").fetchall()
+        return [(r[0], r[1], r[2] or "08:30") for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Outbox rows per status (pending, sent, failed, …)."""
+        rows = self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def oldest_pending_outbox(self) -> str | None:
+        row = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'").fetchone()
+        return row[0] if row else None

@@ -1,0 +1,357 @@
+"""Track record: what followed each firing of a rule, over fixed forward horizons.
+
+An alert says "the ratio crossed 0.4"; a user's next question is "and what usually happened
+next?". For every firing day *d* and horizon *h* (trading days) this module measures the forward
+move of the rule's symbol, or of a symbol against a benchmark in points::
+
+    (A[d+h] / A[d] − 1) − (B[d+h] / B[d] − 1)      × 100
+
+on the days both symbols have a close. A firing whose horizon reaches past the last known close is
+*open* (its move is ``None``) and never enters a summary, so a summary only ever counts complete
+outcomes, and every rendering states how many (``n``). Pure: prices come in as ``MarketData``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rules.data import Basis, MarketData
+from rules.engine import Alert
+from rules.model import Rule
+
+DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
+
+# How symbols read inside a sentence ("the Russell 2000 beat the S&P 500 …").
+NAMES: dict[str, str] = {
+    "^RUT": "the Russell 2000",
+    "^GSPC": "the S&P 500",
+    "^IXIC": "the Nasdaq Composite",
+    "RSP": "equal-weight RSP",
+}
+
+FiringInput = Alert | dt.date | tuple[dt.date, float | None]
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One firing and the forward move per horizon (``None``: the horizon has not elapsed yet)."""
+
+    date: dt.date
+    value: float | None
+    moves: tuple[float | None, ...]
+
+    @property
+    def open(self) -> bool:
+        return any(m is None for m in self.moves)
+
+
+@dataclass(frozen=True)
+class HorizonSummary:
+    """Complete outcomes at one horizon: how many, how many positive, and their spread."""
+
+    horizon: int
+    n: int
+    positive: int
+    open: int
+    median: float | None
+    best: float | None
+    worst: float | None
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """Every firing of a rule with its forward moves, and a summary per horizon."""
+
+    symbol: str
+    benchmark: str | None
+    horizons: tuple[int, ...]
+    firings: tuple[Firing, ...]
+    summaries: tuple[HorizonSummary, ...]
+    as_of: dt.date | None
+    since: dt.date | None
+    rule: str = ""
+
+    @property
+    def unit(self) -> str:
+        """Points for a symbol against a benchmark, percent for a symbol alone."""
+        return "pt" if self.benchmark else "%"
+
+    def summary(self, horizon: int) -> HorizonSummary:
+        for s in self.summaries:
+            if s.horizon == horizon:
+                return s
+        raise KeyError(horizon)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (dates as ISO text, open moves as null)."""
+        return {
+            "rule": self.rule,
+            "symbol": self.symbol,
+            "benchmark": self.benchmark,
+            "unit": self.unit,
+            "horizons": list(self.horizons),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "since": self.since.isoformat() if self.since else None,
+            "fired": len(self.firings),
+            "summaries": [
+                {
+                    "horizon": s.horizon,
+                    "label": horizon_label(s.horizon),
+                    "n": s.n,
+                    "positive": s.positive,
+                    "open": s.open,
+                    "median": s.median,
+                    "best": s.best,
+                    "worst": s.worst,
+                }
+                for s in self.summaries
+            ],
+            "firings": [
+                {
+                    "date": f.date.isoformat(),
+                    "value": f.value,
+                    "moves": {str(h): m for h, m in zip(self.horizons, f.moves, strict=True)},
+                    "open": f.open,
+                }
+                for f in self.firings
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrackRecord:
+        horizons = tuple(int(h) for h in d["horizons"])
+        firings = tuple(
+            Firing(
+                dt.date.fromisoformat(f["date"]),
+                f.get("value"),
+                tuple(f["moves"].get(str(h)) for h in horizons),
+            )
+            for f in d["firings"]
+        )
+        summaries = tuple(
+            HorizonSummary(
+                int(s["horizon"]), int(s["n"]), int(s["positive"]), int(s["open"]), s["median"], s["best"], s["worst"]
+            )
+            for s in d["summaries"]
+        )
+        return cls(
+            symbol=d["symbol"],
+            benchmark=d.get("benchmark"),
+            horizons=horizons,
+            firings=firings,
+            summaries=summaries,
+            as_of=dt.date.fromisoformat(d["as_of"]) if d.get("as_of") else None,
+            since=dt.date.fromisoformat(d["since"]) if d.get("since") else None,
+            rule=d.get("rule", ""),
+        )
+
+
+# --- which symbols a rule is judged by --------------------------------------------------------
+
+
+def _param(rule: Rule, name: str) -> str | None:
+    v = getattr(rule.params, name, None)
+    return v if isinstance(v, str) and v else None
+
+
+def track_symbols(rule: Rule) -> tuple[str, str | None]:
+    """The (symbol, benchmark) whose forward move judges a rule: its ``track`` key, else by metric.
+
+    A ratio or relative rule is about one symbol beating another, so it is judged in points
+    against the second; a single-symbol rule by the symbol's own change; breadth and anything
+    without a symbol by the S&P 500; a CPI surprise by small caps against large caps.
+    """
+    if rule.spec.track:
+        return rule.spec.track[0], (rule.spec.track[1] if len(rule.spec.track) > 1 else None)
+    metric = rule.spec.metric
+    if metric == "ratio":
+        return _param(rule, "numerator") or "^RUT", _param(rule, "denominator")
+    if metric == "relative":
+        return _param(rule, "symbol") or "^RUT", _param(rule, "benchmark")
+    if metric == "cpi_surprise":
+        return "^RUT", "^GSPC"
+    symbol = _param(rule, "symbol")
+    if symbol is not None:
+        return symbol, _param(rule, "denominator")
+    return "^GSPC", None
+
+
+def track_horizons(rule: Rule) -> tuple[int, ...]:
+    return tuple(rule.spec.horizons) if rule.spec.horizons else DEFAULT_HORIZONS
+
+
+def track_basis(rule: Rule) -> Basis:
+    """The rule's own price basis (RSP/SPY on adjusted closes is judged on adjusted closes)."""
+    return "adj_close" if getattr(rule.params, "basis", "close") == "adj_close" else "close"
+
+
+# --- the computation ---------------------------------------------------------------------------
+
+
+def _firing_points(firings: Iterable[FiringInput]) -> list[tuple[dt.date, float | None]]:
+    out: list[tuple[dt.date, float | None]] = []
+    for f in firings:
+        if isinstance(f, Alert):
+            if f.kind == "firing":
+                out.append((f.date, f.value))
+        elif isinstance(f, tuple):
+            out.append((f[0], None if f[1] is None else float(f[1])))
+        else:
+            out.append((f, None))
+    return sorted(set(out), key=lambda x: x[0])
+
+
+def _summarise(horizon: int, moves: Sequence[float | None]) -> HorizonSummary:
+    done = np.array([m for m in moves if m is not None], dtype=float)
+    if len(done) == 0:
+        return HorizonSummary(horizon, 0, 0, len(moves), None, None, None)
+    return HorizonSummary(
+        horizon,
+        n=len(done),
+        positive=int((done > 0).sum()),
+        open=len(moves) - len(done),
+        median=float(np.median(done)),
+        best=float(done.max()),
+        worst=float(done.min()),
+    )
+
+
+def track_record(
+    firings: Iterable[FiringInput],
+    prices: MarketData,
+    symbols: tuple[str, str | None],
+    horizons: Sequence[int] = DEFAULT_HORIZONS,
+    as_of: dt.date | None = None,
+    *,
+    basis: Basis = "close",
+    since: dt.date | None = None,
+    rule: str = "",
+) -> TrackRecord:
+    """Forward moves after each firing (alerts of kind ``firing``, dates, or (date, value) pairs).
+
+    A firing is measured from the last close on or before its day (a breadth firing on a day the
+    index lacks still counts) to ``h`` closes later; closes after ``as_of`` are unknown, so a
+    horizon reaching past ``as_of`` (default: the last close) leaves that move open. Firings
+    after ``as_of`` are ignored. Raises ``DataError`` when a symbol has no prices.
+    """
+    symbol, benchmark = symbols
+    hs = tuple(int(h) for h in horizons)
+    if any(h < 1 for h in hs):
+        raise ValueError("horizons must be positive day counts")
+    a = prices.series(symbol, basis)
+    if benchmark:
+        both = pd.concat([a, prices.series(benchmark, basis)], axis=1, join="inner")
+    else:
+        both = a.to_frame()
+    if as_of is not None:
+        both = both.loc[: pd.Timestamp(as_of)]
+    last = both.index[-1].date() if len(both.index) else None
+    as_of = as_of or last
+    points = [p for p in _firing_points(firings) if as_of is None or p[0] <= as_of]
+    days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in points])
+    pos = both.index.searchsorted(days, side="right") - 1
+    sym = both.iloc[:, 0].to_numpy(dtype=float)
+    bench = both.iloc[:, 1].to_numpy(dtype=float) if benchmark else None
+    n_rows = len(sym)
+    columns: list[list[float | None]] = []
+    for h in hs:
+        target = pos + h
+        ok = (pos >= 0) & (target < n_rows)
+        p0 = np.where(ok, pos, 0)
+        p1 = np.where(ok, target, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            move = (sym[p1] / sym[p0] - 1.0) * 100.0
+            if bench is not None:
+                move = move - (bench[p1] / bench[p0] - 1.0) * 100.0
+        columns.append([float(m) if k and np.isfinite(m) else None for m, k in zip(move, ok, strict=True)])
+    rows = tuple(Firing(d, v, tuple(col[i] for col in columns)) for i, (d, v) in enumerate(points))
+    summaries = tuple(_summarise(h, col) for h, col in zip(hs, columns, strict=True))
+    return TrackRecord(
+        symbol=symbol,
+        benchmark=benchmark,
+        horizons=hs,
+        firings=rows,
+        summaries=summaries,
+        as_of=as_of,
+        since=since or (points[0][0] if points else None),
+        rule=rule,
+    )
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def horizon_label(h: int) -> str:
+    """21 trading days read as "1 month", 63 as "3 months"; other counts stay in days."""
+    if h % 21 == 0:
+        months = h // 21
+        return f"{months} month" if months == 1 else f"{months} months"
+    if h == 5:
+        return "1 week"
+    return f"{h} trading days"
+
+
+def name(symbol: str) -> str:
+    return NAMES.get(symbol, symbol)
+
+
+def signed(value: float) -> str:
+    """+1.4 / −3.0 with a real minus sign, and no "−0.0" for a move that rounds to nothing."""
+    if round(value, 1) == 0:
+        return "0.0"
+    return f"{value:+.1f}".replace("-", "−")
+
+
+def format_move(value: float | None, unit: str) -> str:
+    """+1.4 pt / −3.0% / open."""
+    if value is None:
+        return "open"
+    text = signed(value)
+    return f"{text} pt" if unit == "pt" else f"{text}%"
+
+
+def headline_horizon(record: TrackRecord) -> int:
+    """The horizon the one-line summary quotes: 3 months when tracked, else the middle one."""
+    return 63 if 63 in record.horizons else record.horizons[len(record.horizons) // 2]
+
+
+def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
+    """One line for an alert, always with its n: "Fired 14× since 2000; … after 8 of 13, median +1.4 pt"."""
+    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record)
+    since = f" since {record.since.year}" if record.since else ""
+    if not record.firings:
+        return f"Never fired{since} (n = 0)."
+    head = f"Fired {len(record.firings)}×{since}"
+    s = record.summary(h)
+    label = horizon_label(h)
+    if s.n == 0:
+        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
+    if record.benchmark:
+        what = f"{name(record.symbol)} beat {name(record.benchmark)}"
+    else:
+        what = f"{name(record.symbol)} rose"
+    tail = f" ({s.open} still open)" if s.open else ""
+    median = format_move(s.median, record.unit)
+    return f"{head}; {what} over the next {label} after {s.positive} of {s.n}, median {median}{tail}"
+
+
+__all__ = [
+    "DEFAULT_HORIZONS",
+    "Firing",
+    "HorizonSummary",
+    "TrackRecord",
+    "format_move",
+    "horizon_label",
+    "signed",
+    "summary_line",
+    "track_basis",
+    "track_horizons",
+    "track_record",
+    "track_symbols",
+]

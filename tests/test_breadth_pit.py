@@ -1,0 +1,166 @@
+"""Survivorship-free breadth: point-in-time membership against today's member list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bot.marketdata import load_market_data
+from bot.store import Store
+from rules import MarketData
+from rules.metrics import BreadthParams, breadth_frame
+from tests.conftest import make_config
+
+N = 30
+SWITCH = 15  # LEFT leaves and JOINED joins on this day
+WINDOW = 3
+
+
+def universe() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """UP rises (above its SMA), the others fall (below); GAP has no price on days 20-22."""
+    idx = pd.bdate_range("2024-01-01", periods=N, name="date")
+    t = np.arange(N, dtype=float)
+    close = pd.DataFrame(
+        {
+            "UP": 100 + t,
+            "DOWN": 100 - t,
+            "LEFT": 100 + t,  # rising while a member: point-in-time counts it above
+            "JOINED": 100 - t,  # falling all along: today's list counts it below, even before it joined
+            "GAP": 50 + t,
+        },
+        index=idx,
+    )
+    close.loc[idx[20:23], "GAP"] = np.nan
+    mask = pd.DataFrame(True, index=idx, columns=close.columns)
+    mask.loc[idx[SWITCH:], "LEFT"] = False
+    mask.loc[idx[:SWITCH], "JOINED"] = False
+    return close, mask
+
+
+def test_point_in_time_and_current_differ_exactly_where_membership_changed() -> None:
+    close, mask = universe()
+    current = ("DOWN", "GAP", "JOINED", "UP")  # today's list: LEFT is gone
+    data = MarketData(close=close, universes={"sp500": current}, membership={"sp500": mask})
+    pit = breadth_frame(data, BreadthParams(window=WINDOW, membership="point_in_time"))
+    cur = breadth_frame(data, BreadthParams(window=WINDOW, membership="current"))
+    auto = breadth_frame(data, BreadthParams(window=WINDOW))
+    pd.testing.assert_frame_equal(auto, pit)  # membership loaded: point in time is the default
+
+    day = close.index
+    warm = day[WINDOW - 1 : SWITCH]  # every member has a full window, LEFT still in, JOINED not yet
+    # before the switch: point in time counts UP, LEFT, GAP above and DOWN below; today's list swaps LEFT for JOINED
+    assert (pit.loc[warm, "above"] == 3).all() and (pit.loc[warm, "counted"] == 4).all()
+    assert (cur.loc[warm, "above"] == 2).all() and (cur.loc[warm, "counted"] == 4).all()
+    assert pit.loc[warm, "value"].tolist() == [75.0] * len(warm)
+    assert cur.loc[warm, "value"].tolist() == [50.0] * len(warm)
+    # from the switch on both lists are the same members, so the figures agree exactly
+    after = day[SWITCH:]
+    pd.testing.assert_frame_equal(pit.loc[after], cur.loc[after])
+    # GAP is a member with no price on days 20-22: excluded on those days (and counted as such), back after
+    gap_days = day[20:23]
+    assert (pit.loc[gap_days, "excluded"] == 1).all()
+    assert (pit.loc[gap_days, "counted"] == 3).all()
+    assert (pit.loc[day[SWITCH:20], "excluded"] == 0).all() and (pit.loc[day[23:], "excluded"] == 0).all()
+    assert (pit["members"] == 4).all()
+
+
+def test_a_member_without_any_price_is_excluded_not_ignored() -> None:
+    close, mask = universe()
+    mask["GHOST"] = True  # in the index, but the source has no prices for it at all
+    data = MarketData(close=close, membership={"sp500": mask})
+    pit = breadth_frame(data, BreadthParams(window=WINDOW, membership="point_in_time"))
+    assert (pit["members"] == 5).all()
+    assert (pit.loc[close.index[WINDOW - 1 : 20], "excluded"] == 1).all()
+
+
+def _load(store: Store, close: pd.DataFrame, mask: pd.DataFrame) -> None:
+    for sym in close.columns:
+        store.upsert_prices(sym, close[[sym]].rename(columns={sym: "close"}).dropna())
+    store.set_universe("sp500", [{"symbol": s} for s in ("DOWN", "GAP", "JOINED", "UP")], source="test")
+    spans = []
+    dates = [d.date().isoformat() for d in mask.index]
+    for sym in mask.columns:
+        on = np.flatnonzero(mask[sym].to_numpy(dtype=bool))
+        end = dates[on[-1] + 1] if on[-1] + 1 < len(dates) else None
+        spans.append((str(sym), dates[on[0]], end))
+    store.set_membership("sp500", spans)
+
+
+@pytest.mark.parametrize("mode", ["point_in_time", "current"])
+def test_bot_builds_the_same_figures_from_the_store(store: Store, tmp_path: Path, mode: str) -> None:
+    close, mask = universe()
+    _load(store, close, mask)
+    rule = {"name": "b", "metric": "breadth", "window": WINDOW, "membership": mode, "condition": "above",
+            "threshold": 60}  # fmt: skip
+    cfg = make_config(tmp_path, {"universes": {"sp500": {}}}, rules=[rule])
+    data = load_market_data(store, cfg, cfg.rules)
+    got = breadth_frame(data, BreadthParams(window=WINDOW, membership=mode))  # type: ignore[arg-type]
+    current = ("DOWN", "GAP", "JOINED", "UP")
+    want = breadth_frame(
+        MarketData(close=close, universes={"sp500": current}, membership={"sp500": mask}),
+        BreadthParams(window=WINDOW, membership=mode),  # type: ignore[arg-type]
+    )
+    pd.testing.assert_frame_equal(got, want, check_freq=False, check_names=False)
+
+
+def test_bot_counts_members_without_any_price_as_excluded(store: Store, tmp_path: Path) -> None:
+    close, mask = universe()
+    mask["GHOST"] = True
+    _load(store, close, mask)
+    rule = {"name": "b", "metric": "breadth", "window": WINDOW, "condition": "above", "threshold": 60}
+    cfg = make_config(tmp_path, {"universes": {"sp500": {}}}, rules=[rule])
+    data = load_market_data(store, cfg, cfg.rules)
+    pit = breadth_frame(data, BreadthParams(window=WINDOW))
+    assert (pit["members"] == 5).all()
+
+
+README_DAY = "2015-06-30"
+
+
+def independent_breadth(close: pd.DataFrame, members: list[str], day: str, window: int = 200) -> tuple[int, int]:
+    """(above, counted) by plain pandas: each member's close that day against the mean of its own last closes."""
+    above = counted = 0
+    for sym in members:
+        if sym not in close.columns:
+            continue
+        s = close[sym].loc[:day].dropna()
+        if len(s) < window or s.index[-1] != pd.Timestamp(day):
+            continue
+        counted += 1
+        above += int(s.iloc[-1] > s.iloc[-window:].mean())
+    return above, counted
+
+
+def test_real_data_both_settings_for_one_day(real_store_copy: Path, tmp_path: Path) -> None:
+    """The README's survivorship figures (printed with -s)."""
+    rules: list[dict[str, object]] = [
+        {"name": m, "metric": "breadth", "membership": m, "condition": "above", "threshold": 75}
+        for m in ("point_in_time", "current")
+    ]
+    cfg = make_config(tmp_path, {"store": {"path": str(real_store_copy)}}, rules=rules)
+    store = Store(real_store_copy)
+    try:
+        pit_data = load_market_data(store, cfg, cfg.rules[:1])
+        cur_data = load_market_data(store, cfg, cfg.rules[1:])
+        spans = store.membership_spans("sp500")
+        today = list(store.universe("sp500"))
+    finally:
+        store.close()
+    day = pd.Timestamp(README_DAY)
+    pit = breadth_frame(pit_data, BreadthParams(membership="point_in_time")).loc[day].to_dict()
+    cur = breadth_frame(cur_data, BreadthParams(membership="current")).loc[day].to_dict()
+    in_index = [s for s, a, b in spans if a <= README_DAY and (b is None or b > README_DAY)]
+    a, n = independent_breadth(pit_data.close, in_index, README_DAY)
+    assert (pit["above"], pit["counted"]) == (a, n)
+    a, n = independent_breadth(cur_data.close, today, README_DAY)
+    assert (cur["above"], cur["counted"]) == (a, n)
+    assert cur["members"] == len(today)
+    assert pit["value"] != cur["value"]
+    print(
+        f"\n{README_DAY}: point_in_time {pit['value']:.1f}% ({int(pit['above'])}/{int(pit['counted'])}, "
+        f"{len(in_index)} members that day); current {cur['value']:.1f}% ({int(cur['above'])}/{int(cur['counted'])}, "
+        f"{int(cur['excluded'])} excluded)"
+    )

@@ -1,0 +1,108 @@
+"""The daily digest: one message, from the store, nothing persisted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bot.config import Config
+from bot.digest import digest_text
+from bot.store import Store
+from rules import Alert
+from tests.conftest import make_config, price_frame
+
+N = 40
+
+
+def ratio_values() -> np.ndarray:
+    return 0.45 + 0.001 * np.arange(N)
+
+
+def setup(store: Store, tmp_path: Path) -> tuple[Config, dt.date]:
+    store.upsert_prices("AAA", price_frame(ratio_values() * 200))
+    store.upsert_prices("BBB", price_frame(np.full(N, 200.0)))
+    store.upsert_prices("CCC", price_frame(np.full(N - 5, 10.0)))  # stopped five days early
+    rules = [
+        {"name": "near", "metric": "ratio", "numerator": "AAA", "denominator": "BBB", "condition": "crosses_above",
+         "threshold": 0.5},
+        {"name": "pend", "metric": "ratio", "numerator": "AAA", "denominator": "BBB", "condition": "above",
+         "threshold": 0.48, "for_days": 30},
+        {"name": "ccc", "metric": "close", "symbol": "CCC", "condition": "between", "low": 5, "high": 20},
+    ]  # fmt: skip
+    cfg = make_config(tmp_path, rules=rules)
+    as_of = price_frame(np.zeros(N)).index[-1].date()
+    return cfg, as_of
+
+
+def test_digest_is_one_message_with_values_distances_pending_alerts_and_staleness(store: Store, tmp_path: Path) -> None:
+    cfg, as_of = setup(store, tmp_path)
+    store.record_alerts([Alert("near", as_of, 0.489, "Ratio <b>near</b> the line", kind="firing")])
+    states_before = store.load_states()
+    text = digest_text(store, cfg, as_of=as_of)
+
+    assert isinstance(text, str) and text.startswith(f"<b>Daily digest — {as_of}</b>")
+    r = pd.Series(ratio_values())
+    last, day, week = r.iloc[-1], r.iloc[-1] - r.iloc[-2], r.iloc[-1] - r.iloc[-6]
+    # both ratio rules share one metric line
+    assert text.count("<b>AAA / BBB</b>") == 1
+    assert f"<b>AAA / BBB</b>: {last:.4g}" in text
+    assert f"day {day:+.3g}, week {week:+.3g}" in text
+    assert f"near: {0.5 - last:.3g} below 0.5 (inactive)" in text
+    assert f"pend: {last - 0.48:.3g} above 0.48 (pending 9 of 30 days)" in text
+    assert "<b>Pending:</b> pend" in text
+    assert "ccc: inside 5–20 (5 above 5, 10 below 20)" in text
+    assert "<b>Alerts today:</b> 1" in text and "Ratio &lt;b&gt;near&lt;/b&gt; the line" in text
+    ccc_last = price_frame(np.zeros(N - 5)).index[-1].date()
+    assert f"CCC: last close {ccc_last}" in text
+    # nothing was saved: the digest never changes what the daily check will do
+    assert store.load_states() == states_before
+    assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+
+
+def test_digest_mentions_unsent_alerts_and_rule_errors(store: Store, tmp_path: Path) -> None:
+    cfg, as_of = setup(store, tmp_path)
+    rules = [
+        {"name": "cross", "metric": "ratio", "numerator": "AAA", "denominator": "BBB", "condition": "crosses_above",
+         "threshold": 0.4885},
+        {"name": "broken", "metric": "close", "symbol": "ZZZ", "condition": "above", "threshold": 1},
+    ]  # fmt: skip
+    cfg = make_config(tmp_path, rules=rules)
+    # a state as the daily job left it the day before: the crossing happens on as_of
+    from bot.checks import run_check
+
+    run_check(store, cfg, as_of=as_of - dt.timedelta(days=1))
+    assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
+    text = digest_text(store, cfg, as_of=as_of)
+    assert "cross: " in text and "(not yet sent)" in text
+    assert re.search(r"rule broken: .*ZZZ", text)
+    assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
+
+
+def test_default_as_of_warns_when_the_latest_close_is_old(store: Store, tmp_path: Path) -> None:
+    cfg, as_of = setup(store, tmp_path)
+    text = digest_text(store, cfg, today=as_of + dt.timedelta(days=10))
+    assert f"latest close in the store is {as_of} (10 days ago)" in text
+    assert "days ago" not in digest_text(store, cfg, today=as_of + dt.timedelta(days=1))
+
+
+def test_console_digest_is_one_plain_message(store: Store, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    cfg, as_of = setup(store, tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\npath = "{cfg.store_path}"\n\n[[rules]]\nname = "near"\nmetric = "ratio"\nnumerator = "AAA"\n'
+        'denominator = "BBB"\ncondition = "crosses_above"\nthreshold = 0.5\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "run", "--console"], input="/digest\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Daily digest — ") == 1
+    assert f"Daily digest — {as_of}" in result.stdout
+    assert "near: " in result.stdout and "below 0.5" in result.stdout
+    assert "<b>" not in result.stdout
