@@ -94,7 +94,7 @@ def main(ctx: click.Context, config_path: Path) -> None:
 
 def register_commands() -> None:
     """Import the command modules; each adds its commands to ``main``."""
-    from bot import cli_data, cli_rules  # noqa: F401
+    from bot import cli_chart, cli_data, cli_rules, cli_run, cli_stats, cli_status  # noqa: F401
 
 
 register_commands()

@@ -1,0 +1,95 @@
+"""Console mode: the bot's commands on stdin, answers and alerts on stdout, no Telegram at all.
+
+The same command functions answer as in Telegram (bot/commands), with the HTML tags stripped.
+The console is chat 0, allowed and admin; alerts queued for chat 0 (after ``/subscribe``) are
+delivered by the same outbox code as in Telegram, through a "bot" that prints. At end of input
+the console delivers what is due once more and exits, so ``echo /ratio | rotation-bot run
+--console`` works in scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from bot.commands import CONSOLE_CHAT, CommandContext, Reply, dispatch
+from bot.delivery import deliver_pending
+from bot.messages import to_plain
+from bot.service import DELIVERY_SECONDS, Service
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[str], None]
+
+
+def _default_write(text: str) -> None:
+    print(text, flush=True)
+
+
+def save_photo(photo: bytes) -> str:
+    """Charts go to a temporary PNG file; the console prints its path."""
+    with tempfile.NamedTemporaryFile(prefix="rotation-bot-chart-", suffix=".png", delete=False) as f:
+        f.write(photo)
+        return f.name
+
+
+def show(reply: Reply, write: Write) -> None:
+    if reply.photo is not None:
+        write(f"[chart saved to {save_photo(reply.photo)}]")
+    write(to_plain(reply.text))
+
+
+class ConsoleBot:
+    """Delivery's view of a bot, printing instead of sending (same signature as PTB's Bot)."""
+
+    def __init__(self, write: Write) -> None:
+        self.write = write
+
+    async def send_message(self, chat_id: int, text: str, parse_mode: str | None = None, **_: Any) -> None:
+        self.write(to_plain(text))
+
+    async def send_photo(
+        self, chat_id: int, photo: bytes, caption: str | None = None, parse_mode: str | None = None, **_: Any
+    ) -> None:
+        show(Reply(caption or "", photo), self.write)
+
+
+def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    """Read stdin in a daemon thread, so Ctrl-C never waits for a blocked readline."""
+    try:
+        for line in stream:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    finally:
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+async def run_console(service: Service, stream: TextIO | None = None, write: Write = _default_write) -> None:
+    """Answer command lines until end of input, printing alerts for chat 0 as they are delivered."""
+    bot = ConsoleBot(write)
+    ctx = CommandContext(service, CONSOLE_CHAT, admin=True)
+
+    async def deliver() -> None:
+        await deliver_pending(bot, service.store, only_chats=(CONSOLE_CHAT,), per_chat_interval=0)
+
+    service.add_periodic("delivery", DELIVERY_SECONDS, deliver)
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    threading.Thread(target=_reader, args=(stream or sys.stdin, asyncio.get_running_loop(), queue), daemon=True).start()
+    service.start_periodic()
+    try:
+        while (line := await queue.get()) is not None:
+            if not line.strip():
+                continue
+            try:
+                show(await dispatch(ctx, line), write)
+            except Exception as exc:  # a bug in one command must not end the session
+                log.error("command %r failed", line.strip(), exc_info=exc)
+                write(f"Error: {type(exc).__name__}: {exc}")
+            await deliver()
+    finally:
+        await service.stop_periodic()
+    await deliver()

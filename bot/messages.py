@@ -1,0 +1,165 @@
+"""Render query results as Telegram HTML. Every dynamic value goes through ``html.escape``.
+
+Pure functions from bot/queries' dataclasses to strings, kept apart from the handlers so the
+console (which strips the tags) and Telegram show the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Sequence
+
+from bot.queries import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine, StatusView
+
+MAX_TEXT = 4000  # Telegram's limit is 4096 characters per message
+_TAG = re.compile(r"<[^>]+>")
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def to_plain(text: str) -> str:
+    """HTML as the console prints it: tags removed, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """Cut a long answer at a line break (each line closes its own tags) so Telegram accepts it."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 2)
+    return text[: cut if cut > 0 else limit - 2] + "\n…"
+
+
+def _signed(x: float, digits: int) -> str:
+    return f"{x:+.{digits}f}"
+
+
+def _change_lines(changes: Sequence[Change], digits: int, unit: str = "") -> list[str]:
+    return [
+        f"  {e(c.label)}: {_signed(c.change, digits)}{unit} ({c.pct:+.1f}%) from {c.then:.{digits}f}{unit} on {c.since}"
+        for c in changes
+    ]
+
+
+def _distance_lines(ds: Sequence[Distance], digits: int, unit: str = "") -> list[str]:
+    lines = []
+    for d in ds:
+        side = "above" if d.distance >= 0 else "below"
+        lines.append(
+            f"  <code>{e(d.rule)}</code> ({e(d.condition)}): {abs(d.distance):.{digits}f}{unit} {side} "
+            f"{d.line:g} ({d.pct:+.1f}%), state {e(d.state)}"
+        )
+    return lines
+
+
+def ratio(view: RatioView) -> str:
+    lines = [
+        f"<b>{e(view.numerator)} / {e(view.denominator)}</b> = <b>{view.value:.4f}</b> on {view.date}",
+        "Change:",
+        *(_change_lines(view.changes, 4) or ["  not enough history"]),
+    ]
+    if view.distances:
+        lines += ["Distance to rules:", *_distance_lines(view.distances, 4)]
+    return "\n".join(lines)
+
+
+def breadth(views: Sequence[BreadthView]) -> str:
+    blocks = []
+    for v in views:
+        lines = [
+            f"<b>{e(v.universe)} breadth</b> ({v.window}-day SMA): <b>{v.value:.1f}%</b> on {v.date}",
+            f"  {v.above} of {v.counted} members above; {v.excluded} excluded (too little history or no price)",
+            "Change:",
+            *(_change_lines(v.changes, 1, " pt") or ["  not enough history"]),
+        ]
+        if v.distances:
+            lines += ["Distance to rule:", *_distance_lines(v.distances, 1, " pt")]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+MEASURE_NAMES = {
+    "headline_mom": "Headline m/m",
+    "headline_yoy": "Headline y/y",
+    "core_mom": "Core m/m",
+    "core_yoy": "Core y/y",
+}
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f}%"
+
+
+def cpi(view: CpiView) -> str:
+    lines = [f"<b>CPI {e(view.month)}</b> (released {view.release_date})"]
+    for m in view.measures:
+        if m.surprise is None:
+            verdict = "no consensus" if m.expected is None else "n/a"
+        elif m.surprise > 0:
+            verdict = f"above consensus by {m.surprise:.2f} pt"
+        elif m.surprise < 0:
+            verdict = f"below consensus by {-m.surprise:.2f} pt"
+        else:
+            verdict = "in line"
+        name = e(MEASURE_NAMES.get(m.measure, m.measure))
+        lines.append(f"  {name}: {_pct(m.actual)} vs {_pct(m.expected)} expected — {verdict}")
+    lines.append(f"Next release: {view.next_release or 'not in the calendar'}")
+    return "\n".join(lines)
+
+
+def _when(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return e(value) if value else "never"
+
+
+def status(view: StatusView) -> str:
+    lines = ["<b>Status</b>", "Data:"]
+    for s in view.sources:
+        err = f" — last error: {e(s.last_error)}" if s.last_error else ""
+        lines.append(
+            f"  {e(s.source)}: data to {e(s.last_data_date or '?')}, last success {_when(s.last_success)}{err}"
+        )
+    if not view.sources:
+        lines.append("  no fetch recorded yet")
+    if view.latest_prices:
+        lines.append("  prices: " + ", ".join(f"{e(k)} {e(v)}" for k, v in view.latest_prices.items()))
+    run = view.last_run
+    lines.append(
+        f"Last run: {e(run['kind'])} at {e(run['started_at'])}, {e(run['status'])}" if run else "Last run: none yet"
+    )
+    if view.next_runs:
+        lines.append("Next runs: " + ", ".join(f"{e(k)} {_when(v)}" for k, v in view.next_runs.items()))
+    lines.append(f"Rules loaded: {view.rules_loaded} ({view.rules_enabled} enabled)")
+    queued = view.outbox.get("pending", 0)
+    lines.append(f"Subscribers: {view.subscribers}; alerts queued: {queued}; sent: {view.outbox.get('sent', 0)}")
+    lines.append(f"Last error: {e(view.last_error)}" if view.last_error else "Last error: none")
+    return "\n".join(lines)
+
+
+def rules(lines_in: Sequence[RuleLine]) -> str:
+    if not lines_in:
+        return "No rules configured."
+    lines = ["<b>Rules</b>"]
+    for r in lines_in:
+        flag = "" if r.enabled else " (disabled)"
+        last = f", last {r.last_value:.4g} on {r.last_day}" if r.last_value is not None and r.last_day else ""
+        fired = f", fired {r.fired_at}" if r.fired_at else ""
+        lines.append(
+            f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — <i>{e(r.state)}</i>{last}{fired}"
+        )
+    return "\n".join(lines)
+
+
+def alerts(items: Sequence[AlertLine]) -> str:
+    if not items:
+        return "No alerts yet."
+    lines = [f"<b>Last {len(items)} alerts</b>"]
+    for a in items:
+        mark = "✅" if a.kind == "resolved" else "🔔"
+        lines.append(f"{mark} {e(a.date)} <code>{e(a.rule)}</code>: {e(a.message)}")
+    return "\n".join(lines)

@@ -1,0 +1,355 @@
+"""What the bot's commands show, computed from the store and config: plain dataclasses, no markup.
+
+Telegram and the console both call these (and bot/messages renders them), so an answer is
+computed one way whatever the transport. Nothing here touches the network; a question the store
+cannot answer raises ``StoreError`` with a sentence saying what to run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from bot import outbox
+from bot.checks import CALENDAR_PER_TRADING_DAY
+from bot.config import Config
+from bot.cpi import cpi_frame
+from bot.errors import StoreError
+from bot.marketdata import load_market_data, universe_members
+from bot.store import Store
+from rules import DataError, Rule, RuleState, load_rules
+from rules.data import CPI_MEASURES, MarketData
+from rules.metrics import BreadthParams, RatioParams, breadth_frame, ratio_series
+
+RATIO_PAIR = ("^RUT", "^GSPC")
+# Calendar spans of the changes shown; the value "then" is the last close on or before that day.
+SPANS: tuple[tuple[str, pd.DateOffset], ...] = (
+    ("1 week", pd.DateOffset(weeks=1)),
+    ("1 month", pd.DateOffset(months=1)),
+    ("1 year", pd.DateOffset(years=1)),
+)
+LEVEL_CONDITIONS = ("crosses_above", "crosses_below", "crosses", "above", "below")
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    since: dt.date
+    then: float
+    change: float  # value now minus value then
+    pct: float  # relative change, in percent
+
+
+@dataclass(frozen=True)
+class Distance:
+    """How far the latest value is from a rule's line (positive: above it)."""
+
+    rule: str
+    condition: str
+    line: float
+    distance: float
+    pct: float
+    state: str
+
+
+@dataclass(frozen=True)
+class RatioView:
+    numerator: str
+    denominator: str
+    date: dt.date
+    value: float
+    changes: list[Change]
+    distances: list[Distance]
+
+
+@dataclass(frozen=True)
+class BreadthView:
+    universe: str
+    window: int
+    date: dt.date
+    value: float
+    above: int
+    counted: int
+    excluded: int
+    changes: list[Change]
+    distances: list[Distance]
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class CpiMeasure:
+    measure: str
+    actual: float | None
+    expected: float | None
+
+    @property
+    def surprise(self) -> float | None:
+        if self.actual is None or self.expected is None:
+            return None
+        return round(self.actual - self.expected, 2)
+
+
+@dataclass(frozen=True)
+class CpiView:
+    month: str
+    release_date: dt.date
+    measures: list[CpiMeasure]
+    next_release: dt.date | None
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    source: str
+    last_data_date: str | None
+    last_success: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    sources: list[SourceLine]
+    latest_prices: dict[str, str]
+    last_run: dict[str, Any] | None
+    next_runs: dict[str, dt.datetime]
+    rules_loaded: int
+    rules_enabled: int
+    last_error: str | None
+    outbox: dict[str, int]
+    subscribers: int
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    name: str
+    metric: str
+    condition: str
+    enabled: bool
+    state: str
+    last_day: dt.date | None
+    last_value: float | None
+    fired_at: dt.date | None
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    rule: str
+    date: str
+    kind: str
+    value: float | None
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_date(ts: Any) -> dt.date:
+    return pd.Timestamp(ts).date()
+
+
+def changes(series: pd.Series, spans: Sequence[tuple[str, pd.DateOffset]] = SPANS) -> list[Change]:
+    """The series' change over each calendar span, measured from the last value on or before its start."""
+    if series.empty:
+        return []
+    last_ts = pd.Timestamp(series.index[-1])
+    now = float(series.iloc[-1])
+    out = []
+    for label, offset in spans:
+        before = series.loc[: last_ts - offset]
+        if before.empty:
+            continue
+        then = float(before.iloc[-1])
+        pct = (now / then - 1.0) * 100.0 if then else math.nan
+        out.append(Change(label, _as_date(before.index[-1]), then, now - then, pct))
+    return out
+
+
+def distances(rule: Rule, value: float, state: RuleState | None) -> list[Distance]:
+    """Distance from ``value`` to each line of a level rule (threshold, or low and high)."""
+    s = rule.spec
+    if s.condition in LEVEL_CONDITIONS and s.threshold is not None:
+        lines = [s.threshold]
+    elif s.condition in ("between", "outside") and s.low is not None and s.high is not None:
+        lines = [s.low, s.high]
+    else:
+        return []  # change_* rules compare a change, not the level
+    st = (state or RuleState()).state.value
+    return [
+        Distance(
+            rule.name, rule.describe_condition(), line, value - line, (value / line - 1) * 100 if line else math.nan, st
+        )
+        for line in lines
+    ]
+
+
+def _history_start(latest: dt.date, trading_days: int, extra_days: int) -> dt.date:
+    return latest - dt.timedelta(days=int(trading_days * CALENDAR_PER_TRADING_DAY) + extra_days)
+
+
+def ratio_view(store: Store, config: Config, pair: tuple[str, str] = RATIO_PAIR) -> RatioView:
+    """The ratio today, its changes over a week/month/year, and the distance to each rule on this pair."""
+    num, den = pair
+    last = store.last_dates([num, den])
+    missing = [s for s in (num, den) if s not in last]
+    if missing:
+        raise StoreError(f"no prices stored for {' and '.join(missing)} yet: run `rotation-bot fetch` first")
+    # The ratio exists up to the earlier of the two last closes; load a year and a bit before that.
+    start = min(last.values()) - dt.timedelta(days=400)
+    close, adj = store.load_prices([num, den], start=start)
+    try:
+        series = ratio_series(MarketData(close=close, adj_close=adj), num, den, "close").dropna()
+    except DataError as exc:
+        raise StoreError(f"cannot compute {num}/{den}: {exc}") from None
+    if series.empty:
+        raise StoreError(f"{num} and {den} have no day in common yet: run `rotation-bot fetch` first")
+    value = float(series.iloc[-1])
+    states = store.load_states()
+    dists: list[Distance] = []
+    for rule in config.rules:
+        p = rule.params
+        if rule.spec.metric == "ratio" and isinstance(p, RatioParams) and (p.numerator, p.denominator) == pair:
+            dists.extend(distances(rule, value, states.get(rule.name)))
+    return RatioView(num, den, _as_date(series.index[-1]), value, changes(series), dists)
+
+
+def _breadth_rules(config: Config) -> list[Rule]:
+    found = [r for r in config.rules if r.spec.metric == "breadth" and r.spec.enabled]
+    if found:
+        return found
+    return load_rules([{"name": "breadth", "metric": "breadth", "condition": "above", "threshold": 50}])
+
+
+def breadth_views(store: Store, config: Config) -> list[BreadthView]:
+    """Breadth for each breadth rule's universe and window (or S&P 500 over 200 days when none is set)."""
+    rules = _breadth_rules(config)
+    configured = any(r.spec.metric == "breadth" for r in config.rules)
+    if store.count_prices() == 0:
+        raise StoreError("the store holds no prices yet: run `rotation-bot fetch` first")
+    states = store.load_states()
+    seen: dict[tuple[str, int, str, str], pd.DataFrame] = {}
+    out = []
+    for rule in rules:
+        p = rule.params
+        assert isinstance(p, BreadthParams)
+        key = (p.universe, p.window, p.basis, p.membership)
+        if key not in seen:
+            latest = store.latest_date(universe_members(store, config, p.universe))
+            if latest is None:
+                raise StoreError(f"no prices stored for the members of {p.universe}: run `rotation-bot fetch` first")
+            start = _history_start(latest, p.window, 60)
+            data = load_market_data(store, config, [rule], start=start, end=latest)
+            try:
+                frame = breadth_frame(data, p)
+            except DataError as exc:
+                raise StoreError(str(exc)) from None
+            seen[key] = frame[frame["counted"] > 0].dropna(subset=["value"])
+        frame = seen[key]
+        if frame.empty:
+            raise StoreError(f"not enough history for {p.window}-day breadth of {p.universe}: fetch more prices")
+        last = frame.iloc[-1]
+        value = float(last["value"])
+        out.append(
+            BreadthView(
+                universe=p.universe,
+                window=p.window,
+                date=_as_date(frame.index[-1]),
+                value=value,
+                above=int(last["above"]),
+                counted=int(last["counted"]),
+                excluded=int(last["excluded"]),
+                changes=changes(frame["value"], SPANS[:2]),
+                distances=distances(rule, value, states.get(rule.name)) if configured else [],
+                rule=rule.name if configured else None,
+            )
+        )
+    return out
+
+
+def _num(x: Any) -> float | None:
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiView:
+    """The latest CPI release with actual vs consensus per measure, and the next release day."""
+    today = today or dt.date.today()
+    frame = cpi_frame(store, config, end=today)
+    if frame is None or frame.empty:
+        raise StoreError("no CPI releases stored yet: run `rotation-bot fetch` (fred or csv source)")
+    actual_cols = [f"actual_{m}" for m in CPI_MEASURES]
+    known = frame[frame[actual_cols].notna().any(axis=1)]
+    if known.empty:
+        raise StoreError("no CPI figures stored yet: run `rotation-bot fetch` (fred or csv source)")
+    row = known.iloc[-1]
+    measures = [CpiMeasure(m, _num(row[f"actual_{m}"]), _num(row[f"expected_{m}"])) for m in CPI_MEASURES]
+    nxt = store.db.execute(
+        "SELECT MIN(release_date) FROM cpi_releases WHERE release_date > ?", [today.isoformat()]
+    ).fetchone()[0]
+    return CpiView(str(row["month"]), _as_date(known.index[-1]), measures, dt.date.fromisoformat(nxt) if nxt else None)
+
+
+def status_view(
+    store: Store, config: Config, next_runs: dict[str, dt.datetime] | None = None, last_error: str | None = None
+) -> StatusView:
+    """Freshness of each source, the last run, what runs next, and the most recent error."""
+    sources = [
+        SourceLine(r["source"], r.get("last_data_date"), r.get("last_success"), r.get("last_error"))
+        for r in store.source_status()
+    ]
+    symbols = sorted({s for r in config.rules for s in r.symbols}) or list(RATIO_PAIR)
+    latest = {s: d.isoformat() for s, d in sorted(store.last_dates(symbols).items())}
+    last_run = store.last_run()
+    failed = store.last_run(status="error")
+    errors = [e for e in (last_error,) if e]
+    if failed:
+        errors.append(f"{failed['kind']} run {failed['started_at']}: {failed['detail']}")
+    errors.extend(f"{s.source}: {s.last_error}" for s in sources if s.last_error)
+    return StatusView(
+        sources=sources,
+        latest_prices=latest,
+        last_run=last_run,
+        next_runs=dict(next_runs or {}),
+        rules_loaded=len(config.rules),
+        rules_enabled=sum(1 for r in config.rules if r.spec.enabled),
+        last_error=errors[0] if errors else None,
+        outbox=outbox.counts(store),
+        subscribers=len(outbox.subscribers(store)),
+    )
+
+
+def rule_lines(store: Store, config: Config) -> list[RuleLine]:
+    states = store.load_states()
+    out = []
+    for r in config.rules:
+        st = states.get(r.name, RuleState())
+        out.append(
+            RuleLine(
+                r.name,
+                r.describe_metric(),
+                r.describe_condition(),
+                r.spec.enabled,
+                st.state.value,
+                st.last_day,
+                st.last_value,
+                st.fired_at,
+            )
+        )
+    return out
+
+
+def recent_alerts(store: Store, limit: int) -> list[AlertLine]:
+    return [
+        AlertLine(
+            str(a.get("rule", "")),
+            str(a.get("date", "")),
+            str(a.get("kind", "firing")),
+            _num(a.get("value")),
+            str(a.get("message", "")),
+        )
+        for a in store.recent_alerts(limit)
+    ]

@@ -1,0 +1,190 @@
+"""The Telegram adapter: PTB handlers around the transport-free commands of bot/commands.
+
+Order of handling, as in PTB's examples: a ``TypeHandler`` in group -1 lets only allowed chats
+through (everyone else gets one polite refusal per chat, logged without the message text), then
+one ``CommandHandler`` per row of the command table (admin rows filtered to ``admin_chats``),
+then a fallback that answers unknown commands. Errors are logged with their traceback and
+reported, escaped and without the token, to the admin chats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackContext,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.commands import COMMANDS, Command, CommandContext, Reply, dispatch, run_command
+from bot.config import Config
+from bot.messages import clip
+from bot.service import App, Service
+
+log = logging.getLogger(__name__)
+
+REFUSAL = (
+    "Sorry, this bot is private. Your chat id is <code>{chat_id}</code>: "
+    "ask its owner to add it to <code>allowed_chats</code>."
+)
+Ctx = CallbackContext[Any, Any, Any, Any]
+
+
+# --- logging hygiene -----------------------------------------------------------------------------
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token in any log record (httpx logs request URLs, which contain it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if self.token in msg:
+            record.msg = msg.replace(self.token, "<token>")
+            record.args = None
+        return True
+
+
+def redact_token_in_logs(token: str) -> None:
+    """Silence httpx's per-request INFO lines and redact the token from every handler's output."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redactor = RedactToken(token)
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext", ""):
+        logging.getLogger(name).addFilter(redactor)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+
+
+def warn_if_nobody_allowed(config: Config) -> None:
+    tg = config.settings.telegram
+    if not tg.allowed_chats and not tg.admin_chats:
+        log.warning(
+            "no [telegram] allowed_chats or admin_chats in the config: every chat will be refused. "
+            "Send the bot a message; the refusal shows your chat id, which goes into allowed_chats."
+        )
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+
+async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
+    if reply.photo is not None:
+        await bot.send_photo(chat_id, photo=reply.photo, caption=clip(reply.text, 1024), parse_mode=ParseMode.HTML)
+    else:
+        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML)
+
+
+def command_context(service: Service, chat_id: int) -> CommandContext:
+    return CommandContext(service, chat_id, admin=service.config.is_admin(chat_id))
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def make_guard(service: Service) -> Any:
+    refused: set[int] = set()
+
+    async def guard(update: object, context: Ctx) -> None:
+        """Only allowed chats get past group -1; the rest get one refusal and no data."""
+        if not isinstance(update, Update):
+            raise ApplicationHandlerStop
+        chat = update.effective_chat
+        if chat is not None and service.config.is_allowed(chat.id):
+            return
+        user = update.effective_user
+        log.warning(
+            "refused update %s from chat %s (user %s)",
+            update.update_id,
+            chat.id if chat else None,
+            user.id if user else None,
+        )
+        if chat is not None and chat.id not in refused and update.effective_message is not None:
+            refused.add(chat.id)
+            await context.bot.send_message(chat.id, REFUSAL.format(chat_id=chat.id), parse_mode=ParseMode.HTML)
+        raise ApplicationHandlerStop
+
+    return guard
+
+
+def make_handler(service: Service, command: Command) -> Any:
+    async def handle(update: Update, context: Ctx) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        reply = await run_command(command_context(service, chat.id), command, list(context.args or []))
+        await send_reply(context.bot, chat.id, reply)
+
+    handle.__name__ = f"cmd_{command.name}"
+    return handle
+
+
+def make_fallback(service: Service) -> Any:
+    async def fallback(update: Update, context: Ctx) -> None:
+        """Unknown commands, admin commands from non-admins and plain text get a pointer to /help."""
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None:
+            return
+        reply = await dispatch(command_context(service, chat.id), message.text or "")
+        await send_reply(context.bot, chat.id, reply)
+
+    return fallback
+
+
+def make_error_handler(service: Service) -> Any:
+    async def on_error(update: object, context: Ctx) -> None:
+        """Log with the traceback; tell the admins in one escaped line (the token is never in it)."""
+        err = context.error
+        log.error("error while handling an update", exc_info=err)
+        token = context.bot.token
+        text = f"{type(err).__name__}: {err}".replace(token, "<token>")
+        chat = update.effective_chat if isinstance(update, Update) else None
+        where = f" (chat {chat.id})" if chat else ""
+        report = f"⚠️ <b>Error</b>{where}: <code>{html.escape(text[:3000])}</code>"
+        for admin in service.config.settings.telegram.admin_chats:
+            try:
+                await context.bot.send_message(admin, report, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.warning("could not report the error to admin chat %s: %s", admin, exc)
+        admins = service.config.settings.telegram.admin_chats
+        if chat is not None and service.config.is_allowed(chat.id) and chat.id not in admins:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(chat.id, "Sorry, something went wrong; the admins were told.")
+
+    return on_error
+
+
+def install(app: App, service: Service) -> None:
+    """Register every handler on ``app``, from the one command table."""
+    app.add_handler(TypeHandler(Update, make_guard(service)), group=-1)
+    admins = service.config.settings.telegram.admin_chats
+    for command in COMMANDS:
+        chat_filter = filters.Chat(chat_id=admins) if command.admin else None
+        app.add_handler(CommandHandler(command.name, make_handler(service, command), filters=chat_filter))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, make_fallback(service)))
+    app.add_error_handler(make_error_handler(service))
+
+
+async def set_commands(bot: Any, config: Config) -> None:
+    """The command menu: public commands for everyone, all commands in each admin chat."""
+    public = [BotCommand(c.name, c.help) for c in COMMANDS if not c.admin]
+    everything = [BotCommand(c.name, c.help) for c in COMMANDS]
+    await bot.set_my_commands(public)
+    for admin in config.settings.telegram.admin_chats:
+        try:
+            await bot.set_my_commands(everything, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:  # an admin who never opened the bot: the chat does not exist yet
+            log.warning("could not set the admin command menu for chat %s: %s", admin, exc)

@@ -1,0 +1,292 @@
+"""A fake Telegram Bot API on 127.0.0.1: the real PTB client talks HTTP to it via ``base_url``.
+
+It answers getMe, getUpdates (from a queue the test fills), sendMessage, sendPhoto,
+setMyCommands and friends, records every request, and can be told to fail the next calls of a
+method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, or a delay longer than the
+client's timeout. Modelled on httpx's ``serve_in_thread`` test server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "RotationBot", "username": "rotation_test_bot"}
+
+
+@dataclass
+class Request:
+    """One API call as the server saw it; ``outcome`` is "ok" or the failure it was given."""
+
+    method: str
+    token: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    outcome: str = "ok"
+
+    @property
+    def chat_id(self) -> int | None:
+        v = self.params.get("chat_id")
+        return int(v) if v is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+
+@dataclass
+class Failure:
+    kind: str  # "429" | "500" | "403" | "400" | "delay"
+    retry_after: int = 1
+    delay: float = 1.5
+
+
+def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """PTB posts form fields (JSON-encoded where not plain strings), multipart when a file is attached."""
+    params: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    if content_type.startswith("multipart/form-data"):
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            raw = part.get_payload(decode=True)
+            payload = raw if isinstance(raw, bytes) else b""
+            if part.get_filename():
+                files[str(name)] = payload
+            else:
+                params[str(name)] = payload.decode()
+    elif body:
+        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+    for k, v in list(params.items()):
+        if isinstance(v, str) and v and v[0] in "[{":
+            with suppress(ValueError):
+                params[k] = json.loads(v)
+    return params, files
+
+
+class FakeTelegram:
+    """Start with ``with FakeTelegram() as tg:``; point PTB at ``tg.base_url``."""
+
+    def __init__(self, long_poll: float = 0.2) -> None:
+        self.requests: list[Request] = []
+        self.long_poll = long_poll
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._failures: dict[str, deque[Failure]] = {}
+        self._cond = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeTelegram:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """Give this to PTB's ``base_url``; PTB appends the token."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- programming it --------------------------------------------------------------------------
+
+    def push_text(self, chat_id: int, text: str, user_id: int | None = None) -> int:
+        """Queue an incoming message (a command when it starts with /) for getUpdates."""
+        uid = next(self._update_ids)
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group", "first_name": "T"},
+            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "T"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        with self._cond:
+            self._updates.append({"update_id": uid, "message": message})
+            self._cond.notify_all()
+        return uid
+
+    def fail_next(self, method: str, *failures: Failure | str) -> None:
+        """The next calls of ``method`` fail in this order (strings are Failure kinds)."""
+        q = self._failures.setdefault(method, deque())
+        for f in failures:
+            q.append(f if isinstance(f, Failure) else Failure(f))
+
+    # --- reading what happened -------------------------------------------------------------------
+
+    def calls(self, method: str, chat_id: int | None = None, outcome: str | None = "ok") -> list[Request]:
+        return [
+            r
+            for r in list(self.requests)
+            if r.method == method
+            and (chat_id is None or r.chat_id == chat_id)
+            and (outcome is None or r.outcome == outcome)
+        ]
+
+    def sent(self, chat_id: int | None = None) -> list[Request]:
+        """Messages and photos the server accepted, in order."""
+        return [
+            r
+            for r in list(self.requests)
+            if r.method in ("sendMessage", "sendPhoto")
+            and r.outcome == "ok"
+            and (chat_id is None or r.chat_id == chat_id)
+        ]
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Poll ``predicate`` until true; fail the test if it never becomes true."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s; requests: {self.summary()}")
+            await asyncio.sleep(0.02)
+
+    def summary(self) -> list[tuple[str, int | None, str, str]]:
+        return [(r.method, r.chat_id, r.outcome, r.text[:40]) for r in self.requests if r.method != "getUpdates"]
+
+    # --- serving ---------------------------------------------------------------------------------
+
+    def _reply(self, h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = h.path.strip("/").split("/")
+        if len(parts) != 2 or not parts[0].startswith("bot"):
+            self._reply(h, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        token, method = parts[0][3:], parts[1]
+        length = int(h.headers.get("Content-Length") or 0)
+        params, files = _parse_body(h.headers.get("Content-Type") or "", h.rfile.read(length))
+        req = Request(method, token, params, files)
+        queue = self._failures.get(method)
+        failure = queue.popleft() if queue else None
+        if failure is not None:
+            req.outcome = failure.kind
+        self.requests.append(req)
+        if failure is not None:
+            self._fail(h, failure)
+            return
+        self._reply(h, 200, {"ok": True, "result": self._result(method, params)})
+
+    def _fail(self, h: BaseHTTPRequestHandler, f: Failure) -> None:
+        if f.kind == "429":
+            self._reply(
+                h,
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {f.retry_after}",
+                    "parameters": {"retry_after": f.retry_after},
+                },
+            )
+        elif f.kind == "500":
+            self._reply(h, 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+        elif f.kind == "403":
+            self._reply(
+                h, 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            )
+        elif f.kind == "400":
+            self._reply(h, 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"})
+        elif f.kind == "delay":
+            time.sleep(f.delay)
+            self._reply(h, 200, {"ok": True, "result": True})
+        else:
+            raise AssertionError(f.kind)
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False}
+        if method == "getUpdates":
+            return self._get_updates(params)
+        if method in ("sendMessage", "sendPhoto"):
+            chat_id = int(params["chat_id"])
+            result: dict[str, Any] = {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+            }
+            if method == "sendMessage":
+                result["text"] = params.get("text", "")
+            else:
+                result["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]
+                if "caption" in params:
+                    result["caption"] = params["caption"]
+            return result
+        if method == "getMyCommands":
+            cmds = [r for r in self.requests if r.method == "setMyCommands" and r.outcome == "ok"]
+            return cmds[-1].params.get("commands", []) if cmds else []
+        return True  # setMyCommands, deleteWebhook, close, logOut, …
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), self.long_poll)
+        deadline = time.monotonic() + wait
+        with self._cond:
+            while True:
+                ready = [u for u in self._updates if u["update_id"] >= offset]
+                left = deadline - time.monotonic()
+                if ready or left <= 0:
+                    return ready
+                self._cond.wait(left)
+
+
+@contextmanager
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as tg:
+        yield tg
