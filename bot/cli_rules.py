@@ -1,4 +1,4 @@
-"""Rule commands: rules check, rules list."""
+"""Rule commands: rules check, rules list, rules test."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import click
 
 from bot.cli import Context, main, pass_ctx
 from bot.config import load_config
+from bot.errors import BotError
+from rules import ConfigError, Problem, Rule
+from rules.testing import load_test_file, run_test
 
 
 @main.group()
@@ -34,3 +37,40 @@ def rules_list(obj: Context) -> None:
     for r in obj.config.rules:
         flag = "" if r.spec.enabled else " (disabled)"
         click.echo(f"{r.name:<30} {r.describe_metric()} {r.describe_condition()}{flag}")
+
+
+def config_rules(path: Path) -> list[Rule]:
+    """A test file's ``config = …``: the rules that config file would run (the defaults when it has none)."""
+    try:
+        return load_config(path).rules
+    except BotError as exc:
+        raise ConfigError([Problem(line) for line in str(exc).splitlines()]) from None
+
+
+@rules.command("test")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def rules_test(files: tuple[Path, ...]) -> None:
+    """Run rule unit tests written in TOML (series in, expected alerts out), like promtool test rules.
+
+    Exit 0 when every test passes, 1 when one fails or a file is invalid. See rules/testing.py for the format.
+
+    Example: rotation-bot rules test tests/rules/default_rules_test.toml
+    """
+    failed = False
+    for path in files:
+        click.echo(f"Unit testing: {path}")
+        try:
+            tests = load_test_file(path, rule_loader=config_rules)
+        except ConfigError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"  Error: {line}", err=True)
+            failed = True
+            continue
+        results = [run_test(t) for t in tests]
+        for r in results:
+            click.echo(r.report())
+        bad = sum(not r.ok for r in results)
+        failed |= bad > 0
+        click.echo(f"  {len(results) - bad} passed, {bad} failed")
+    if failed:
+        raise SystemExit(1)

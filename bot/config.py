@@ -96,6 +96,8 @@ class DigestConfig(Section):
     enabled: bool = False
     time: str = "18:00"
 
+    _hhmm = field_validator("time")(ScheduleConfig._hhmm.__func__)  # type: ignore[attr-defined]
+
 
 class Settings(Section):
     store: StoreConfig = Field(default_factory=StoreConfig)

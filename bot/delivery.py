@@ -65,6 +65,10 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 def alert_html(row: OutboxRow) -> str:
     """An outbox row as the chat sees it: the rule's name in bold, then its message."""
     rule = (row.alert_key or "").split("|", 1)[0]
+    if rule == "@digest":
+        return row.text  # rendered as HTML by bot/digest
+    if rule == "@admin":
+        return "⚠️ " + html.escape(row.text)
     head = f"🔔 <b>{html.escape(rule)}</b>\n" if rule else ""
     return head + html.escape(row.text)
 

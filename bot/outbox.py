@@ -25,15 +25,24 @@ def subscribers(store: Store) -> list[int]:
     return [int(r[0]) for r in store.db.execute("SELECT chat_id FROM subscriptions ORDER BY chat_id").fetchall()]
 
 
-def queue_text(store: Store, key: str, chat_id: int, text: str) -> int:
-    """Queue one message for one chat; a second call with the same (key, chat) does nothing."""
+def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.datetime | None = None) -> int:
+    """Queue one message for one chat; a second call with the same (key, chat) does nothing.
+
+    Keys are ``rule|date|kind`` for alerts, ``@digest|date`` for the digest (already HTML) and
+    ``@admin|…`` for notices to admins. ``not_before`` holds the row (and the chat's later rows) until then.
+    """
     now = utcnow()
     cur = store.db.execute(
         "INSERT OR IGNORE INTO outbox (alert_key, chat_id, text, status, attempts, next_attempt_at, created_at)"
         " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-        [key, chat_id, text, now, now],
+        [key, chat_id, text, iso(not_before) if not_before else now, now],
     )
     return cur.rowcount
+
+
+def queue_digest(store: Store, day: dt.date, text: str, not_before: dt.datetime | None = None) -> int:
+    """Queue the day's digest (HTML) for every subscriber, once per day."""
+    return sum(queue_text(store, f"@digest|{day.isoformat()}", chat, text, not_before) for chat in subscribers(store))
 
 
 def enqueue_alerts(store: Store, alerts: Sequence[Alert]) -> int:

@@ -142,6 +142,16 @@ def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | N
     return run_check(store, config, as_of=day, rules=rules, sink=enqueue_alerts)
 
 
+def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datetime) -> int:
+    """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed)."""
+    from bot.digest import digest_text
+    from bot.outbox import queue_digest
+
+    tz = ZoneInfo(config.settings.schedule.timezone)
+    at = _at(now.astimezone(tz).date(), config.settings.digest.time, tz)
+    return queue_digest(store, day, digest_text(store, config, as_of=day), not_before=max(at, now))
+
+
 def month_released(store: Store, month: str) -> bool:
     """Does the store hold a first figure for ``month`` (from FRED or a consensus file's actual)?"""
     row = store.db.execute(
@@ -274,7 +284,10 @@ class BotScheduler:
         fetched = getattr(report, "summary", lambda: "")()
         if self.stopping.is_set():
             raise Stopped
-        checked = _check_summary(run_check(store, config, sink=enqueue_alerts))
+        report = run_check(store, config, sink=enqueue_alerts)
+        checked = _check_summary(report)
+        if config.settings.digest.enabled:
+            queue_daily_digest(store, config, report.as_of, self.now())
         return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
 
     def _cpi(self, store: Store, config: Config, day: dt.date) -> str:

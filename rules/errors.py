@@ -30,20 +30,12 @@ class Problem:
 
     def __str__(self) -> str:
         where = []
-        if self.source:
-            where.append(self.source)
         if self.rule is not None:
             where.append(f'rule "{self.rule}"')
         if self.field:
             where.append(f'field "{self.field}"')
-        prefix = " ".join(where[1:]) if len(where) > 1 else ""
-        if self.source and prefix:
-            return f"{self.source}: {prefix}: {self.message}"
-        if self.source:
-            return f"{self.source}: {self.message}"
-        if prefix:
-            return f"{prefix}: {self.message}"
-        return self.message
+        text = f"{' '.join(where)}: {self.message}" if where else self.message
+        return f"{self.source}: {text}" if self.source else text
 
 
 class ConfigError(RuleError):

@@ -8,12 +8,13 @@ every problem found, each naming the rule and the field, the way promtool report
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules import metrics
 from rules.errors import ConfigError, Problem
@@ -95,18 +96,37 @@ class RuleSpec(BaseModel):
     horizons: list[int] | None = None
     track: list[str] | None = None
 
-    @model_validator(mode="after")
-    def _condition_needs(self) -> RuleSpec:
-        if self.condition in ("between", "outside"):
-            if self.low is None or self.high is None:
-                raise ValueError("needs both `low` and `high`")
-            if self.low >= self.high:
-                raise ValueError(f"`low` ({self.low}) must be below `high` ({self.high})")
-        elif self.threshold is None:
-            raise ValueError(f"condition {self.condition!r} needs a `threshold`")
-        if self.condition in ("change_above", "change_below") and self.days is None:
-            raise ValueError(f"condition {self.condition!r} needs `days` (the span of the change)")
-        return self
+    @field_validator("resolve", mode="before")
+    @classmethod
+    def _resolve(cls, v: object) -> object:
+        if not isinstance(v, bool | str):
+            raise ValueError(f"expected true, false or a message template, got {_describe_input(v)}")
+        return v
+
+
+def condition_problems(spec: RuleSpec, label: str) -> list[Problem]:
+    """The keys a condition needs beside it (threshold, low/high, days), each named as its field."""
+    problems: list[Problem] = []
+    c = spec.condition
+    if c in ("between", "outside"):
+        for key in ("low", "high"):
+            if getattr(spec, key) is None:
+                problems.append(Problem(f"is required for condition {c!r}", rule=label, field=key))
+        if spec.low is not None and spec.high is not None and spec.low >= spec.high:
+            problems.append(Problem(f"must be above `low` ({spec.low:g}), got {spec.high:g}", rule=label, field="high"))
+        if spec.threshold is not None:
+            problems.append(
+                Problem(f"condition {c!r} uses `low` and `high`, not `threshold`", rule=label, field="threshold")
+            )
+    else:
+        if spec.threshold is None:
+            problems.append(Problem(f"is required for condition {c!r}", rule=label, field="threshold"))
+        for key in ("low", "high"):
+            if getattr(spec, key) is not None:
+                problems.append(Problem(f"only `between` and `outside` use `{key}`", rule=label, field=key))
+    if c in ("change_above", "change_below") and spec.days is None:
+        problems.append(Problem(f"is required for condition {c!r} (the span of the change)", rule=label, field="days"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,15 @@ def _describe_input(value: object) -> str:
     return repr(value)
 
 
+_BOUNDS = {
+    "greater_than_equal": "a value ≥",
+    "greater_than": "a value >",
+    "less_than_equal": "a value ≤",
+    "less_than": "a value <",
+    "string_too_long": "at most this many characters:",
+}
+
+
 def pydantic_problems(err: ValidationError, rule: str | None, prefix: str = "") -> list[Problem]:
     """pydantic's errors as our one-line sentences, each naming the field and what it got."""
     out = []
@@ -203,6 +232,14 @@ def pydantic_problems(err: ValidationError, rule: str | None, prefix: str = "") 
             msg = str(e.get("ctx", {}).get("error", e["msg"]))
         elif kind in ("finite_number",):
             msg = f"expected a finite number, got {got}"
+        elif kind in _BOUNDS:
+            bound = next(iter(e.get("ctx", {}).values()), "")
+            limit = f"{bound:g}" if isinstance(bound, int | float) else str(bound)
+            msg = f"expected {_BOUNDS[kind]} {limit}, got {got}"
+        elif kind == "list_type":
+            msg = f"expected a list, got {got}"
+        elif kind == "string_too_short":
+            msg = f"must not be empty, got {got}"
         else:
             msg = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {got}"
         if kind == "value_error" and not loc:
@@ -230,17 +267,35 @@ def check_template(template: str, allowed: Mapping[str, object]) -> str | None:
     return None
 
 
+def _metric_problems(found: list[Problem], metric: str, known: set[str], own: set[str]) -> list[Problem]:
+    """Say which metric wants a missing key, and suggest the key a typo probably meant."""
+    out = []
+    for p in found:
+        msg = p.message
+        if msg == "is required":
+            msg = f'is required by metric "{metric}"'
+        elif msg == "unknown key" and p.field:
+            close = difflib.get_close_matches(p.field, sorted(known), n=1)
+            takes = ", ".join(sorted(own))
+            hint = f'did you mean "{close[0]}"?' if close else f'metric "{metric}" takes {takes}'
+            msg = f"unknown key; {hint}"
+        out.append(Problem(msg, rule=p.rule, field=p.field))
+    return out
+
+
 def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Problem]]:
     """Validate one rule table; never raises, returns the problems found."""
     if not isinstance(raw, Mapping):
         return None, [Problem("each [[rules]] entry must be a table", rule=f"#{index + 1}")]
-    label = str(raw.get("name") or f"#{index + 1}")
+    name = raw.get("name")
+    label = name if isinstance(name, str) and name else f"#{index + 1}"
     core_keys = set(RuleSpec.model_fields)
     core = {k: v for k, v in raw.items() if k in core_keys}
     metric_name = raw.get("metric")
     metric = metrics.REGISTRY.get(metric_name) if isinstance(metric_name, str) else None
     # A key both the rule and its metric declare (``days``) goes to both.
-    shared = set(metric.params.model_fields) & core_keys if metric is not None else set()
+    metric_keys = set(metric.params.model_fields) if metric is not None else set()
+    shared = metric_keys & core_keys
     extra = {k: v for k, v in raw.items() if k not in core_keys or k in shared}
     problems: list[Problem] = []
     spec: RuleSpec | None = None
@@ -261,7 +316,10 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
         try:
             params = metric.params.model_validate(extra, strict=True)
         except ValidationError as err:
-            problems.extend(pydantic_problems(err, label))
+            found = pydantic_problems(err, label)
+            problems.extend(_metric_problems(found, metric.name, core_keys | metric_keys, metric_keys))
+    if spec is not None:
+        problems.extend(condition_problems(spec, label))
     if spec is not None and metric is not None:
         allowed = {**PLACEHOLDERS, **DETAIL_PLACEHOLDERS.get(metric.name, {})}
         for field, tmpl in (("message", spec.message), ("resolve", spec.resolve)):

@@ -11,6 +11,13 @@ Crossing conditions differ from level ones in one way: a crossing needs to have 
 the other side first, so a rule created while the ratio is already above 0.4 stays quiet until the
 ratio has been below and crosses again. ``crosses`` (either way) fires on every change of side.
 
+Hysteresis never adds alerts to a crossing rule without ``for_days`` or ``cooldown_days`` (every
+re-arm past the band is also a re-arm at the threshold). With ``for_days`` it can: the Schmitt
+trigger merges short runs above the threshold separated by shallow dips into one run that lasts
+long enough. With ``cooldown_days`` too: a longer first episode can end after the cooldown, where
+without hysteresis a re-entry inside the cooldown would have been suppressed. ``crosses`` never
+sends a resolve message (it has no "stopped holding"); a cooldown flips its side quietly.
+
 ``RuleState`` is a plain frozen value, so the bot stores it as a row and hands it back after a
 restart; evaluating a day already evaluated changes nothing.
 """

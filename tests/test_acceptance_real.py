@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -13,17 +14,17 @@ from bot.cli import main
 README_RULES = (Path(__file__).resolve().parent.parent / "config.toml").read_text().split("# Rules.")[0]
 
 
-def check(config: Path, as_of: str) -> dict[str, object]:
+def check(config: Path, as_of: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["--config", str(config), "check", "--as-of", as_of, "--format", "json"])
     assert result.exit_code == 0, result.stderr
-    doc: dict[str, object] = json.loads(result.stdout)
+    doc: dict[str, Any] = json.loads(result.stdout)
     return doc
 
 
-def rule(doc: dict[str, object], name: str) -> dict[str, object]:
+def rule(doc: dict[str, Any], name: str) -> dict[str, Any]:
     rules = doc["rules"]
     assert isinstance(rules, list)
-    found: dict[str, object] = next(r for r in rules if r["name"] == name)
+    found: dict[str, Any] = next(r for r in rules if r["name"] == name)
     return found
 
 
@@ -53,7 +54,7 @@ def test_breadth_late_july_reports_members_counted(config: Path) -> None:
     assert breadth["value"] == pytest.approx(75.2, abs=0.05)
     assert breadth["counted"] == 500
     assert breadth["excluded"] == 3
-    assert any(a["rule"] == "breadth-above-75" and a["date"] == "2024-07-26" for a in doc["alerts"])  # type: ignore[union-attr]
+    assert any(a["rule"] == "breadth-above-75" and a["date"] == "2024-07-26" for a in doc["alerts"])
 
 
 def test_june_2024_cpi_surprise_fires_below_consensus(config: Path) -> None:
@@ -61,5 +62,5 @@ def test_june_2024_cpi_surprise_fires_below_consensus(config: Path) -> None:
     cpi = rule(doc, "cpi-headline-yoy-below-consensus")
     assert cpi["value"] == pytest.approx(-0.1)
     assert cpi["actual"] == pytest.approx(3.0) and cpi["expected"] == pytest.approx(3.1)
-    fired = [a for a in doc["alerts"] if a["rule"] == "cpi-headline-yoy-below-consensus"]  # type: ignore[union-attr]
+    fired = [a for a in doc["alerts"] if a["rule"] == "cpi-headline-yoy-below-consensus"]
     assert [a["date"] for a in fired] == ["2024-07-11"]

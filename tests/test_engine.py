@@ -1,0 +1,188 @@
+"""evaluate and replay: idempotence, restarts, catch-up, isolated errors, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from rules import Alert, MarketData, Rule, RuleState, State, evaluate, load_rules, replay
+
+RATIO: dict[str, Any] = {
+    "name": "up",
+    "metric": "ratio",
+    "numerator": "A",
+    "denominator": "B",
+    "condition": "crosses_above",
+    "threshold": 0.4,
+}
+VALUES = [0.38, 0.39, 0.41, 0.42, 0.39, 0.40, 0.41, 0.43, 0.39]  # up-crossings on days 2 and 6
+
+
+def market(a: list[float], b: list[float] | None = None, start: str = "2024-07-01") -> MarketData:
+    idx = pd.bdate_range(start, periods=len(a), name="date")
+    return MarketData(close=pd.DataFrame({"A": a, "B": b or [1.0] * len(a)}, index=idx, dtype=float))
+
+
+def day(data: MarketData, i: int) -> dt.date:
+    day: dt.date = data.close.index[i].date()
+    return day
+
+
+def rules(*tables: dict[str, Any]) -> list[Rule]:
+    return load_rules(list(tables) or [RATIO])
+
+
+def daily(rs: list[Rule], data: MarketData, states: dict[str, RuleState] | None = None) -> list[Alert]:
+    """The daily job, one day at a time, with the data as known that day."""
+    states = dict(states or {})
+    out: list[Alert] = []
+    for ts in data.close.index:
+        ev = evaluate(rs, data.until(ts), states, ts.date())
+        out += ev.alerts
+        states = ev.states
+    return out
+
+
+def test_evaluating_the_same_day_twice_gives_the_same_result() -> None:
+    rs, data = rules(), market(VALUES)
+    first = evaluate(rs, data, {"up": RuleState()}, day(data, 1))
+    second = evaluate(rs, data, first.states, day(data, 2))
+    assert [a.date for a in second.alerts] == [day(data, 2)]
+    again = evaluate(rs, data, second.states, day(data, 2))
+    assert again.alerts == []
+    assert again.states == second.states
+    assert again.results[0].value == second.results[0].value == pytest.approx(0.41)
+
+
+def test_a_restart_from_the_persisted_state_never_refires() -> None:
+    rs, data = rules(), market(VALUES)
+    states: dict[str, RuleState] = {}
+    sent = []
+    for i in range(len(VALUES)):
+        ev = evaluate(rs, data, states, day(data, i))
+        sent += ev.alerts
+        # the bot writes the state as JSON-ish dict and reads it back after a restart; then runs the same day again
+        states = {k: RuleState.from_dict(v.to_dict()) for k, v in ev.states.items()}
+        assert evaluate(rs, data, states, day(data, i)).alerts == []
+    assert [a.date for a in sent] == [day(data, 2), day(data, 6)]
+
+
+def test_catch_up_after_missed_days_sends_each_missed_alert_once() -> None:
+    rs, data = rules(), market(VALUES)
+    ev = evaluate(rs, data, {}, day(data, 0))
+    assert ev.alerts == []  # a new rule warms up silently
+    caught_up = evaluate(rs, data, ev.states, day(data, 8))  # the bot was down for a week
+    assert [a.date for a in caught_up.alerts] == [day(data, 2), day(data, 6)]
+    assert caught_up.alerts == daily(rs, data)
+    assert caught_up.states["up"].last_day == day(data, 8)
+
+
+def test_a_new_rule_alerts_only_for_the_day_it_is_added() -> None:
+    rs, data = rules(), market(VALUES)
+    assert evaluate(rs, data, {}, day(data, 5)).alerts == []  # the crossing on day 2 is history
+    assert [a.date for a in evaluate(rs, data, {}, day(data, 6)).alerts] == [day(data, 6)]
+
+
+def test_a_rule_whose_data_is_missing_fails_alone() -> None:
+    broken = {**RATIO, "name": "broken", "numerator": "ZZZ"}
+    rs, data = rules(broken, RATIO), market(VALUES)
+    states = evaluate(rs, data, {}, day(data, 1)).states
+    ev = evaluate(rs, data, states, day(data, 2))
+    by_name = {r.rule.name: r for r in ev.results}
+    assert by_name["broken"].error == "no prices stored for symbol 'ZZZ'"
+    assert by_name["broken"].state == RuleState()
+    assert [a.rule for a in ev.alerts] == ["up"]
+    rep = replay(rs, data, day(data, 0), day(data, 8))
+    assert rep.errors == {"broken": "no prices stored for symbol 'ZZZ'"}
+    assert rep.counts == {"broken": 0, "up": 2}
+
+
+def test_disabled_rules_are_skipped() -> None:
+    rs, data = rules({**RATIO, "enabled": False}), market(VALUES)
+    ev = evaluate(rs, data, {}, day(data, 2))
+    assert ev.results[0].error == "disabled"
+    assert replay(rs, data, day(data, 0), day(data, 8)).alerts == []
+
+
+def test_replay_lists_alerts_with_counts_and_messages() -> None:
+    rs = rules(
+        {**RATIO, "message": "{rule}: {value:.3f} > {threshold} (from {previous:.2f}, {change:+.2f}) on {date:%d %b}"},
+        {**RATIO, "name": "down", "condition": "crosses_below", "resolve": True, "severity": "warning", "chats": [7]},
+    )
+    data = market(VALUES)
+    rep = replay(rs, data, day(data, 0), day(data, 8))
+    got = [(a.date.isoformat(), a.rule, a.kind) for a in rep.alerts]
+    assert got == [
+        ("2024-07-03", "up", "firing"),  # "down" was below from the start: no crossing, nothing to resolve
+        ("2024-07-05", "down", "firing"),
+        ("2024-07-08", "down", "resolved"),  # 0.40 is not below 0.4
+        ("2024-07-09", "up", "firing"),
+        ("2024-07-11", "down", "firing"),
+    ]
+    assert rep.counts == {"up": 2, "down": 2}
+    first = rep.alerts[0]
+    assert first.message == "up: 0.410 > 0.4 (from 0.39, +0.02) on 03 Jul"
+    assert first.previous == pytest.approx(0.39)
+    assert first.chats is None
+    down = rep.alerts[1]
+    assert down.severity == "warning" and down.chats == (7,) and down.direction == "below"
+    assert rep.alerts[2].message == "Resolved: A / B no longer meets down (0.4 on 2024-07-08)"
+    assert first.key == "up|2024-07-03|firing"
+    assert first.to_dict()["date"] == "2024-07-03"
+
+
+def test_replay_from_a_later_day_warms_up_on_earlier_history() -> None:
+    rs, data = rules(), market(VALUES)
+    rep = replay(rs, data, day(data, 3), day(data, 8))
+    assert [a.date for a in rep.alerts] == [day(data, 6)]  # day 3 is still the episode begun on day 2
+
+
+def test_change_conditions_compare_the_move_over_days() -> None:
+    rs = rules({**RATIO, "name": "jump", "condition": "change_above", "threshold": 0.015, "days": 2})
+    data = market(VALUES)
+    rep = replay(rs, data, day(data, 0), day(data, 8))
+    # moves over 2 days: +.03 +.03 -.02 -.02 +.02 +.03 -.04 — the level condition fires on entering
+    assert [a.date for a in rep.alerts] == [day(data, 2), day(data, 6)]
+    assert rep.alerts[0].message == "A / B rose +0.03 over 2 days to 0.41 on 2024-07-03"
+
+
+def test_for_days_and_cooldown_through_the_engine() -> None:
+    data = market([0.3, 0.5, 0.5, 0.5, 0.3, 0.5, 0.3, 0.5, 0.5, 0.5])
+    held = rules({**RATIO, "for_days": 3})
+    assert [a.date for a in replay(held, data, day(data, 0), day(data, 9)).alerts] == [day(data, 3), day(data, 9)]
+    cool = rules({**RATIO, "cooldown_days": 5})
+    assert [a.date for a in replay(cool, data, day(data, 0), day(data, 9)).alerts] == [day(data, 1), day(data, 7)]
+
+
+def test_event_metrics_judge_each_release_on_its_own() -> None:
+    idx = pd.DatetimeIndex(pd.to_datetime(["2024-06-12", "2024-07-11", "2024-08-14", "2024-09-11"]), name="date")
+    frame = pd.DataFrame(
+        {
+            "month": ["2024-05", "2024-06", "2024-07", "2024-08"],
+            "actual_core_mom": [0.2, 0.1, 0.2, 0.2],
+            "expected_core_mom": [0.3, 0.2, 0.2, 0.3],
+        },
+        index=idx,
+    )
+    data = MarketData(close=pd.DataFrame(index=pd.DatetimeIndex([], name="date")), cpi=frame)
+    rs = rules(
+        {"name": "cpi", "metric": "cpi_surprise", "measure": "core_mom", "condition": "below", "threshold": -0.05}
+    )
+    rep = replay(rs, data, dt.date(2024, 6, 1), dt.date(2024, 9, 30))
+    assert [a.date.isoformat() for a in rep.alerts] == ["2024-06-12", "2024-07-11", "2024-09-11"]
+    assert rep.alerts[1].details["month"] == "2024-06"
+
+
+def test_results_report_the_latest_value_and_state() -> None:
+    rs, data = rules(), market(VALUES)
+    ev = evaluate(rs, data, {}, day(data, 3))
+    r = ev.results[0]
+    assert r.value == pytest.approx(0.42)
+    assert r.date == day(data, 3)
+    assert r.state.state is State.FIRING
+    assert r.error is None
+    assert not math.isnan(r.state.last_value or math.nan)
