@@ -106,3 +106,27 @@ def test_console_digest_is_one_plain_message(store: Store, tmp_path: Path) -> No
     assert f"Daily digest — {as_of}" in result.stdout
     assert "near: " in result.stdout and "below 0.5" in result.stdout
     assert "<b>" not in result.stdout
+
+
+def test_daily_job_queues_one_digest_per_subscriber_held_until_digest_time(store: Store, tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot import outbox
+    from bot.delivery import alert_html
+    from bot.scheduler import queue_daily_digest
+
+    cfg, as_of = setup(store, tmp_path)
+    outbox.subscribe(store, 11)
+    outbox.subscribe(store, 22)
+    ny = ZoneInfo("America/New_York")
+    after_check = dt.datetime(2024, 2, 26, 17, 31, tzinfo=ny)
+    assert queue_daily_digest(store, cfg, as_of, after_check) == 2
+    assert queue_daily_digest(store, cfg, as_of, after_check) == 0  # once per day, even if the job re-runs
+    rows = outbox.pending_rows(store)
+    assert [r.chat_id for r in rows] == [11, 22]
+    assert {r.next_attempt_at for r in rows} == {"2024-02-26T23:00:00+00:00"}  # 18:00 in New York
+    assert alert_html(rows[0]) == digest_text(store, cfg, as_of=as_of)  # already HTML: sent as is
+    late = dt.datetime(2024, 2, 26, 19, 0, tzinfo=ny)
+    queue_daily_digest(store, cfg, as_of + dt.timedelta(days=1), late)
+    newest = outbox.pending_rows(store, only_chats=[11])[-1]
+    assert newest.next_attempt_at == "2024-02-27T00:00:00+00:00"  # past 18:00 already: due at once
