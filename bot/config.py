@@ -8,10 +8,12 @@ the same everywhere. Every problem in the file is reported at once, each naming 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +21,7 @@ from bot.errors import ConfigFileError
 from rules import ConfigError, Problem, Rule, load_rules
 from rules.model import pydantic_problems
 
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
 DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
 SP500_MEMBERS_URL = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv"
 
@@ -61,6 +64,15 @@ class ScheduleConfig(Section):
     daily_check: str = "17:30"
     cpi_check: str = "08:35"
     exchange: str = "XNYS"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'expected a time zone like "America/New_York", got "{v}"') from None
+        return v
 
     @field_validator("daily_check", "cpi_check")
     @classmethod
@@ -168,16 +180,55 @@ def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path |
         rules = load_rules(raw_rules, source=source)
     except ConfigError as err:
         problems.extend(err.problems)
+    # inf/nan: our sentence replaces pydantic's ("expected a value ≤ 30, got nan"); a huge integer
+    # keeps the bound pydantic names when it has one.
+    numbers = number_problems(data, source)
+    non_finite = {(p.rule, p.field) for p in numbers if p.message.startswith("expected a finite")}
+    problems = [p for p in problems if (p.rule, p.field) not in non_finite]
+    placed = {(p.rule, p.field) for p in problems}
+    problems.extend(p for p in numbers if (p.rule, p.field) not in placed)
     if problems or settings is None:
         raise ConfigFileError("\n".join(str(p) for p in problems))
     return Config(settings, rules, path)
+
+
+def number_problems(data: dict[str, Any], source: str) -> list[Problem]:
+    """Values no setting can mean: TOML's ``inf``/``nan`` (also what ``1e400`` becomes) and integers
+    beyond 64 bits. Left in, a threshold of inf never fires and a chat id SQLite cannot store breaks
+    every check that queues an alert for it; so they are refused here, wherever they appear.
+    """
+    found: list[Problem] = []
+
+    def walk(value: Any, rule: str | None, field: str) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(Problem(f"expected a finite number, got {value!r}", rule=rule, field=field, source=source))
+        elif isinstance(value, int) and abs(value) > INT64_MAX:
+            message = f"number too large ({len(str(abs(value)))} digits; at most {INT64_MAX})"
+            found.append(Problem(message, rule=rule, field=field, source=source))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, rule, f"{field}.{k}" if field else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, rule, f"{field}.{i}" if field else str(i))
+
+    for key, value in data.items():
+        if key == "rules" and isinstance(value, list):
+            for i, raw in enumerate(value):
+                name = raw.get("name") if isinstance(raw, dict) else None
+                walk(raw, name if isinstance(name, str) and name else f"#{i + 1}", "")
+        else:
+            walk(value, None, str(key))
+    return found
 
 
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file. A missing default file means built-in defaults."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # Windows editors start UTF-8 files with a BOM
     except FileNotFoundError:
         raise ConfigFileError(f"{p}: no such config file (copy config.toml from the repository)") from None
     except (OSError, UnicodeDecodeError) as exc:

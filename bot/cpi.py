@@ -69,6 +69,22 @@ def point_in_time_actuals(frame: pd.DataFrame) -> pd.DataFrame:
     return out if out is not None else pd.DataFrame(columns=["mom", "yoy"], dtype=float)
 
 
+def current_actuals(store: Store, month: str) -> dict[str, float]:
+    """``month``'s MoM/YoY per measure from the latest vintage (what a chart shows today, revisions included)."""
+    out: dict[str, float] = {}
+    for kind, series in SERIES.items():
+        levels = _levels(store, series)
+        if "latest" not in levels.columns:
+            continue
+        acts = computed_actuals(levels["latest"].dropna())
+        if month in acts.index:
+            for span in ("mom", "yoy"):
+                v = _fmt(acts.loc[month, span])
+                if v is not None:
+                    out[f"{kind}_{span}"] = v
+    return out
+
+
 def cpi_frame(store: Store, config: Config, end: dt.date | None = None) -> pd.DataFrame | None:
     """The ``MarketData.cpi`` frame: index release date; month, actual_*, expected_*, naive_* columns."""
     releases = store.db.execute("SELECT month, release_date FROM cpi_releases ORDER BY month").fetchall()
@@ -171,15 +187,20 @@ def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> d
         out["notes"].append("no CPI figures stored yet: run `rotation-bot fetch --source fred`")
         return out
     row = have.iloc[-1]
-    out["latest"] = {"month": str(row["month"]), "release_date": have.index[-1].date().isoformat()}
+    month = str(row["month"])
+    out["latest"] = {"month": month, "release_date": have.index[-1].date().isoformat()}
+    current = current_actuals(store, month)
     for m in CPI_MEASURES:
         actual, expected, naive = _fmt(row[f"actual_{m}"]), _fmt(row[f"expected_{m}"]), _fmt(row[f"naive_{m}"])
+        now = current.get(m)
         out["measures"][m] = {
             "actual": actual,
             "expected": expected,
             "surprise": round(actual - expected, 2) if actual is not None and expected is not None else None,
             "consensus": "given" if expected is not None else "missing",
             "naive_expected": naive,
+            # today's (revised) figure, only when it differs from the first release the surprise uses
+            "current": now if now is not None and actual is not None and abs(now - actual) >= 0.05 else None,
         }
     missing = [m for m, v in out["measures"].items() if v["consensus"] == "missing"]
     if missing:

@@ -106,8 +106,14 @@ def cpi(view: CpiView) -> str:
         else:
             verdict = "in line"
         name = e(MEASURE_NAMES.get(m.measure, m.measure))
-        lines.append(f"  {name}: {_pct(m.actual)} vs {_pct(m.expected)} expected — {verdict}")
+        line = f"  {name}: {_pct(m.actual)} vs {_pct(m.expected)} expected — {verdict}"
+        if m.expected is None and m.naive_expected is not None:
+            line += f" (naive prior-3-month average: {_pct(m.naive_expected)})"
+        if m.current is not None:
+            line += f"; first published {_pct(m.actual)}, now revised to {_pct(m.current)}"
+        lines.append(line)
     lines.append(f"Next release: {view.next_release or 'not in the calendar'}")
+    lines.extend(f"<i>{e(n)}</i>" for n in view.notes)
     return "\n".join(lines)
 
 

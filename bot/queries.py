@@ -18,12 +18,12 @@ import pandas as pd
 from bot import outbox
 from bot.checks import CALENDAR_PER_TRADING_DAY
 from bot.config import Config
-from bot.cpi import cpi_frame
+from bot.cpi import cpi_summary
 from bot.errors import StoreError
 from bot.marketdata import load_market_data, universe_members
 from bot.store import Store
 from rules import DataError, Rule, RuleState, load_rules
-from rules.data import CPI_MEASURES, MarketData
+from rules.data import MarketData
 from rules.metrics import BreadthParams, RatioParams, breadth_frame, ratio_series
 
 RATIO_PAIR = ("^RUT", "^GSPC")
@@ -84,8 +84,10 @@ class BreadthView:
 @dataclass(frozen=True)
 class CpiMeasure:
     measure: str
-    actual: float | None
+    actual: float | None  # as first published: what the surprise is measured on
     expected: float | None
+    naive_expected: float | None = None  # prior three-month average, shown when there is no consensus
+    current: float | None = None  # today's revised figure, when it differs from the first release
 
     @property
     def surprise(self) -> float | None:
@@ -100,6 +102,7 @@ class CpiView:
     release_date: dt.date
     measures: list[CpiMeasure]
     next_release: dt.date | None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -276,21 +279,23 @@ def _num(x: Any) -> float | None:
 
 
 def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiView:
-    """The latest CPI release with actual vs consensus per measure, and the next release day."""
-    today = today or dt.date.today()
-    frame = cpi_frame(store, config, end=today)
-    if frame is None or frame.empty:
-        raise StoreError("no CPI releases stored yet: run `rotation-bot fetch` (fred or csv source)")
-    actual_cols = [f"actual_{m}" for m in CPI_MEASURES]
-    known = frame[frame[actual_cols].notna().any(axis=1)]
-    if known.empty:
-        raise StoreError("no CPI figures stored yet: run `rotation-bot fetch` (fred or csv source)")
-    row = known.iloc[-1]
-    measures = [CpiMeasure(m, _num(row[f"actual_{m}"]), _num(row[f"expected_{m}"])) for m in CPI_MEASURES]
-    nxt = store.db.execute(
-        "SELECT MIN(release_date) FROM cpi_releases WHERE release_date > ?", [today.isoformat()]
-    ).fetchone()[0]
-    return CpiView(str(row["month"]), _as_date(known.index[-1]), measures, dt.date.fromisoformat(nxt) if nxt else None)
+    """The latest CPI release with actual (first published) vs consensus per measure, and the next release day."""
+    summary = cpi_summary(store, config, today)
+    latest = summary["latest"]
+    if latest is None:
+        raise StoreError("; ".join(summary["notes"]) or "no CPI releases stored yet: run `rotation-bot fetch`")
+    measures = [
+        CpiMeasure(m, v["actual"], v["expected"], v["naive_expected"], v["current"])
+        for m, v in summary["measures"].items()
+    ]
+    nxt = summary["next_release"]
+    return CpiView(
+        latest["month"],
+        dt.date.fromisoformat(latest["release_date"]),
+        measures,
+        dt.date.fromisoformat(nxt["date"]) if nxt else None,
+        summary["notes"],
+    )
 
 
 def status_view(

@@ -142,3 +142,22 @@ def test_without_consensus_no_alert_unless_naive_opted_in(june_2024: tuple[Store
     assert report is not None
     [result] = report.results
     assert result.details.get("expected_basis") == "naive"
+
+
+def test_cpi_view_on_real_data_shows_first_release_and_revision(real_store_path: Path, tmp_path: Path) -> None:
+    """June 2024 headline MoM was first published as -0.1%; the 2026 vintage revises it to -0.0%."""
+    from bot import messages, queries
+
+    store = Store(real_store_path)
+    try:
+        config = make_config(tmp_path, rules=[])
+        view = queries.cpi_view(store, config, today=dt.date(2024, 7, 12))
+    finally:
+        store.close()
+    assert view.month == "2024-06" and view.release_date == dt.date(2024, 7, 11)
+    headline = next(m for m in view.measures if m.measure == "headline_mom")
+    assert headline.actual == pytest.approx(-0.1) and headline.expected == pytest.approx(0.1)
+    assert headline.current == pytest.approx(0.0)
+    text = messages.cpi(view)
+    assert "below consensus by 0.20 pt" in text
+    assert "first published -0.1%, now revised to" in text

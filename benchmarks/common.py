@@ -1,0 +1,176 @@
+"""Shared set-up for the benchmarks: one loaded store per run, and the result line format.
+
+With ``../shared/data`` present the real data is loaded once into a store under /tmp (reused by
+later runs while the data files are unchanged); otherwise a synthetic store of the same size is
+generated (500 random-walk members and two indices over 25 years), so ``make bench`` runs anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bot.config import Config, parse_config
+from bot.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+WORK = Path(os.environ.get("BENCH_DIR", "/tmp/rotation-bot-bench"))
+SYNTH_MEMBERS = 500
+SYNTH_YEARS = 25
+
+
+@dataclass(frozen=True)
+class Env:
+    path: Path  # the SQLite store (treat as read-only; copy it to write)
+    kind: str  # "shared data" or "synthetic"
+    members: int
+    days: int
+
+    def config(self, store_path: Path | None = None, symbols: list[str] | None = None) -> Config:
+        data: dict[str, object] = {"store": {"path": str(store_path or self.path)}}
+        if symbols is not None:
+            data["data"] = {"symbols": symbols}
+        return parse_config(data, path=WORK / "config.toml")
+
+    def open(self) -> Store:
+        return Store(self.path)
+
+
+_ENV: Env | None = None
+
+
+def _fingerprint(root: Path) -> str:
+    h = hashlib.sha1()
+    for p in sorted(root.rglob("*.csv")):
+        st = p.stat()
+        h.update(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:12]
+
+
+def _shared_env() -> Env:
+    from bot.sources.csvdir import load_directory
+
+    path = WORK / f"shared-{_fingerprint(SHARED_DATA)}.sqlite"
+    if not (path.exists() and path.with_suffix(".ok").exists()):
+        print(f"(loading {SHARED_DATA} into {path} once…)", flush=True)
+        path.unlink(missing_ok=True)
+        store = Store(path)
+        load_directory(store, SHARED_DATA)
+        store.close()
+        path.with_suffix(".ok").touch()
+    store = Store(path)
+    try:
+        members = len(store.universe("sp500"))
+        close, _ = store.load_prices(store.universe("sp500"))
+        days = len(close.index)
+    finally:
+        store.close()
+    return Env(path, "shared data", members, days)
+
+
+def make_synthetic(path: Path, members: int = SYNTH_MEMBERS, years: float = SYNTH_YEARS, seed: int = 1) -> Env:
+    """Random walks for ``members`` symbols and ^GSPC/^RUT over ``years`` of business days."""
+    days = int(years * 252)
+    index = pd.bdate_range("2000-01-03", periods=days, name="date")
+    rng = np.random.default_rng(seed)
+    store = Store(path)
+    try:
+        gspc = 1000 * np.exp(np.cumsum(rng.normal(0.0003, 0.011, days)))
+        rut = gspc * 0.4 * np.exp(np.cumsum(rng.normal(0, 0.006, days)))
+        for sym, values in (("^GSPC", gspc), ("^RUT", rut)):
+            store.upsert_prices(sym, pd.DataFrame({"close": values, "adj_close": values}, index=index))
+        names = [f"S{i:03d}" for i in range(members)]
+        walks = 50 * np.exp(np.cumsum(rng.normal(0.0003, 0.02, (days, members)), axis=0))
+        with store.transaction():
+            for j, sym in enumerate(names):
+                col = walks[:, j]
+                store.upsert_prices(sym, pd.DataFrame({"close": col, "adj_close": col * 0.99}, index=index))
+        store.set_universe("sp500", [{"symbol": s} for s in names], source="synthetic")
+    finally:
+        store.close()
+    return Env(path, "synthetic", members, days)
+
+
+def _synthetic_env() -> Env:
+    path = WORK / f"synthetic-{SYNTH_MEMBERS}x{SYNTH_YEARS}y.sqlite"
+    if path.exists() and path.with_suffix(".ok").exists():
+        return Env(path, "synthetic", SYNTH_MEMBERS, SYNTH_YEARS * 252)
+    print(f"(generating {SYNTH_MEMBERS} × {SYNTH_YEARS} years of random walks into {path} once…)", flush=True)
+    path.unlink(missing_ok=True)
+    env = make_synthetic(path)
+    path.with_suffix(".ok").touch()
+    return env
+
+
+def env() -> Env:
+    """The benchmark store, prepared once per run (and reused across runs when unchanged)."""
+    global _ENV
+    if _ENV is None:
+        WORK.mkdir(parents=True, exist_ok=True)
+        forced = os.environ.get("BENCH_DATA")
+        if forced == "synthetic" or not (SHARED_DATA / "indices").is_dir():
+            _ENV = _synthetic_env()
+        else:
+            _ENV = _shared_env()
+    return _ENV
+
+
+def use_env(e: Env) -> None:
+    """Point the benchmarks at another store (the smoke test uses a tiny one)."""
+    global _ENV
+    _ENV = e
+
+
+def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The fastest of ``repeat`` timed calls, in seconds (the least disturbed by other work)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    measured: str
+    baseline: str
+    ratio: str
+    goal: str
+    ok: bool
+    note: str = ""
+
+    def line(self) -> str:
+        verdict = "PASS" if self.ok else "MISS"
+        text = f"{self.name}: measured {self.measured}, baseline {self.baseline}, ratio {self.ratio}"
+        text += f" ({self.goal}) {verdict}"
+        return text + (f" — {self.note}" if self.note else "")
+
+
+def report(result: Result) -> Result:
+    print(result.line(), flush=True)
+    return result
+
+
+def today_of(store: Store) -> dt.date:
+    latest = store.latest_date()
+    assert latest is not None
+    return latest
