@@ -262,3 +262,18 @@ def test_fetch_yahoo_outage_raises_source_unavailable(
     assert err.value.source == "yahoo" and "network unreachable" in err.value.reason
     status = {r["source"]: r for r in store.source_status()}
     assert status["yahoo"]["last_error"] and status["yahoo"]["next_retry"]
+
+
+def test_stragglers_share_one_call_and_a_new_symbol_keeps_its_own() -> None:
+    """The shared data's shape: 464 current members, 39 whose history ended months earlier, one new symbol."""
+    from bot.sources.yahoo import plan_batches
+
+    current = {f"C{i:03d}": dt.date(2025, 12, 31) for i in range(464)}
+    stale = {f"S{i:02d}": dt.date(2024, 9, 12) + dt.timedelta(days=6 * i) for i in range(39)}
+    since: dict[str, dt.date | None] = {**current, **stale, "NEW": None}
+    batches = plan_batches(list(since), since, dt.date(2000, 1, 1), 100)
+    assert len(batches) == 7  # NEW from 2000; the 39 stragglers together; 464 current in 5
+    assert batches[0].symbols == ("NEW",) and batches[0].start == dt.date(2000, 1, 1)
+    assert set(batches[1].symbols) == set(stale) and batches[1].start == dt.date(2024, 9, 13)
+    assert all(b.start == dt.date(2026, 1, 1) for b in batches[2:])
+    assert sum(len(b.symbols) for b in batches) == 504

@@ -33,6 +33,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 # Symbols whose incremental start days lie this close together share a call (a few extra rows are harmless:
 # the store's upserts are idempotent, and rows on or before the stored last day are dropped anyway).
 COALESCE_DAYS = 14
+POOL_DAYS = 400
 # Yahoo publishes a day's final close some minutes after the 16:00 ET bell.
 CLOSE_SETTLED = dt.time(16, 30)
 # A symbol with stored history that returns nothing new is only reported once it has been quiet this long.
@@ -71,8 +72,9 @@ def plan_batches(
     """Group symbols by the day their fetch starts, then cut groups into batches of ``batch_size``.
 
     A symbol never fetched starts at ``history_start``; others the day after their last stored day.
-    Start days within ``COALESCE_DAYS`` of a group's earliest join it, so a handful of stragglers
-    (a halted stock, a late listing) do not multiply the calls.
+    Start days within ``COALESCE_DAYS`` of a group's earliest join it, and stragglers (a halted or
+    delisted stock, a late listing) up to ``POOL_DAYS`` apart share a call while it has room: a
+    little history fetched twice is cheaper than one more call against Yahoo's rate limit.
     """
     starts: dict[str, dt.date] = {}
     for s in dict.fromkeys(symbols):
@@ -81,7 +83,8 @@ def plan_batches(
     ordered = sorted(starts, key=lambda s: (starts[s], s))
     groups: list[list[str]] = []
     for s in ordered:
-        if groups and (starts[s] - starts[groups[-1][0]]).days <= COALESCE_DAYS:
+        gap = (starts[s] - starts[groups[-1][0]]).days if groups else None
+        if gap is not None and (gap <= COALESCE_DAYS or (len(groups[-1]) < batch_size and gap <= POOL_DAYS)):
             groups[-1].append(s)
         else:
             groups.append([s])
