@@ -27,14 +27,17 @@ GOAL_CALLS = 6
 FIELDS = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
 
 
-def fake_download(calls: list[tuple[int, str]]) -> Any:
+def fake_download(calls: list[tuple[int, str]], last_close: dict[str, float], until: dt.date) -> Any:
+    """yfinance 1.x's frame for every business day from ``start`` to ``until``, each symbol flat at its last close."""
+
     def download(tickers: list[str] | str, start: str | None = None, **_: Any) -> pd.DataFrame:
         symbols = [tickers] if isinstance(tickers, str) else list(tickers)
         calls.append((len(symbols), str(start)))
-        day = pd.bdate_range(pd.Timestamp(str(start)), periods=1)
+        days = pd.bdate_range(pd.Timestamp(str(start)), pd.Timestamp(until))
         columns = pd.MultiIndex.from_product([FIELDS, symbols], names=["Price", "Ticker"])
-        values = np.full((1, len(columns)), 100.0)
-        return pd.DataFrame(values, index=pd.DatetimeIndex(day, name="Date"), columns=columns)
+        row = np.array([last_close.get(sym, 100.0) for _ in FIELDS for sym in symbols])
+        values = np.tile(row, (len(days), 1))
+        return pd.DataFrame(values, index=pd.DatetimeIndex(days, name="Date"), columns=columns)
 
     return download
 
@@ -116,12 +119,15 @@ def run() -> Result:
         config = e.config(store_path=path, symbols=[])
         source = YahooSource(batch_size=config.settings.data.batch_size, retries=0, now=lambda: now, threads=False)
         calls: list[tuple[int, str]] = []
+        close, _ = store.load_prices(members)
+        last_close = {sym: float(close[sym].dropna().iloc[-1]) for sym in close.columns}
         before = store.count_prices()
-        with mock.patch("yfinance.download", fake_download(calls)), counting(store) as counter:
+        with mock.patch("yfinance.download", fake_download(calls, last_close, next_day)), counting(store) as counter:
             t0 = time.perf_counter()
             fetch = fetch_yahoo(store, config, members, source=source, now=lambda: now)
             seconds = time.perf_counter() - t0
         added = store.count_prices() - before
+        current = sum(1 for d in store.last_dates(members).values() if d == next_day)
     finally:
         store.close()
     n = len(calls)
@@ -132,8 +138,9 @@ def run() -> Result:
             f"{len(members)} tickers",
             f"{len(members) / max(n, 1):.0f} tickers/call",
             f"goal ≤ {GOAL_CALLS} calls",
-            n <= GOAL_CALLS and added == len(members) and not fetch.failures,
+            n <= GOAL_CALLS and current == len(members) and not fetch.failures,
             f"{counter['rows']} rows read from SQLite by {counter['selects']} SELECTs, {added} rows added, "
+            f"{current} of {len(members)} members current, "
             f"{fmt_time(seconds)} ({e.kind})",
         )
     )
