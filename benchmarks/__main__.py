@@ -10,11 +10,27 @@ import traceback
 import numpy as np
 import pandas as pd
 
-from benchmarks import bench_breadth, bench_check, bench_incremental, bench_memory, bench_ratio_query, bench_replay
+from benchmarks import (
+    bench_breadth,
+    bench_check,
+    bench_incremental,
+    bench_memory,
+    bench_ratio_query,
+    bench_replay,
+    bench_track,
+)
 from benchmarks.common import env
 
 # Memory first: RUSAGE_CHILDREN keeps the largest child's peak, so no other child may come before it.
-BENCHMARKS = (bench_memory, bench_breadth, bench_replay, bench_check, bench_ratio_query, bench_incremental)
+BENCHMARKS = (
+    bench_memory,
+    bench_breadth,
+    bench_replay,
+    bench_check,
+    bench_ratio_query,
+    bench_incremental,
+    bench_track,
+)
 
 
 def machine() -> str:

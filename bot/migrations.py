@@ -101,3 +101,16 @@ def m002_track_cache(db: Database) -> None:
         {"rule": str, "rule_hash": str, "data_version": int, "payload": str, "created_at": str},
         pk=("rule", "rule_hash", "data_version"),
     )
+
+
+@migrations()
+def m003_price_columns(db: Database) -> None:
+    """Each symbol's whole history as numpy bytes: one row read instead of thousands (bot/pricecache.py)."""
+    db.execute(
+        """CREATE TABLE price_columns (
+            symbol TEXT PRIMARY KEY,
+            days BLOB NOT NULL,
+            close BLOB NOT NULL,
+            adj_close BLOB NOT NULL
+        )"""
+    )

@@ -104,6 +104,7 @@ class Store:
             )
             changed = conn.total_changes - before
             if changed:
+                conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
                 self._bump_data_version()
         return changed
 
@@ -112,14 +113,19 @@ class Store:
 
     def last_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
         """The last stored date per symbol (what an incremental fetch starts after)."""
-        sql = "SELECT symbol, MAX(date) FROM prices"
-        params: list[Any] = []
-        if symbols is not None:
-            syms = list(symbols)
-            sql += f" WHERE symbol IN ({','.join('?' * len(syms))})"
-            params = syms
-        sql += " GROUP BY symbol"
-        return {s: dt.date.fromisoformat(d) for s, d in self.db.execute(sql, params).fetchall()}
+        return self._edge_dates("MAX", symbols)
+
+    def first_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
+        """The first stored date per symbol."""
+        return self._edge_dates("MIN", symbols)
+
+    def _edge_dates(self, fn: str, symbols: Iterable[str] | None) -> dict[str, dt.date]:
+        # One index seek per symbol; ``GROUP BY symbol`` would walk every row of every symbol.
+        if symbols is None:
+            symbols = self.symbols()
+        sql = f"SELECT s.value, (SELECT {fn}(date) FROM prices WHERE symbol = s.value) FROM json_each(?) AS s"
+        rows = self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()
+        return {sym: dt.date.fromisoformat(d) for sym, d in rows if d is not None}
 
     def latest_date(self, symbols: Sequence[str] | None = None) -> dt.date | None:
         dates = self.last_dates(symbols)

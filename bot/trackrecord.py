@@ -58,17 +58,10 @@ def rule_hash(rule: Rule) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _first_dates(store: Store, symbols: Sequence[str]) -> dict[str, dt.date]:
-    if not symbols:
-        return {}
-    sql = f"SELECT symbol, MIN(date) FROM prices WHERE symbol IN ({','.join('?' * len(symbols))}) GROUP BY symbol"
-    return {s: dt.date.fromisoformat(d) for s, d in store.db.execute(sql, list(symbols)).fetchall()}
-
-
 def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
     """The first stored day of the rule's data: all its symbols present, or any member, or any CPI release."""
     if rule.symbols:
-        first = _first_dates(store, sorted(rule.symbols))
+        first = store.first_dates(sorted(rule.symbols))
         missing = sorted(rule.symbols - set(first))
         if missing:
             raise StoreError(f"no prices stored for {', '.join(missing)}: run `rotation-bot fetch` first")
@@ -77,7 +70,7 @@ def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
     for u in rule.universes:
         members |= set(universe_members(store, config, u)) | {s for s, _, _ in store.membership_spans(u)}
     if members:
-        first = _first_dates(store, sorted(members))
+        first = store.first_dates(sorted(members))
         if first:
             return min(first.values())
     if rule.metric.uses_cpi:

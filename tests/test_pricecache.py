@@ -49,3 +49,23 @@ def test_a_price_write_is_seen_by_the_next_load(tmp_path: Path) -> None:
     other.close()
     assert store.load_prices(["A"])[0]["A"].tolist() == [9.0, 2.0, 3.5, 4.0]
     store.close()
+
+
+def test_history_is_kept_as_one_column_row_per_symbol_and_dropped_on_write(tmp_path: Path) -> None:
+    """A new Store (a new process) reads a symbol's stored column instead of its price rows."""
+    first = Store(tmp_path / "s.sqlite")
+    first.upsert_prices("A", price_frame([1.0, 2.0, 3.0]))
+    first.upsert_prices("B", price_frame([5.0, 6.0]))
+    expected = first.load_prices(["A", "B"])
+    assert first.db.execute("SELECT COUNT(*) FROM price_columns").fetchone()[0] == 2
+    first.close()
+    second = Store(tmp_path / "s.sqlite")
+    second.db.execute("UPDATE prices SET close = 99 WHERE symbol = 'A'")  # behind the store's back: not seen
+    got = second.load_prices(["A", "B"])
+    pd.testing.assert_frame_equal(got[0], expected[0])
+    pd.testing.assert_frame_equal(got[1], expected[1])
+    second.upsert_prices("A", price_frame([1.0, 2.0, 4.0]))  # a real write drops A's column only
+    symbols = [r[0] for r in second.db.execute("SELECT symbol FROM price_columns").fetchall()]
+    assert symbols == ["B"]
+    assert second.load_prices(["A"])[0]["A"].tolist() == [1.0, 2.0, 4.0]
+    second.close()
