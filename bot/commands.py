@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import messages, outbox, queries
+from bot.charts import render_chart
 from bot.config import Config
+from bot.cpi import parse_consensus_args, set_consensus
+from bot.digest import digest_text
 from bot.errors import BotError
 from bot.messages import e
+from bot.reload import reload_config
 from bot.store import Store
+from bot.trackrecord import stats_text
 from rules import RuleError
 
 if TYPE_CHECKING:
@@ -194,10 +199,6 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
     if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1] not in CHART_PERIODS):
         raise UsageError
     metric, period = args[0], args[1] if len(args) == 2 else "1y"
-    try:
-        from bot.charts import render_chart
-    except ImportError:
-        return Reply("Charts are unavailable in this installation.")
     png = render_chart(ctx.store, ctx.config, metric, period)
     return Reply(f"{e(metric)}, {e(period)}", photo=png)
 
@@ -205,32 +206,32 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1:
         raise UsageError
-    try:
-        from bot.trackrecord import stats_text
-    except ImportError:
-        return Reply("Track records are unavailable in this installation.")
     return Reply(stats_text(ctx.store, ctx.config, args[0]))
 
 
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:
     _no_args(args)
-    try:
-        from bot.digest import digest_text  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return Reply("The digest is unavailable in this installation.")
-    return Reply(str(digest_text(ctx.store, ctx.config)))
+    return Reply(digest_text(ctx.store, ctx.config))
 
 
 async def cmd_reload(ctx: CommandContext, args: list[str]) -> Reply:
     _no_args(args)
-    try:
-        from bot.reload import reload_config  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return Reply("Reloading is unavailable in this installation; restart the bot instead.")
     holder = ctx.service.config_holder
     if holder is None:
-        return Reply("Reloading is unavailable in this installation; restart the bot instead.")
+        return Reply("Reloading is unavailable here: the bot was started without a config file.")
     return Reply(e(reload_config(holder)))
+
+
+async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:
+    try:
+        entry = parse_consensus_args(args)
+    except ValueError as exc:
+        return Reply(e(exc))
+    set_consensus(ctx.store, entry.month, entry.measure, entry.expected)
+    note = ""
+    if any(c.month == entry.month and c.measure == entry.measure for c in ctx.config.settings.cpi.consensus):
+        note = " (config.toml has an entry for this month and measure, and it wins)"
+    return Reply(f"Consensus for CPI {e(entry.month)} {e(entry.measure)}: {entry.expected:g}%{note}.")
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -250,6 +251,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("mute", cmd_mute, "pause alerts for a while (30m, 2h, 3d, 1w)", "DURATION"),
     Command("unmute", cmd_unmute, "resume alerts now"),
     Command("reload", cmd_reload, "reload config.toml (keeps the last good rules on error)", admin=True),
+    Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
 
