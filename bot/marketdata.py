@@ -61,17 +61,20 @@ def load_market_data(
         symbols |= rule.symbols
         uses_cpi |= rule.metric.uses_cpi
         for u in rule.universes:
-            members = universe_members(store, config, u)
+            # The current list and the point-in-time spans stay apart: two rules on one universe may
+            # ask for different membership modes.
+            if u not in universes:
+                universes[u] = universe_members(store, config, u)
+                symbols |= set(universes[u])
             mode = getattr(rule.params, "membership", "current")
-            spans = store.membership_spans(u) if mode != "current" else []
-            if spans:
-                membership_spans[u] = spans
-                members = tuple(sorted(set(members) | {s for s, _, _ in spans}))
-            universes[u] = members
-            symbols |= set(members)
+            if mode != "current" and u not in membership_spans:
+                spans = store.membership_spans(u)
+                if spans:
+                    membership_spans[u] = spans
+                    symbols |= {s for s, _, _ in spans}
     close, adj = store.load_prices(symbols, start=start, end=end)
     membership = {
-        u: membership_frame(spans, pd.DatetimeIndex(close.index), list(universes[u]))
+        u: membership_frame(spans, pd.DatetimeIndex(close.index), sorted({s for s, _, _ in spans}))
         for u, spans in membership_spans.items()
     }
     cpi = None

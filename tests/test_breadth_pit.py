@@ -164,3 +164,23 @@ def test_real_data_both_settings_for_one_day(real_store_copy: Path, tmp_path: Pa
         f"{len(in_index)} members that day); current {cur['value']:.1f}% ({int(cur['above'])}/{int(cur['counted'])}, "
         f"{int(cur['excluded'])} excluded)"
     )
+
+
+def test_two_rules_on_one_universe_keep_their_own_membership_mode(store: Store, tmp_path: Path) -> None:
+    """A current-list rule beside a point-in-time rule must not change the point-in-time figures."""
+    close, mask = universe()
+    _load(store, close, mask)
+    base = {"metric": "breadth", "window": WINDOW, "condition": "above", "threshold": 60}
+    rules = [{"name": "pit", **base, "membership": "point_in_time"}, {"name": "cur", **base, "membership": "current"}]
+    for order in (rules, rules[::-1]):
+        cfg = make_config(tmp_path, {"universes": {"sp500": {}}}, rules=order)
+        data = load_market_data(store, cfg, cfg.rules)
+        for mode in ("point_in_time", "current"):
+            got = breadth_frame(data, BreadthParams(window=WINDOW, membership=mode))  # type: ignore[arg-type]
+            want = breadth_frame(
+                MarketData(
+                    close=close, universes={"sp500": ("DOWN", "GAP", "JOINED", "UP")}, membership={"sp500": mask}
+                ),
+                BreadthParams(window=WINDOW, membership=mode),  # type: ignore[arg-type]
+            )
+            pd.testing.assert_frame_equal(got, want, check_freq=False, check_names=False)
