@@ -231,7 +231,11 @@ def load_config(path: str | Path) -> Config:
         text = p.read_text(encoding="utf-8-sig")  # Windows editors start UTF-8 files with a BOM
     except FileNotFoundError:
         raise ConfigFileError(f"{p}: no such config file (copy config.toml from the repository)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            f"{p}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:
         raise ConfigFileError(f"{p}: cannot read config: {exc}") from None
     try:
         data = tomllib.loads(text)

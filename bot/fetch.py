@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pandas as pd
 from tqdm import tqdm
 
 from bot.config import Config
@@ -30,6 +31,10 @@ from bot.universe import refresh_universes, yahoo_symbol
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = dt.timedelta(minutes=30)
+NAMED_FAILURES = 10  # failed symbols named in the one-line summary (the log names every one)
+# A new close this many times the previous one (or 1/this) looks like a split Yahoo has not adjusted
+# yet: indices never move like that in a day, and a stock that does deserves a look anyway.
+SPLIT_LIKE = 1.8
 
 
 @dataclass
@@ -45,12 +50,42 @@ class FetchReport:
     last_data_date: dt.date | None = None
 
     def summary(self) -> str:
+        """One line; it names the failed symbols, because an admin reading a daily run's log must know which."""
         what = "series" if self.source == "fred" else "symbols"
         line = (
             f"Fetched {self.symbols} {what} in {self.calls} calls, {self.rows} rows added, "
             f"{len(self.failures)} failures"
         )
+        if self.failures:
+            line += f" ({_names(self.failures)})"
         return "; ".join([line, *self.notes]) + "."
+
+
+def _names(symbols: Collection[str]) -> str:
+    names = sorted(symbols)
+    more = f" and {len(names) - NAMED_FAILURES} more" if len(names) > NAMED_FAILURES else ""
+    return ", ".join(names[:NAMED_FAILURES]) + more
+
+
+def split_like_jump(store: Store, symbol: str, frame: pd.DataFrame) -> str | None:
+    """Why ``frame`` (new rows for ``symbol``) looks like an unadjusted split, or None.
+
+    Compares each new close with the one before it, the first with the last stored close; the
+    store keeps the rows anyway (it cannot tell a split from a crash), and the fetch warns.
+    """
+    if frame.empty:
+        return None
+    new = frame["close"].fillna(frame["adj_close"]) if "adj_close" in frame else frame["close"]
+    first = pd.Timestamp(new.index.min()).date()
+    close, _adj = store.load_prices([symbol], start=first - dt.timedelta(days=15), end=first - dt.timedelta(days=1))
+    stored = close[symbol].dropna() if symbol in close else pd.Series(dtype=float)
+    series = pd.concat([stored.iloc[-1:], new.dropna()]).astype(float)
+    factor = (series / series.shift(1)).iloc[1:]
+    jumps = factor[(factor >= SPLIT_LIKE) | (factor <= 1 / SPLIT_LIKE)]
+    if jumps.empty:
+        return None
+    day = pd.Timestamp(jumps.index[0]).date()
+    return f"close moved ×{jumps.iloc[0]:.2f} on {day}, like an unadjusted split: check it, refetch if so"
 
 
 def _retry_at(now: dt.datetime) -> str:
@@ -98,8 +133,21 @@ def fetch_yahoo(
             result: FetchResult = yahoo.fetch(symbols, since)
         finally:
             yahoo.on_batch = previous
+    jumps: dict[str, str] = {}
     for symbol, frame in result.frames.items():
+        why = split_like_jump(store, symbol, frame)
+        if why:
+            jumps[symbol] = why
         report.rows += store.upsert_prices(symbol, frame)
+    for symbol, why in jumps.items():
+        log.warning("yahoo: %s: %s", symbol, why)
+    if jumps:
+        report.notes.append(f"split-like jump in {_names(jumps)}")
+    by_reason: dict[str, list[str]] = {}
+    for symbol, why in sorted(result.failures.items()):
+        by_reason.setdefault(why, []).append(symbol)
+    for why, names in by_reason.items():
+        log.warning("yahoo: no new data for %s: %s", ", ".join(names), why)
     report.symbols = len(result.frames)
     report.calls = result.calls
     report.failures = dict(result.failures)
