@@ -62,22 +62,34 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-def alert_html(row: OutboxRow) -> str:
+# Telegram's limits on text after entity parsing; cut the plain text, never the HTML (an entity cut
+# in half makes Telegram refuse the whole message, and the alert would be lost for that chat).
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def alert_html(row: OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
     """An outbox row as the chat sees it: the rule's name in bold, then its message."""
     rule = (row.alert_key or "").split("|", 1)[0]
     if rule == "@digest":
-        return row.text  # rendered as HTML by bot/digest
+        return row.text  # rendered as HTML by bot/digest, which keeps it short
     if rule == "@admin":
-        return "⚠️ " + html.escape(row.text)
-    head = f"🔔 <b>{html.escape(rule)}</b>\n" if rule else ""
-    return head + html.escape(row.text)
+        return "⚠️ " + html.escape(_fit(row.text, limit - 2))
+    head = f"🔔 {rule}\n" if rule else ""
+    body = _fit(row.text, max(limit - len(head), 1))
+    return (f"🔔 <b>{html.escape(rule)}</b>\n" if rule else "") + html.escape(body)
 
 
 async def _send(bot: Sender, row: OutboxRow) -> None:
-    text = alert_html(row)
     if row.photo:
-        await bot.send_photo(row.chat_id, photo=row.photo, caption=text[:1024], parse_mode=ParseMode.HTML)
+        caption = alert_html(row, CAPTION_LIMIT)
+        await bot.send_photo(row.chat_id, photo=row.photo, caption=caption, parse_mode=ParseMode.HTML)
     else:
+        text = alert_html(row)
         await bot.send_message(row.chat_id, text, parse_mode=ParseMode.HTML)
 
 

@@ -134,15 +134,21 @@ def fetch_yahoo(
         finally:
             yahoo.on_batch = previous
     jumps: dict[str, str] = {}
+    dupes: dict[str, str] = {}
     for symbol, frame in result.frames.items():
         why = split_like_jump(store, symbol, frame)
         if why:
             jumps[symbol] = why
+        if frame.attrs.get("duplicate_dates"):
+            dupes[symbol] = f"{frame.attrs['duplicate_dates']} duplicate dates in Yahoo's answer; kept the last row"
         report.rows += store.upsert_prices(symbol, frame)
-    for symbol, why in jumps.items():
-        log.warning("yahoo: %s: %s", symbol, why)
+    for found in (jumps, dupes):
+        for symbol, why in found.items():
+            log.warning("yahoo: %s: %s", symbol, why)
     if jumps:
         report.notes.append(f"split-like jump in {_names(jumps)}")
+    if dupes:
+        report.notes.append(f"duplicate dates in {_names(dupes)}")
     by_reason: dict[str, list[str]] = {}
     for symbol, why in sorted(result.failures.items()):
         by_reason.setdefault(why, []).append(symbol)

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.config import Config
+from bot.errors import BotError
 from bot.outbox import queue_text
 from bot.reload import ConfigHolder
 from bot.store import Store, utcnow
@@ -187,4 +189,13 @@ class Service:
         redact_token_in_logs(token)
         warn_if_nobody_allowed(self.config)
         app = self.build_application(token)
-        app.run_polling(allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+        try:
+            app.run_polling(allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+        except InvalidToken:
+            raise BotError("Telegram rejected the bot token: check the token from @BotFather") from None
+        except NetworkError as exc:  # unreachable at start (getMe): say so in one line; a supervisor restarts us
+            why = str(exc).replace(token, "<token>")
+            raise BotError(
+                f"cannot reach Telegram at {self.config.settings.telegram.api_base_url}: {why}; "
+                "check the network and [telegram] api_base_url, then start again"
+            ) from None

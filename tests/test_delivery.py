@@ -177,3 +177,20 @@ async def test_only_and_skip_chats(tg: FakeTelegram, bot: Bot, store: Store) -> 
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 2.0), (2, 4.0), (5, 32.0), (30, 600.0)])
 def test_backoff(attempts: int, seconds: float) -> None:
     assert backoff_seconds(attempts) == seconds
+
+
+def test_long_alerts_are_cut_in_the_plain_text_not_in_the_html() -> None:
+    import html as html_lib
+
+    from bot.delivery import CAPTION_LIMIT, MESSAGE_LIMIT, alert_html
+    from bot.outbox import OutboxRow
+
+    row = OutboxRow(1, "rule|2024-07-17|firing", 5, "a<b & c " * 2000, None, 0, None)
+    for limit in (MESSAGE_LIMIT, CAPTION_LIMIT):
+        text = alert_html(row, limit)
+        visible = html_lib.unescape(text.replace("<b>", "").replace("</b>", ""))
+        assert len(visible) <= limit and visible.endswith("…")
+        assert text.startswith("🔔 <b>rule</b>\n") and "&lt;b &amp; c" in text
+        assert not text.rstrip("…").endswith("&")  # no entity cut in half
+    short = OutboxRow(2, "rule|2024-07-17|firing", 5, "fine", None, 0, None)
+    assert alert_html(short) == "🔔 <b>rule</b>\nfine"

@@ -175,12 +175,6 @@ async def test_flapping_server_errors_keep_each_chat_in_order(store: Store) -> N
     assert outbox.counts(store) == {"sent": 4}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/service.py run_telegram (PTB run_polling → initialize → getMe) lets telegram.error.NetworkError "
-    "escape when Telegram is unreachable at start: `rotation-bot run` dies with a traceback. Expected: wait and "
-    "retry getMe with backoff, or at least a one-line `Error:` and exit 1 (owner: the Telegram side).",
-)
 def test_run_started_while_telegram_is_down_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

@@ -256,11 +256,6 @@ def test_duplicate_dates_keep_the_last_row(
         store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/sources/yahoo.py split_download drops duplicate dates silently (keeps the last); the issue asks "
-    "for a warning naming the symbol. Needs FetchResult to carry per-symbol warnings (not a file this suite owns).",
-)
 def test_duplicate_dates_are_named_in_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog_warnings: pytest.LogCaptureFixture
 ) -> None:

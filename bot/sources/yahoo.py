@@ -133,8 +133,8 @@ def _column(frame: pd.DataFrame, field: str, ticker: str) -> pd.Series | None:
 def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Cut a ``yf.download(group_by="column")`` frame into one close/adj_close frame per symbol.
 
-    Rows where both prices are NaN are dropped, duplicate dates keep the last row, and a symbol
-    with no usable row is a failure ("no data returned").
+    Rows where both prices are NaN are dropped, duplicate dates keep the last row (counted in the
+    frame's ``attrs["duplicate_dates"]``), and a symbol with no usable row is a failure ("no data returned").
     """
     frames: dict[str, pd.DataFrame] = {}
     failures: dict[str, str] = {}
@@ -161,7 +161,10 @@ def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[st
             index=index.normalize().rename("date"),
         )
         out = out.dropna(how="all").sort_index()
-        out = out[~out.index.duplicated(keep="last")]
+        dupes = out.index.duplicated(keep="last")
+        out = out[~dupes]
+        if dupes.any():
+            out.attrs["duplicate_dates"] = int(dupes.sum())  # the fetch job warns about them
         if out.empty:
             failures[symbol] = "no data returned (delisted or unknown symbol?)"
             continue
