@@ -55,6 +55,13 @@ class RedactToken(logging.Filter):
         if self.token in msg:
             record.msg = msg.replace(self.token, "<token>")
             record.args = None
+        # Tracebacks too: PTB's InvalidToken quotes the token. Formatters reuse a pre-set exc_text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        if record.stack_info and self.token in record.stack_info:
+            record.stack_info = record.stack_info.replace(self.token, "<token>")
         return True
 
 

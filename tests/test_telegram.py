@@ -174,7 +174,11 @@ def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
     try:
         logging.getLogger("httpx").warning("HTTP Request: POST http://x/bot%s/getMe", TOKEN)
         logging.getLogger("telegram.ext.Updater").error("failed at http://x/bot%s/getUpdates", TOKEN)
-        assert "getMe" in caplog.text and "getUpdates" in caplog.text
+        try:
+            raise RuntimeError(f"The token `{TOKEN}` was rejected by the server.")  # as PTB's InvalidToken says
+        except RuntimeError:
+            logging.getLogger("telegram.ext.Application").exception("Error while initializing")
+        assert "getMe" in caplog.text and "getUpdates" in caplog.text and "was rejected" in caplog.text
         assert TOKEN not in caplog.text and "<token>" in caplog.text
         assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
     finally:
