@@ -33,6 +33,7 @@ class CheckReport:
     alerts: list[Alert]  # new alerts recorded by this run
     repeated: list[Alert] = field(default_factory=list)  # alerts for these days already recorded earlier
     historical: list[str] = field(default_factory=list)  # rules evaluated statelessly (as_of before their state)
+    looked_back: list[Alert] = field(default_factory=list)  # their alerts: shown, not recorded, not sent
     seconds: float = 0.0
 
     @property
@@ -88,7 +89,9 @@ def run_check(
     data = load_market_data(store, config, rules, end=as_of, start=start)
     evaluation = evaluate(rules, data, states, as_of)
     forward = {k: v for k, v in evaluation.states.items() if k not in historical}
-    alerts = evaluation.alerts
+    # A day before a rule's last check is a look back: its alerts are shown, never recorded or sent.
+    past = [a for a in evaluation.alerts if a.rule in historical]
+    alerts = [a for a in evaluation.alerts if a.rule not in historical]
     if annotate and alerts and as_of == store.latest_date():
         alerts = _with_track_record(store, config, alerts)
     with store.transaction():
@@ -98,7 +101,7 @@ def run_check(
             sink(store, new)
     new_keys = {a.key for a in new}
     repeated = [a for a in alerts if a.key not in new_keys]
-    return CheckReport(as_of, evaluation.results, new, repeated, historical, time.perf_counter() - started)
+    return CheckReport(as_of, evaluation.results, new, repeated, historical, past, time.perf_counter() - started)
 
 
 def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert]) -> list[Alert]:

@@ -133,6 +133,10 @@ def _print_table(report: CheckReport) -> None:
             click.echo(f"  {a.date} [{a.rule}] {a.message}")
     else:
         click.echo("No new alerts.")
+    if report.looked_back:
+        click.echo("Alerts of this past day (not recorded or sent: these rules were already checked to a later day):")
+        for a in report.looked_back:
+            click.echo(f"  {a.date} [{a.rule}] {a.message}")
 
 
 @main.command()
@@ -156,7 +160,8 @@ def check(obj: Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
             {
                 "as_of": report.as_of.isoformat(),
                 "rules": [_rule_json(r) for r in report.results],
-                "alerts": [_alert_json(a, True) for a in report.alerts],
+                "alerts": [_alert_json(a, True) for a in report.alerts]
+                + [{**_alert_json(a, False), "recorded": False} for a in report.looked_back],
                 "already_alerted": [_alert_json(a, False) for a in report.repeated],
                 "historical": report.historical,
                 "errors": report.errors,

@@ -140,3 +140,29 @@ def test_replay_json_lists_alerts_and_counts(workdir: Path) -> None:
     assert doc["alerts"][0]["date"] == "2024-02-09"
     code, out, _ = run(workdir, "replay", "--from", "2024-01-01", "--format", "csv")
     assert out.splitlines()[0] == "date,rule,kind,value,message"
+
+
+def test_a_look_back_shows_alerts_but_records_and_sends_nothing(workdir: Path) -> None:
+    from bot import outbox
+    from bot.store import Store
+
+    run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    store = Store(workdir / "s.sqlite")
+    outbox.subscribe(store, 42)
+    store.close()
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-07", "--format", "json")
+    assert json.loads(out)["alerts"] == []
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-20", "--format", "json")
+    assert [a["date"] for a in json.loads(out)["alerts"]] == ["2024-02-09"]
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-09", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [(a["date"], a["recorded"]) for a in doc["alerts"]] == [("2024-02-09", False)]
+    assert "rut-spx-above-0.4" in doc["historical"]
+    store = Store(workdir / "s.sqlite")
+    try:
+        assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+        assert outbox.counts(store) == {"pending": 1}
+        assert store.load_states()["rut-spx-above-0.4"].last_day.isoformat() == "2024-02-20"  # type: ignore[union-attr]
+    finally:
+        store.close()
