@@ -187,6 +187,22 @@ def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path |
     problems = [p for p in problems if (p.rule, p.field) not in non_finite]
     placed = {(p.rule, p.field) for p in problems}
     problems.extend(p for p in numbers if (p.rule, p.field) not in placed)
+    if settings is not None:
+        tg = settings.telegram
+        allowed = {*tg.allowed_chats, *tg.admin_chats}
+        for rule in rules:
+            if any(p.rule == rule.name and (p.field or "").startswith("chats") for p in problems):
+                continue  # already reported (e.g. a number too large)
+            stray = [c for c in rule.spec.chats or [] if c not in allowed]
+            if stray:
+                problems.append(
+                    Problem(
+                        f"chat ids {stray} are not in [telegram] allowed_chats or admin_chats",
+                        rule=rule.name,
+                        field="chats",
+                        source=source,
+                    )
+                )
     if problems or settings is None:
         raise ConfigFileError("\n".join(str(p) for p in problems))
     return Config(settings, rules, path)

@@ -92,6 +92,20 @@ def unsubscribe(store: Store, chat_id: int, reason: str = "unsubscribed") -> boo
     return bool(cur.rowcount)
 
 
+def drop_chats_not_allowed(store: Store, allowed: Collection[int]) -> list[int]:
+    """Unsubscribe chats (and drop their queued rows) that the config no longer allows.
+
+    A chat removed from ``allowed_chats`` by an edit + /reload would otherwise keep receiving
+    alerts and could not even /unsubscribe (the chat guard refuses it). Rules' own ``chats`` are
+    validated against the same lists when the config loads.
+    """
+    queued = {int(r[0]) for r in store.db.execute("SELECT DISTINCT chat_id FROM outbox WHERE status = 'pending'")}
+    chats = (set(subscribers(store)) | queued) - set(allowed)
+    for chat in sorted(chats):
+        unsubscribe(store, chat, reason="chat no longer allowed by the config")
+    return sorted(chats)
+
+
 def mute(store: Store, chat_id: int, until: dt.datetime) -> bool:
     """Hold a subscribed chat's alerts until ``until``; False when the chat is not subscribed."""
     cur = store.db.execute("UPDATE subscriptions SET muted_until = ? WHERE chat_id = ?", [iso(until), chat_id])

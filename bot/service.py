@@ -25,6 +25,7 @@ from typing import Any
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application
 
+from bot import outbox
 from bot.config import Config
 from bot.errors import BotError
 from bot.outbox import queue_text
@@ -166,9 +167,11 @@ class Service:
         install(app, self)
 
         async def deliver() -> None:
-            from bot.commands import CONSOLE_CHAT
-
-            await deliver_pending(app.bot, self.store, skip_chats=(CONSOLE_CHAT,))
+            tg = self.config.settings.telegram  # the config in force, after any /reload
+            dropped = outbox.drop_chats_not_allowed(self.store, {*tg.allowed_chats, *tg.admin_chats})
+            if dropped:
+                log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
+            await deliver_pending(app.bot, self.store)
 
         self.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
         return app

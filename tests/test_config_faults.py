@@ -304,3 +304,19 @@ def test_unicode_names_and_messages_work_end_to_end(tmp_path: Path) -> None:
 def test_unicode_in_a_bad_value_is_quoted_not_crashed(tmp_path: Path) -> None:
     text = replaced('metric = "ratio"', 'metric = "соотношение✓"')
     assert_clear_error(cli(write(tmp_path, text)), 'unknown metric "соотношение✓"')
+
+
+def test_a_rule_chat_must_be_an_allowed_chat(tmp_path: Path) -> None:
+    from bot.config import parse_config
+    from bot.errors import ConfigFileError
+
+    rule = {"name": "r", "metric": "close", "symbol": "A", "condition": "above", "threshold": 1, "chats": [5, 7]}
+    with pytest.raises(ConfigFileError) as err:
+        parse_config({"telegram": {"allowed_chats": [5]}, "rules": [rule]})
+    assert (
+        str(err.value)
+        == 'config.toml: rule "r" field "chats": chat ids [7] are not in [telegram] allowed_chats or admin_chats'
+    )
+    assert parse_config({"telegram": {"allowed_chats": [5], "admin_chats": [7]}, "rules": [rule]}).rules[
+        0
+    ].spec.chats == [5, 7]

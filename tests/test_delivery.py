@@ -194,3 +194,16 @@ def test_long_alerts_are_cut_in_the_plain_text_not_in_the_html() -> None:
         assert not text.rstrip("…").endswith("&")  # no entity cut in half
     short = OutboxRow(2, "rule|2024-07-17|firing", 5, "fine", None, 0, None)
     assert alert_html(short) == "🔔 <b>rule</b>\nfine"
+
+
+def test_chats_removed_from_the_config_are_unsubscribed_and_their_rows_dropped(store: Store) -> None:
+    from bot import outbox
+
+    for chat in (1, 2, 3):
+        outbox.subscribe(store, chat)
+        outbox.queue_text(store, "r|2024-07-17|firing", chat, "alert")
+    outbox.queue_text(store, "r|2024-07-18|firing", 9, "rule-specific chat, later removed")
+    assert outbox.drop_chats_not_allowed(store, {1, 3}) == [2, 9]
+    assert outbox.subscribers(store) == [1, 3]
+    assert [r.chat_id for r in outbox.pending_rows(store)] == [1, 3]
+    assert outbox.drop_chats_not_allowed(store, {1, 3}) == []
