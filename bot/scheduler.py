@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 SWEEP_MINUTES = 5
 RETRY_AFTER = dt.timedelta(minutes=15)
+# How long the daily job waits for the day's close before checking with what it has.
+CLOSE_WAIT = dt.timedelta(hours=6)
 CATCH_UP_DAYS = 10  # how far back a missed daily run is still caught up (once)
 TICK_SECONDS = 30.0
 
@@ -251,7 +253,7 @@ class BotScheduler:
     def _run(self, store: Store, config: Config, slot: Slot) -> str:
         run_id = store.start_run(slot.kind)
         try:
-            detail = self._daily(store, config) if slot.kind == "daily" else self._cpi(store, config, slot.day)
+            detail = self._daily(store, config, slot) if slot.kind == "daily" else self._cpi(store, config, slot.day)
         except Stopped:
             store.finish_run(run_id, "cancelled", "stopped before the check; will run again on start")
             return f"{slot.kind} {slot.day}: stopped"
@@ -279,11 +281,15 @@ class BotScheduler:
         log.warning("%s", message)
         return f"{slot.kind} {slot.day}: failed: {why}"
 
-    def _daily(self, store: Store, config: Config) -> str:
+    def _daily(self, store: Store, config: Config, slot: Slot) -> str:
         report = self.fetch_prices(store, config)  # SourceUnavailable propagates: retried later
         fetched = getattr(report, "summary", lambda: "")()
         if self.stopping.is_set():
             raise Stopped
+        late = _missing_close(store, config, slot.day)
+        if late and self.now() < slot.due + CLOSE_WAIT:
+            # Checking now would judge yesterday's close and send today's alerts a day late.
+            raise _NotYet(f"no {slot.day} close yet for {', '.join(late)}; retrying")
         report = run_check(store, config, sink=enqueue_alerts)
         checked = _check_summary(report)
         if config.settings.digest.enabled:
@@ -352,7 +358,14 @@ class BotScheduler:
 
 
 class _NotYet(Exception):
-    """The CPI source has not published the month yet."""
+    """The source has not published the day's close or the CPI month yet."""
+
+
+def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
+    """The rules' symbols (not universe members: a few stragglers must not hold everyone) without a close on ``day``."""
+    symbols = sorted({s for r in config.rules if r.spec.enabled for s in r.symbols})
+    last = store.last_dates(symbols)
+    return [s for s in symbols if s in last and last[s] < day]
 
 
 def install(service: Any, notify: Notify | None = None) -> BotScheduler:

@@ -278,3 +278,39 @@ async def test_install_registers_periodic_jobs(setup: tuple[ConfigHolder, Store,
     sched.fetch_prices.error = SourceUnavailable("yahoo", "down")
     await service.jobs["scheduler"][1]()
     assert len(sent) == 2 and "yahoo unavailable: down" in sent[1]
+
+
+def test_daily_job_waits_for_the_days_close_then_checks(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    """Yahoo late on Monday: no check on Friday's data (alerts a day late); retried, then run with Monday's close."""
+    holder, store, _prices, cpi = setup
+    mark_done(store, "daily", et(2024, 7, 26, 17, 30))
+    arrived = False
+
+    def fetch(s: Store, config: Config) -> object:
+        if arrived:
+            day = pd.DatetimeIndex([pd.Timestamp("2024-07-29")], name="date")
+            s.upsert_prices("AAA", pd.DataFrame({"close": [43.0]}, index=day))
+            s.upsert_prices("BBB", pd.DataFrame({"close": [100.0]}, index=day))
+        return None
+
+    clock = Clock(et(2024, 7, 29, 17, 31))
+    sched = BotScheduler(holder, now=clock, fetch_prices=fetch, fetch_cpi=cpi)
+    assert sched.tick() == ["daily 2024-07-29: no 2024-07-29 close yet for AAA, BBB; retrying"]
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "waiting"
+    assert "r1" not in store.load_states()  # no check ran on old data
+    arrived = True
+    clock.t = et(2024, 7, 29, 17, 50)  # past the 15-minute retry
+    lines = sched.tick()
+    assert len(lines) == 1 and lines[0].startswith("daily 2024-07-29") and "retrying" not in lines[0]
+    assert store.load_states()["r1"].last_day == dt.date(2024, 7, 29)
+
+
+def test_daily_job_checks_anyway_when_the_close_never_comes(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, _prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 26, 17, 30))
+    clock = Clock(et(2024, 7, 29, 23, 31))  # six hours after the slot
+    lines = make(setup, clock).tick()
+    assert len(lines) == 1 and "retrying" not in lines[0]
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "ok"
