@@ -9,8 +9,11 @@ too, because they decide who gets a row.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.store import Store, utcnow
 from rules import Alert
@@ -150,7 +153,14 @@ def pending_rows(
     return [r for r in out if (only_chats is None or r.chat_id in only_chats) and r.chat_id not in set(skip_chats)]
 
 
+@retry(
+    retry=retry_if_exception_type(sqlite3.OperationalError),  # "database is locked" past busy_timeout
+    stop=stop_after_attempt(5),
+    wait=wait_exponential(multiplier=0.2, max=2),
+    reraise=True,
+)
 def mark_sent(store: Store, row_id: int) -> None:
+    """Record Telegram's acceptance; retried hard, because a row left pending is sent again."""
     store.db.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
         [utcnow(), row_id],

@@ -207,3 +207,26 @@ def test_chats_removed_from_the_config_are_unsubscribed_and_their_rows_dropped(s
     assert outbox.subscribers(store) == [1, 3]
     assert [r.chat_id for r in outbox.pending_rows(store)] == [1, 3]
     assert outbox.drop_chats_not_allowed(store, {1, 3}) == []
+
+
+def test_marking_a_row_sent_survives_a_locked_database(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row Telegram accepted but not marked sent would go out again: the mark is retried."""
+    import sqlite3
+
+    from bot import outbox
+
+    outbox.queue_text(store, "r|2024-07-17|firing", 1, "alert")
+    row = outbox.pending_rows(store)[0]
+    real = store.db
+    failures = iter([True, True, False])
+
+    class Locked:
+        def execute(self, sql: str, params: object = ()) -> object:
+            if sql.startswith("UPDATE outbox SET status = 'sent'") and next(failures):
+                raise sqlite3.OperationalError("database is locked")
+            return real.execute(sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "db", Locked())
+    outbox.mark_sent(store, row.id)
+    monkeypatch.setattr(store, "db", real)
+    assert outbox.counts(store) == {"sent": 1}
