@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -145,7 +145,14 @@ def make_fallback(service: Service) -> Any:
         chat, message = update.effective_chat, update.effective_message
         if chat is None or message is None:
             return
-        reply = await dispatch(command_context(service, chat.id), message.text or "")
+        text = (message.text or "").strip()
+        head = text.split(maxsplit=1)[0] if text else ""
+        if head.startswith("/") and "@" in head:
+            if head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+                return  # "/ratio@other_bot" in a group is not for us
+        elif not head.startswith("/") and chat.type != ChatType.PRIVATE:
+            return  # group chatter: stay quiet
+        reply = await dispatch(command_context(service, chat.id), text)
         await send_reply(context.bot, chat.id, reply)
 
     return fallback
@@ -179,7 +186,9 @@ def install(app: App, service: Service) -> None:
     app.add_handler(TypeHandler(Update, make_guard(service)), group=-1)
     admins = service.config.settings.telegram.admin_chats
     for command in COMMANDS:
-        chat_filter = filters.Chat(chat_id=admins) if command.admin else None
+        # New messages only: editing an old "/consensus …" or "/subscribe" must not run it again.
+        only_new = filters.UpdateType.MESSAGE
+        chat_filter = filters.Chat(chat_id=admins) & only_new if command.admin else only_new
         app.add_handler(CommandHandler(command.name, make_handler(service, command), filters=chat_filter))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, make_fallback(service)))
     app.add_error_handler(make_error_handler(service))

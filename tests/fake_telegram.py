@@ -135,8 +135,8 @@ class FakeTelegram:
 
     # --- programming it --------------------------------------------------------------------------
 
-    def push_text(self, chat_id: int, text: str, user_id: int | None = None) -> int:
-        """Queue an incoming message (a command when it starts with /) for getUpdates."""
+    def push_text(self, chat_id: int, text: str, user_id: int | None = None, edited: bool = False) -> int:
+        """Queue an incoming message (a command when it starts with /) for getUpdates; ``edited``: an edit."""
         uid = next(self._update_ids)
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -147,8 +147,10 @@ class FakeTelegram:
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if edited:
+            message["edit_date"] = message["date"]
         with self._cond:
-            self._updates.append({"update_id": uid, "message": message})
+            self._updates.append({"update_id": uid, "edited_message" if edited else "message": message})
             self._cond.notify_all()
         return uid
 

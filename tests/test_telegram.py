@@ -189,3 +189,14 @@ def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
             for f in [f for f in h.filters if isinstance(f, RedactToken)]:
                 h.removeFilter(f)
         logging.getLogger("httpx").setLevel(logging.NOTSET)
+
+
+async def test_commands_for_other_bots_and_edited_commands_are_ignored(tg: FakeTelegram, service: Service) -> None:
+    app = build(service)
+    async with running(app):
+        tg.push_text(ALLOWED, "/ratio@some_other_bot")
+        tg.push_text(ALLOWED, "/subscribe", edited=True)  # editing an old command must not run it again
+        assert (await ask(tg, ALLOWED, "/ratio@rotation_test_bot")).startswith("<b>^RUT / ^GSPC</b>")
+        replies = [r.text for r in tg.sent(ALLOWED)]
+        assert len(replies) == 1
+    assert outbox.subscribers(service.store) == []
