@@ -46,6 +46,14 @@ def _start_for(rules: Sequence[Rule], earliest: dt.date) -> dt.date:
     return earliest - dt.timedelta(days=days)
 
 
+def _require_data_by(store: Store, rules: Sequence[Rule], day: dt.date) -> None:
+    """A day before every rule's data begins is a mistake worth one clear line, not a per-rule error."""
+    symbols = sorted(set().union(*(r.symbols for r in rules))) if rules else []
+    first = store.first_dates(symbols)
+    if first and min(first.values()) > day:
+        raise StoreError(f"no prices on or before {day}: the rules' data starts on {min(first.values())}")
+
+
 def default_as_of(store: Store, rules: Sequence[Rule]) -> dt.date:
     symbols = sorted(set().union(*(r.symbols for r in rules))) if rules else []
     latest = store.latest_date(symbols) if symbols else None
@@ -73,6 +81,7 @@ def run_check(
     if store.count_prices() == 0:
         raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
     as_of = as_of or default_as_of(store, rules)
+    _require_data_by(store, rules, as_of)
     stored = store.load_states()
     states: dict[str, RuleState] = {}
     historical: list[str] = []

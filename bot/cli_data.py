@@ -188,6 +188,8 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
 
     Example: rotation-bot replay --from 2000-01-01 --rule rut-spx-above-0.4
     """
+    if end is not None and end < start:
+        raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="--to")
     result, seconds = run_replay(obj.store, obj.config, start, end, list(rule_names) or None)
     alerts = [a for a in result.alerts]
     if fmt == "json":

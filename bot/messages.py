@@ -153,11 +153,14 @@ def rules(lines_in: Sequence[RuleLine]) -> str:
     lines = ["<b>Rules</b>"]
     for r in lines_in:
         flag = "" if r.enabled else " (disabled)"
-        last = f", last {r.last_value:.4g} on {r.last_day}" if r.last_value is not None and r.last_day else ""
-        fired = f", fired {r.fired_at}" if r.fired_at else ""
-        lines.append(
-            f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — <i>{e(r.state)}</i>{last}{fired}"
-        )
+        # The stored state is the last check's: say which day it describes, so it is not read as today's.
+        if r.last_day is None:
+            state = "<i>not checked yet</i>"
+        else:
+            value = f" at {r.last_value:.4g}" if r.last_value is not None else ""
+            state = f"<i>{e(r.state)}</i> as of {r.last_day}{value}"
+        fired = f", last fired {r.fired_at}" if r.fired_at else ""
+        lines.append(f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — {state}{fired}")
     return "\n".join(lines)
 
 

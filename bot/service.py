@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import AIORateLimiter, Application
 
@@ -193,7 +194,9 @@ class Service:
         warn_if_nobody_allowed(self.config)
         app = self.build_application(token)
         try:
-            app.run_polling(allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+            # One getMe of our own first: PTB would log a page of traceback before the error reached us.
+            asyncio.run(self._preflight(token))
+            app.run_polling(allowed_updates=["message", "my_chat_member"])
         except InvalidToken:
             raise BotError("Telegram rejected the bot token: check the token from @BotFather") from None
         except NetworkError as exc:  # unreachable at start (getMe): say so in one line; a supervisor restarts us
@@ -202,3 +205,7 @@ class Service:
                 f"cannot reach Telegram at {self.config.settings.telegram.api_base_url}: {why}; "
                 "check the network and [telegram] api_base_url, then start again"
             ) from None
+
+    async def _preflight(self, token: str) -> None:
+        async with Bot(token, base_url=self.config.settings.telegram.api_base_url):  # initialize() calls getMe
+            pass
