@@ -13,7 +13,6 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from benchmarks.common import best_of, env, fmt_time
 from bot.config import Config, parse_config
@@ -26,23 +25,11 @@ from rules.track import track_basis, track_horizons, track_record, track_symbols
 
 GOAL_SECONDS = 1.0
 
-RSP_RULE: dict[str, Any] = {
-    "name": "rsp-spy-above-200d",
-    "metric": "sma_distance",
-    "symbol": "RSP",
-    "denominator": "SPY",
-    "window": 200,
-    "basis": "adj_close",
-    "condition": "crosses_above",
-    "threshold": 0,
-}
-
 
 def bench_config(store_path: Path) -> Config:
-    rules = list(DEFAULT_RULES)
-    if all(r["name"] != RSP_RULE["name"] for r in rules):
-        rules.append(RSP_RULE)
-    return parse_config({"store": {"path": str(store_path)}, "rules": rules}, path=store_path.parent / "config.toml")
+    return parse_config(
+        {"store": {"path": str(store_path)}, "rules": DEFAULT_RULES}, path=store_path.parent / "config.toml"
+    )
 
 
 def engine_seconds(store: Store, config: Config, names: list[str]) -> float:

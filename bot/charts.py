@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from bot.config import Config
 from bot.errors import BotError
 from bot.marketdata import load_market_data, universe_members
+from bot.numbers import short
 from bot.store import Store
 from rules import METRICS, Alert, MetricSeries, Rule, RuleError, load_rules
 from rules.engine import compute
@@ -150,10 +151,6 @@ def _alert_rows(store: Store, rules: Sequence[Rule], extra: Sequence[Mapping[str
     return list(rows.values())
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 def draw(
     series: MetricSeries,
     title: str,
@@ -220,7 +217,7 @@ def draw(
         )
     last_day, last = values.index[-1], float(values.iloc[-1])
     unit = {"%": "%", "pt": " pt"}.get(series.unit, "")
-    ax.set_title(f"{title}\n{_fmt(last)}{unit} on {last_day.date().isoformat()}", fontsize=18, loc="left")
+    ax.set_title(f"{title}\n{short(last)}{unit} on {last_day.date().isoformat()}", fontsize=18, loc="left")
     locator = AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bot.config import Config
+from bot.numbers import as_float
 from bot.store import Store
 from rules.data import CPI_MEASURES
 
@@ -79,7 +80,7 @@ def current_actuals(store: Store, month: str) -> dict[str, float]:
         acts = computed_actuals(levels["latest"].dropna())
         if month in acts.index:
             for span in ("mom", "yoy"):
-                v = _fmt(acts.loc[month, span])
+                v = as_float(acts.loc[month, span])
                 if v is not None:
                     out[f"{kind}_{span}"] = v
     return out
@@ -154,14 +155,6 @@ def set_consensus(store: Store, month: str, measure: str, expected: float) -> No
     store.set_consensus_expected(entry.month, entry.measure, entry.expected, source="admin")
 
 
-def _fmt(v: object) -> float | None:
-    try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if np.isnan(f) else f
-
-
 def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> dict[str, Any]:
     """What /cpi and ``rotation-bot status`` show: the latest release, its surprises, and the next release.
 
@@ -191,7 +184,11 @@ def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> d
     out["latest"] = {"month": month, "release_date": have.index[-1].date().isoformat()}
     current = current_actuals(store, month)
     for m in CPI_MEASURES:
-        actual, expected, naive = _fmt(row[f"actual_{m}"]), _fmt(row[f"expected_{m}"]), _fmt(row[f"naive_{m}"])
+        actual, expected, naive = (
+            as_float(row[f"actual_{m}"]),
+            as_float(row[f"expected_{m}"]),
+            as_float(row[f"naive_{m}"]),
+        )
         now = current.get(m)
         out["measures"][m] = {
             "actual": actual,

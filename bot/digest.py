@@ -18,6 +18,7 @@ import pandas as pd
 from bot.checks import CALENDAR_PER_TRADING_DAY, WARM_UP_DAYS, default_as_of
 from bot.config import Config
 from bot.marketdata import load_market_data
+from bot.numbers import short
 from bot.store import Store
 from rules import Alert, MetricSeries, Rule, RuleError, RuleState, State, evaluate
 from rules.engine import compute, condition_series
@@ -44,7 +45,7 @@ def _fmt(v: float, unit: str) -> str:
         return f"{v:.1f}%".replace("-", "−")
     if unit == "pt":
         return f"{v:+.2f} pt".replace("-", "−")
-    return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return short(v)
 
 
 def _fmt_change(v: float | None, unit: str) -> str:

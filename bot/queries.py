@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.cpi import cpi_summary
 from bot.errors import StoreError
 from bot.marketdata import load_market_data, universe_members
+from bot.numbers import as_float
 from bot.store import Store
 from rules import DataError, Rule, RuleState, load_rules
 from rules.data import MarketData
@@ -270,14 +271,6 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
     return out
 
 
-def _num(x: Any) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiView:
     """The latest CPI release with actual (first published) vs consensus per measure, and the next release day."""
     summary = cpi_summary(store, config, today)
@@ -353,7 +346,7 @@ def recent_alerts(store: Store, limit: int) -> list[AlertLine]:
             str(a.get("rule", "")),
             str(a.get("date", "")),
             str(a.get("kind", "firing")),
-            _num(a.get("value")),
+            as_float(a.get("value")),
             str(a.get("message", "")),
         )
         for a in store.recent_alerts(limit)

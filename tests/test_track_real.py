@@ -10,29 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.defaults import DEFAULT_RULES
 from bot.sources.csvdir import load_directory
 from bot.store import Store
 from bot.trackrecord import stats_json, stats_line
 from tests.conftest import make_config
 
-RATIO_RULE = {
-    "name": "rut-spx-above-0.4",
-    "metric": "ratio",
-    "numerator": "^RUT",
-    "denominator": "^GSPC",
-    "condition": "crosses_above",
-    "threshold": 0.4,
-}
-RSP_RULE = {
-    "name": "rsp-spy-above-200d",
-    "metric": "sma_distance",
-    "symbol": "RSP",
-    "denominator": "SPY",
-    "window": 200,
-    "basis": "adj_close",
-    "condition": "crosses_above",
-    "threshold": 0,
-}
+# The shipped rules themselves, so these tests follow any change to them.
+RATIO_RULE = next(r for r in DEFAULT_RULES if r["name"] == "rut-spx-above-0.4")
+RSP_RULE = next(r for r in DEFAULT_RULES if r["name"] == "rsp-spy-above-200d")
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bot.numbers import as_float
 from bot.sources.base import FetchResult
 from bot.store import Store
 
@@ -227,19 +228,12 @@ def _load_releases(store: Store, path: Path, base: Path, header: list[str], s: L
 def _load_consensus(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
     frame = pd.read_csv(path)
 
-    def num(v: object) -> float | None:
-        try:
-            f = float(v)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
-        return None if np.isnan(f) else f
-
     rows = [
         {
             "month": str(r["reference_month"]),
             "measure": str(r["measure"]),
-            "expected": num(r["expected"]),
-            "actual": num(r.get("actual")),
+            "expected": as_float(r["expected"]),
+            "actual": as_float(r.get("actual")),
         }
         for r in frame.to_dict("records")
     ]
