@@ -22,6 +22,8 @@ from rules.model import lookback_days
 # Calendar days per trading day, with slack for holidays; and a year of warm-up for a new rule.
 CALENDAR_PER_TRADING_DAY = 1.5
 WARM_UP_DAYS = 400
+# Alerts a catch-up finds older than this (before the checked day) are recorded but not sent.
+SEND_WITHIN = dt.timedelta(days=14)
 
 AlertSink = Callable[[Store, Sequence[Alert]], object]
 
@@ -34,6 +36,7 @@ class CheckReport:
     repeated: list[Alert] = field(default_factory=list)  # alerts for these days already recorded earlier
     historical: list[str] = field(default_factory=list)  # rules evaluated statelessly (as_of before their state)
     looked_back: list[Alert] = field(default_factory=list)  # their alerts: shown, not recorded, not sent
+    unsent: list[Alert] = field(default_factory=list)  # new but older than SEND_WITHIN: recorded, not sent
     seconds: float = 0.0
 
     @property
@@ -101,26 +104,32 @@ def run_check(
     # A day before a rule's last check is a look back: its alerts are shown, never recorded or sent.
     past = [a for a in evaluation.alerts if a.rule in historical]
     alerts = [a for a in evaluation.alerts if a.rule not in historical]
+    # Catching up a long gap records every alert but sends only the recent ones: news, not archives.
+    cutoff = as_of - SEND_WITHIN
     if annotate and alerts and as_of == store.latest_date():
-        alerts = _with_track_record(store, config, alerts)
+        alerts = _with_track_record(store, config, alerts, since=cutoff)
     with store.transaction():
         store.save_states(forward)
         new = store.record_alerts(alerts)
-        if sink and new:
-            sink(store, new)
+        to_send = [a for a in new if a.date >= cutoff]
+        if sink and to_send:
+            sink(store, to_send)
     new_keys = {a.key for a in new}
     repeated = [a for a in alerts if a.key not in new_keys]
-    return CheckReport(as_of, evaluation.results, new, repeated, historical, past, time.perf_counter() - started)
+    unsent = [a for a in new if a.date < cutoff]
+    return CheckReport(
+        as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
+    )
 
 
-def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert]) -> list[Alert]:
-    """Append the track-record line to firings not yet recorded (computed before the write transaction)."""
+def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert], since: dt.date) -> list[Alert]:
+    """Append the track-record line to recent firings not yet recorded (computed before the write transaction)."""
     from bot.trackrecord import stats_line
 
     out = []
     for a in alerts:
         line = None
-        if a.kind == "firing" and not store.alert_exists(a.key):
+        if a.kind == "firing" and a.date >= since and not store.alert_exists(a.key):
             line = stats_line(store, config, a.rule)
         out.append(replace(a, message=f"{a.message}\n{line}") if line else a)
     return out

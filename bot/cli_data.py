@@ -11,7 +11,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from bot.checks import CheckReport, run_check, run_replay
+from bot.checks import SEND_WITHIN, CheckReport, run_check, run_replay
 from bot.cli import Context, emit_json, main, parse_date, pass_ctx
 from bot.errors import BotError
 from bot.sources.csvdir import load_directory
@@ -105,10 +105,12 @@ def _rule_json(r: RuleResult) -> dict[str, Any]:
     return out
 
 
-def _alert_json(a: Alert, new: bool) -> dict[str, Any]:
+def _alert_json(a: Alert, new: bool, sent: bool | None = None) -> dict[str, Any]:
     d = a.to_dict()
     d["value"] = _num(d["value"])
     d["new"] = new
+    if sent is not None:
+        d["queued"] = sent
     return d
 
 
@@ -133,6 +135,8 @@ def _print_table(report: CheckReport) -> None:
             click.echo(f"  {a.date} [{a.rule}] {a.message}")
     else:
         click.echo("No new alerts.")
+    if report.unsent:
+        click.echo(f"({len(report.unsent)} of them recorded but not sent: older than {SEND_WITHIN.days} days.)")
     if report.looked_back:
         click.echo("Alerts of this past day (not recorded or sent: these rules were already checked to a later day):")
         for a in report.looked_back:
@@ -160,7 +164,7 @@ def check(obj: Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
             {
                 "as_of": report.as_of.isoformat(),
                 "rules": [_rule_json(r) for r in report.results],
-                "alerts": [_alert_json(a, True) for a in report.alerts]
+                "alerts": [_alert_json(a, True, a not in report.unsent) for a in report.alerts]
                 + [{**_alert_json(a, False), "recorded": False} for a in report.looked_back],
                 "already_alerted": [_alert_json(a, False) for a in report.repeated],
                 "historical": report.historical,

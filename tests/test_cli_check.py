@@ -166,3 +166,39 @@ def test_a_look_back_shows_alerts_but_records_and_sends_nothing(workdir: Path) -
         assert store.load_states()["rut-spx-above-0.4"].last_day.isoformat() == "2024-02-20"  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_a_long_catch_up_records_old_alerts_but_sends_only_recent_ones(tmp_path: Path) -> None:
+    from bot import outbox
+    from bot.checks import run_check
+    from bot.config import parse_config
+    from bot.store import Store
+
+    days = pd.bdate_range("2024-01-01", periods=80)
+    ratio = np.full(80, 0.38)
+    ratio[29:50] = 0.42  # crosses above on 2024-02-09, back below on 2024-03-11
+    ratio[75:] = 0.43  # and above again on 2024-04-15
+    store = Store(tmp_path / "s.sqlite")
+    store.upsert_prices("^GSPC", pd.DataFrame({"close": np.full(80, 5000.0)}, index=days))
+    store.upsert_prices("^RUT", pd.DataFrame({"close": ratio * 5000}, index=days))
+    outbox.subscribe(store, 7)
+    config = parse_config(
+        {
+            "rules": [
+                {
+                    "name": "up",
+                    "metric": "ratio",
+                    "numerator": "^RUT",
+                    "denominator": "^GSPC",
+                    "condition": "crosses_above",
+                    "threshold": 0.4,
+                }
+            ]
+        }
+    )
+    run_check(store, config, as_of=days[5].date(), annotate=False)  # the bot was set up, then went down
+    report = run_check(store, config, as_of=days[-1].date(), sink=outbox.enqueue_alerts, annotate=False)
+    assert [a.date.isoformat() for a in report.alerts] == ["2024-02-09", "2024-04-15"]
+    assert [a.date.isoformat() for a in report.unsent] == ["2024-02-09"]
+    assert [r.alert_key for r in outbox.pending_rows(store)] == ["up|2024-04-15|firing"]
+    store.close()
