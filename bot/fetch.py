@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,7 @@ def fetch_yahoo(
     source: YahooSource | None = None,
     client: httpx.Client | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    cancel: threading.Event | None = None,
 ) -> FetchReport:
     report = FetchReport("yahoo")
     clock = now or (lambda: dt.datetime.now(dt.UTC))
@@ -117,7 +119,7 @@ def fetch_yahoo(
                 report.notes.append(f"universe {r.universe}: {r.error}, kept {r.members} stored members")
         symbols = live_symbols(store, config)
     data = config.settings.data
-    yahoo = source or YahooSource(data.history_start, data.batch_size, data.retries)
+    yahoo = source or YahooSource(data.history_start, data.batch_size, data.retries, cancel=cancel)
     since: dict[str, dt.date | None] = dict.fromkeys(symbols)
     since.update(store.last_dates(symbols))
     batches = yahoo.plan(symbols, since)
@@ -212,11 +214,16 @@ def load_release_dates(store: Store, path: Path) -> str:
 
 
 def fetch_live(
-    store: Store, config: Config, source: str, symbols: list[str] | None = None, progress: bool = False
+    store: Store,
+    config: Config,
+    source: str,
+    symbols: list[str] | None = None,
+    progress: bool = False,
+    cancel: threading.Event | None = None,
 ) -> FetchReport:
-    """Entry point of ``rotation-bot fetch`` for the live sources."""
+    """Entry point of ``rotation-bot fetch`` and the daily job for the live sources."""
     if source == "yahoo":
-        return fetch_yahoo(store, config, symbols, progress)
+        return fetch_yahoo(store, config, symbols, progress, cancel=cancel)
     if source == "fred":
         return fetch_fred(store, config)
     raise BotError(f"unknown live source {source!r} (expected yahoo or fred)")

@@ -121,12 +121,6 @@ def cpi_slot(now: dt.datetime, config: Config, releases: Sequence[tuple[str, str
 # --- the jobs ------------------------------------------------------------------------------------
 
 
-def fetch_prices(store: Store, config: Config) -> object:
-    from bot.fetch import fetch_live
-
-    return fetch_live(store, config, "yahoo", None, progress=False)
-
-
 def fetch_cpi(store: Store, config: Config) -> object:
     from bot.fetch import fetch_live
 
@@ -178,16 +172,16 @@ class BotScheduler:
         self,
         holder: ConfigHolder,
         now: Callable[[], dt.datetime] | None = None,
-        fetch_prices: Fetcher = fetch_prices,
+        fetch_prices: Fetcher | None = None,
         fetch_cpi: Fetcher = fetch_cpi,
         open_store: Callable[[Config], Store] | None = None,
     ) -> None:
         self.holder = holder
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
-        self.fetch_prices = fetch_prices
+        self.stopping = threading.Event()
+        self.fetch_prices = fetch_prices or self._fetch_prices
         self.fetch_cpi = fetch_cpi
         self.open_store = open_store or (lambda c: Store(c.store_path))
-        self.stopping = threading.Event()
         self.scheduler = schedule.Scheduler()
         self.messages: list[str] = []  # for the admin chats, drained by run_forever
         self._done: dict[str, str] = {}
@@ -198,6 +192,12 @@ class BotScheduler:
         holder.subscribe(self.reschedule)
 
     # --- schedule triggers ---------------------------------------------------------------------
+
+    def _fetch_prices(self, store: Store, config: Config) -> object:
+        """The Yahoo update; a shutdown request cuts its retries short."""
+        from bot.fetch import fetch_live
+
+        return fetch_live(store, config, "yahoo", None, progress=False, cancel=self.stopping)
 
     def reschedule(self, config: Config) -> None:
         """(Re)register the triggers from ``[schedule]``; called again after a config reload."""

@@ -277,3 +277,28 @@ def test_stragglers_share_one_call_and_a_new_symbol_keeps_its_own() -> None:
     assert set(batches[1].symbols) == set(stale) and batches[1].start == dt.date(2024, 9, 13)
     assert all(b.start == dt.date(2026, 1, 1) for b in batches[2:])
     assert sum(len(b.symbols) for b in batches) == 504
+
+
+def test_a_shutdown_request_ends_backoff_and_skips_remaining_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from tenacity import wait_fixed
+
+    from bot.sources.yahoo import YahooSource
+
+    cancel = threading.Event()
+    calls: list[list[str]] = []
+
+    def download(tickers: list[str], **kw: Any) -> pd.DataFrame:
+        calls.append(list(tickers))
+        threading.Timer(0.1, cancel.set).start()  # shutdown arrives while we back off
+        raise yf.exceptions.YFRateLimitError()
+
+    monkeypatch.setattr(yf, "download", download)
+    source = YahooSource(dt.date(2024, 1, 1), batch_size=1, retries=5, wait=wait_fixed(60), cancel=cancel)
+    t0 = time.monotonic()
+    result = source.fetch(["A", "B"], {"A": None, "B": None})
+    assert time.monotonic() - t0 < 10  # not 5 × 60 s of backoff
+    assert calls == [["A"]]
+    assert result.failures["B"] == "stopped: the bot is shutting down"

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +24,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import yfinance as yf
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_when_event_set,
+    wait_exponential,
+)
 from tenacity.wait import WaitBaseT
 
 from bot.sources.base import FetchResult
@@ -34,6 +43,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 # the store's upserts are idempotent, and rows on or before the stored last day are dropped anyway).
 COALESCE_DAYS = 14
 POOL_DAYS = 400
+STOPPED = "stopped: the bot is shutting down"
 # Yahoo publishes a day's final close some minutes after the 16:00 ET bell.
 CLOSE_SETTLED = dt.time(16, 30)
 # A symbol with stored history that returns nothing new is only reported once it has been quiet this long.
@@ -114,12 +124,19 @@ class _ErrorCapture(logging.Handler):
 
 @contextmanager
 def _capture_yfinance_errors() -> Iterator[_ErrorCapture]:
+    """Collect yfinance's per-ticker errors instead of letting it print hundreds of lines (and its
+    pandas deprecation warnings); the fetch job logs one summarised warning per reason."""
     handler = _ErrorCapture()
     logger = logging.getLogger("yfinance")
     logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
     try:
-        yield handler
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            yield handler
     finally:
+        logger.propagate = propagate
         logger.removeHandler(handler)
 
 
@@ -186,6 +203,7 @@ class YahooSource:
         now: Callable[[], dt.datetime] | None = None,
         on_batch: Callable[[Batch], None] | None = None,
         threads: bool | int = True,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.history_start = history_start
         self.batch_size = batch_size
@@ -194,6 +212,12 @@ class YahooSource:
         self.now = now or (lambda: dt.datetime.now(NEW_YORK))
         self.on_batch = on_batch
         self.threads = threads
+        # Set on shutdown: stop between batches and cut backoff waits short (systemd waits 90 s, not 2 min).
+        self.cancel = cancel or threading.Event()
+
+    def _sleep(self, seconds: float) -> None:
+        """Backoff that a shutdown request ends at once."""
+        self.cancel.wait(seconds)
 
     def plan(self, symbols: Sequence[str], since: Mapping[str, dt.date | None]) -> list[Batch]:
         return plan_batches(symbols, since, self.history_start, self.batch_size)
@@ -202,6 +226,9 @@ class YahooSource:
         result = FetchResult()
         today = self.now().astimezone(NEW_YORK)
         for batch in self.plan(symbols, since):
+            if self.cancel.is_set():
+                result.failures.update({s: STOPPED for s in batch.symbols})
+                continue
             if batch.start > today.date() or (batch.start == today.date() and today.time() < CLOSE_SETTLED):
                 if self.on_batch:
                     self.on_batch(batch)
@@ -233,13 +260,17 @@ class YahooSource:
         failures: dict[str, str] = {}
         calls = 0
         retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
+            stop=stop_after_attempt(self.retries + 1) | stop_when_event_set(self.cancel),
             wait=self.wait,
+            sleep=self._sleep,
             retry=retry_if_exception(is_transient),
             reraise=False,
         )
         try:
             for attempt in retrying:
+                if self.cancel.is_set():  # woken from backoff by a shutdown: no further call
+                    failures.update({s: STOPPED for s in pending})
+                    break
                 with attempt:
                     calls += 1
                     got, failed = self._download(pending, batch.start)
