@@ -31,7 +31,6 @@ from bot.universe import refresh_universes, yahoo_symbol
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER = dt.timedelta(minutes=30)
 NAMED_FAILURES = 10  # failed symbols named in the one-line summary (the log names every one)
 # A new close this many times the previous one (or 1/this) looks like a split Yahoo has not adjusted
 # yet: indices never move like that in a day, and a stock that does deserves a look anyway.
@@ -89,10 +88,6 @@ def split_like_jump(store: Store, symbol: str, frame: pd.DataFrame) -> str | Non
     return f"close moved ×{jumps.iloc[0]:.2f} on {day}, like an unadjusted split: check it, refetch if so"
 
 
-def _retry_at(now: dt.datetime) -> str:
-    return (now + RETRY_AFTER).isoformat(timespec="minutes")
-
-
 def live_symbols(store: Store, config: Config) -> list[str]:
     """Configured symbols first, then every member of every universe (each once)."""
     symbols = list(config.settings.data.symbols)
@@ -112,14 +107,13 @@ def fetch_yahoo(
     cancel: threading.Event | None = None,
 ) -> FetchReport:
     report = FetchReport("yahoo")
-    clock = now or (lambda: dt.datetime.now(dt.UTC))
     if symbols is None:
         for r in refresh_universes(store, config, client):
             if r.error:
                 report.notes.append(f"universe {r.universe}: {r.error}, kept {r.members} stored members")
         symbols = live_symbols(store, config)
     data = config.settings.data
-    yahoo = source or YahooSource(data.history_start, data.batch_size, data.retries, cancel=cancel)
+    yahoo = source or YahooSource(data.history_start, data.batch_size, data.retries, now=now, cancel=cancel)
     since: dict[str, dt.date | None] = dict.fromkeys(symbols)
     since.update(store.last_dates(symbols))
     batches = yahoo.plan(symbols, since)
@@ -162,9 +156,10 @@ def fetch_yahoo(
     report.last_data_date = store.latest_date(list(data.symbols)) or store.latest_date()
     if symbols and not result.frames and len(result.failures) >= len(set(symbols)):
         reason = _common_reason(result.failures)
-        retry_at = _retry_at(clock())
-        store.mark_source("yahoo", ok=False, error=reason, last_data_date=report.last_data_date, next_retry=retry_at)
-        raise SourceUnavailable("yahoo", reason, retry_at)
+        if len(result.failures) > 5 and len(set(result.failures.values())) == 1:
+            reason = f"all {len(result.failures)} symbols failed ({reason}): Yahoo unreachable or refusing requests?"
+        store.mark_source("yahoo", ok=False, error=reason, last_data_date=report.last_data_date)
+        raise SourceUnavailable("yahoo", reason)
     error = f"{len(report.failures)} symbols failed" if report.failures else None
     store.mark_source("yahoo", ok=True, error=error, last_data_date=report.last_data_date)
     return report
@@ -178,7 +173,6 @@ def fetch_fred(
 ) -> FetchReport:
     """CPI index levels from FRED, and the user's release calendar when ``[cpi] release_dates`` names one."""
     report = FetchReport("fred")
-    clock = now or (lambda: dt.datetime.now(dt.UTC))
     data = config.settings.data
     if config.settings.cpi.release_dates:
         report.notes.append(load_release_dates(store, config.resolve(config.settings.cpi.release_dates)))
@@ -192,9 +186,8 @@ def fetch_fred(
     report.last_data_date = dt.date.fromisoformat(last + "-01") if last else None
     if not result.changed:
         reason = _common_reason(result.failures) if result.failures else "no series fetched"
-        retry_at = _retry_at(clock())
-        store.mark_source("fred", ok=False, error=reason, next_retry=retry_at)
-        raise SourceUnavailable("fred", reason, retry_at)
+        store.mark_source("fred", ok=False, error=reason)
+        raise SourceUnavailable("fred", reason)
     error = "; ".join(f"{k}: {v}" for k, v in result.failures.items()) or None
     store.mark_source("fred", ok=True, error=error, last_data_date=report.last_data_date)
     return report

@@ -30,7 +30,7 @@ import schedule
 
 from bot.checks import CheckReport, run_check
 from bot.config import Config
-from bot.errors import BotError
+from bot.errors import BotError, SourceUnavailable
 from bot.outbox import enqueue_alerts
 from bot.reload import POLL_SECONDS, ConfigHolder, Notify
 from bot.store import Store
@@ -262,7 +262,9 @@ class BotScheduler:
             store.finish_run(run_id, "waiting", str(exc))
             return f"{slot.kind} {slot.day}: {exc}"
         except (BotError, RuleError, OSError) as exc:
-            return self._failed(store, run_id, slot, str(exc))
+            return self._failed(
+                store, run_id, slot, str(exc), exc.source if isinstance(exc, SourceUnavailable) else None
+            )
         except Exception as exc:  # never let one bad run kill the scheduler thread
             log.exception("%s job failed", slot.kind)
             return self._failed(store, run_id, slot, f"{type(exc).__name__}: {exc}")
@@ -272,10 +274,15 @@ class BotScheduler:
         store.finish_run(run_id, "ok", detail)
         return f"{slot.kind} {slot.day}: {detail}"
 
-    def _failed(self, store: Store, run_id: int, slot: Slot, why: str) -> str:
-        retry = self.now() + RETRY_AFTER
+    def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
+        retry = (self.now() + RETRY_AFTER).astimezone(dt.UTC)
         self._retry_at[slot.kind] = retry
         store.finish_run(run_id, "failed", why)
+        if source:  # /status shows when the source is tried again
+            store.db.execute(
+                "UPDATE source_status SET next_retry = ? WHERE source = ?",
+                [retry.isoformat(timespec="minutes"), source],
+            )
         message = f"The {slot.kind} job for {slot.day} failed: {why}. Retrying after {retry:%H:%M} UTC."
         self.messages.append(message)
         log.warning("%s", message)

@@ -90,7 +90,7 @@ def test_fetch_fred_outage_raises_and_marks_source(tmp_path: Path, store: Store)
     config = make_config(tmp_path)
     with pytest.raises(SourceUnavailable) as err:
         fetch_fred(store, config, source=fred(t, retries=1))
-    assert "HTTP 503" in err.value.reason and err.value.retry_at
+    assert "HTTP 503" in err.value.reason and err.value.retry_at is None  # the scheduler says when it retries
     status = {r["source"]: r for r in store.source_status()}
     assert status["fred"]["last_error"].startswith("HTTP 503")
 

@@ -147,11 +147,13 @@ def test_missed_monday_is_caught_up_once_on_start(setup: tuple[ConfigHolder, Sto
 def test_failure_is_reported_and_retried_later(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
     _holder, store, prices, _ = setup
     mark_done(store, "daily", et(2024, 7, 25, 17, 30))
-    prices.error = SourceUnavailable("yahoo", "HTTP 503", "later")
+    prices.error = SourceUnavailable("yahoo", "HTTP 503")
+    store.mark_source("yahoo", ok=False, error="HTTP 503")
     clock = Clock(et(2024, 7, 26, 17, 31))
     sched = make(setup, clock)
     assert "failed: yahoo unavailable: HTTP 503" in sched.tick()[0]
-    assert sched.messages and "HTTP 503" in sched.messages[0]
+    assert sched.messages and "HTTP 503" in sched.messages[0] and "Retrying after 21:46 UTC" in sched.messages[0]
+    assert store.source_status()[0]["next_retry"] == "2024-07-26T21:46+00:00"  # the source says when, too
     clock.t = et(2024, 7, 26, 17, 40)
     assert sched.tick() == []  # waiting for the retry time
     prices.error = None

@@ -261,7 +261,7 @@ def test_fetch_yahoo_outage_raises_source_unavailable(
         fetch_yahoo(store, config, source=source(retries=1))
     assert err.value.source == "yahoo" and "network unreachable" in err.value.reason
     status = {r["source"]: r for r in store.source_status()}
-    assert status["yahoo"]["last_error"] and status["yahoo"]["next_retry"]
+    assert status["yahoo"]["last_error"] == "ConnectionError: network unreachable"
 
 
 def test_stragglers_share_one_call_and_a_new_symbol_keeps_its_own() -> None:
