@@ -45,7 +45,8 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
         if path is None:
             raise click.UsageError("--source csv needs --path DIR")
         files = [path] if path.is_file() else sorted(path.rglob("*.csv"))
-        with tqdm(total=len(files), unit="file", disable=no_progress, file=sys.stderr) as bar:
+        # disable=None: no bar when stderr is not a terminal (logs, CI), where it would be one endless line
+        with tqdm(total=len(files), unit="file", disable=True if no_progress else None, file=sys.stderr) as bar:
 
             def tick(p: Path) -> None:
                 bar.set_postfix_str(p.name, refresh=False)
@@ -62,10 +63,9 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
             parts.append(f"{summary.consensus} consensus rows")
         click.echo("Loaded " + ", ".join(parts) + ".")
         if summary.skipped:
+            names = ", ".join(summary.skipped[:5]) + ("…" if len(summary.skipped) > 5 else "")
             click.echo(
-                f"Skipped {len(summary.skipped)} unrecognised files: {', '.join(summary.skipped[:5])}…"
-                if len(summary.skipped) > 5
-                else f"Skipped: {', '.join(summary.skipped)}"
+                f"Skipped {len(summary.skipped)} file(s) whose header is not a format listed in the README: {names}"
             )
         for name, why in summary.failures.items():
             click.echo(f"Warning: {name}: {why}", err=True)
@@ -116,9 +116,10 @@ def _alert_json(a: Alert, new: bool, sent: bool | None = None) -> dict[str, Any]
 
 def _print_table(report: CheckReport) -> None:
     click.echo(f"Rules as of {report.as_of}:")
+    width = max((len(r.rule.name) for r in report.results), default=0)
     for r in report.results:
         if r.error:
-            click.echo(f"  {r.rule.name:<28} ERROR  {r.error}")
+            click.echo(f"  {r.rule.name:<{width}} ERROR  {r.error}")
             continue
         value = "n/a" if r.value is None else f"{r.value:.4g}"
         extra = ""
@@ -126,7 +127,7 @@ def _print_table(report: CheckReport) -> None:
             extra = f"  ({r.details['counted']} counted, {r.details['excluded']} excluded)"
         when = f" on {r.date}" if r.date and r.date != report.as_of else ""
         click.echo(
-            f"  {r.rule.name:<28} {r.state.state.value:<9} {value:>9}{when}  "
+            f"  {r.rule.name:<{width}} {r.state.state.value:<9} {value:>9}{when}  "
             f"{r.rule.describe_metric()} {r.rule.describe_condition()}{extra}"
         )
     if report.alerts:
@@ -215,11 +216,12 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
         for a in alerts:
             w.writerow([a.date.isoformat(), a.rule, a.kind, f"{a.value:.6g}", a.message])
     else:
+        width = max((len(name) for name in result.counts), default=0)
         for a in alerts:
-            click.echo(f"{a.date}  {a.rule:<28} {a.kind:<8} {a.value:>10.4g}  {a.message}")
+            click.echo(f"{a.date}  {a.rule:<{width}} {a.kind:<8} {a.value:>10.4g}  {a.message}")
         click.echo("")
         for name, n in result.counts.items():
-            click.echo(f"{name:<30} {n:>4} alerts")
+            click.echo(f"{name:<{width}} {n:>4} alerts")
         click.echo(f"Replayed {len(result.counts)} rules in {seconds:.3f} s.")
     for name, why in result.errors.items():
         click.echo(f'Warning: rule "{name}": {why}', err=True)

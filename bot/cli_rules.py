@@ -27,16 +27,18 @@ def rules_check(obj: Context, file: Path | None) -> None:
     Example: rotation-bot rules check config.toml
     """
     cfg = load_config(file or obj.config_path)
-    click.echo(f"{file or obj.config_path}: {len(cfg.rules)} rules OK")
+    n = len(cfg.rules)
+    click.echo(f"{file or obj.config_path}: {n} rule{'' if n == 1 else 's'} OK")
 
 
 @rules.command("list")
 @pass_ctx
 def rules_list(obj: Context) -> None:
     """List the configured rules with their metric and condition."""
+    width = max((len(r.name) for r in obj.config.rules), default=0)
     for r in obj.config.rules:
         flag = "" if r.spec.enabled else " (disabled)"
-        click.echo(f"{r.name:<30} {r.describe_metric()} {r.describe_condition()}{flag}")
+        click.echo(f"{r.name:<{width}} {r.describe_metric()} {r.describe_condition()}{flag}")
 
 
 def config_rules(path: Path) -> list[Rule]:

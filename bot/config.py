@@ -31,7 +31,7 @@ class Section(BaseModel):
 
 
 class StoreConfig(Section):
-    path: str = "rotation-bot.sqlite"
+    path: str = "data/rotation-bot.sqlite"
 
 
 class TelegramConfig(Section):

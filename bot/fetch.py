@@ -117,7 +117,8 @@ def fetch_yahoo(
     since: dict[str, dt.date | None] = dict.fromkeys(symbols)
     since.update(store.last_dates(symbols))
     batches = yahoo.plan(symbols, since)
-    with tqdm(total=len(batches), unit="call", disable=not progress, file=sys.stderr, desc="yahoo") as bar:
+    bar_off = None if progress else True  # None: only on a terminal
+    with tqdm(total=len(batches), unit="call", disable=bar_off, file=sys.stderr, desc="yahoo") as bar:
 
         def tick(batch: Batch) -> None:
             bar.set_postfix_str(f"{len(batch.symbols)} symbols from {batch.start}", refresh=False)

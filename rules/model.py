@@ -356,7 +356,9 @@ def load_rules(raw_rules: Sequence[Any], source: str | None = None) -> list[Rule
             seen[rule.name] = i
             rules.append(rule)
     if problems:
-        raise ConfigError([Problem(p.message, rule=p.rule, field=p.field, source=source) for p in problems])
+        # A key both the rule and its metric read (``days``) is checked twice: report it once.
+        unique = dict.fromkeys(Problem(p.message, rule=p.rule, field=p.field, source=source) for p in problems)
+        raise ConfigError(list(unique))
     return rules
 
 
