@@ -231,7 +231,8 @@ async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:
     note = ""
     if any(c.month == entry.month and c.measure == entry.measure for c in ctx.config.settings.cpi.consensus):
         note = " (config.toml has an entry for this month and measure, and it wins)"
-    return Reply(f"Consensus for CPI {e(entry.month)} {e(entry.measure)}: {entry.expected:g}%{note}.")
+    pct = f"{entry.expected:.1f}" if round(entry.expected, 1) == entry.expected else f"{entry.expected:g}"
+    return Reply(f"Consensus for CPI {e(entry.month)} {e(entry.measure)}: {pct}%{note}.")
 
 
 COMMANDS: tuple[Command, ...] = (

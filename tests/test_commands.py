@@ -25,6 +25,8 @@ async def test_consensus_is_stored_for_the_cpi_surprise(tmp_path: Path) -> None:
     frame = cpi_frame(svc.store, svc.config)
     assert frame is not None
     assert frame["expected_headline_yoy"].tolist() == [3.1]
+    reply = await dispatch(CommandContext(svc, ADMIN, admin=True), "/consensus 2024-06 core_yoy 3")
+    assert reply.text == "Consensus for CPI 2024-06 core_yoy: 3.0%."
 
 
 async def test_consensus_needs_an_admin_and_good_arguments(tmp_path: Path) -> None:
