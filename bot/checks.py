@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from bot.config import Config
 from bot.errors import StoreError
 from bot.marketdata import load_market_data
+from bot.outbox import attach_photos, subscribers
 from bot.store import Store
 from rules import Alert, Replay, Rule, RuleResult, RuleState, evaluate, replay
 from rules.model import lookback_days
@@ -73,11 +74,13 @@ def run_check(
     rules: Sequence[Rule] | None = None,
     sink: AlertSink | None = None,
     annotate: bool = True,
+    charts: bool = True,
 ) -> CheckReport:
     """Evaluate every enabled rule up to ``as_of`` (default: the latest stored close).
 
     With ``annotate``, each new firing carries its rule's track record line; only when ``as_of`` is
-    the latest stored day, so a check of a past day never quotes what happened after it.
+    the latest stored day, so a check of a past day never quotes what happened after it. With
+    ``charts``, each alert queued for delivery carries the chart of its metric.
     """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
@@ -108,12 +111,14 @@ def run_check(
     cutoff = as_of - SEND_WITHIN
     if annotate and alerts and as_of == store.latest_date():
         alerts = _with_track_record(store, config, alerts, since=cutoff)
+    photos = _charts(store, config, alerts, cutoff) if sink and charts else {}
     with store.transaction():
         store.save_states(forward)
         new = store.record_alerts(alerts)
         to_send = [a for a in new if a.date >= cutoff]
         if sink and to_send:
             sink(store, to_send)
+            attach_photos(store, {a.key: photos[a.key] for a in to_send if a.key in photos})
     new_keys = {a.key for a in new}
     repeated = [a for a in alerts if a.key not in new_keys]
     unsent = [a for a in new if a.date < cutoff]
@@ -133,6 +138,21 @@ def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert], si
             line = stats_line(store, config, a.rule)
         out.append(replace(a, message=f"{a.message}\n{line}") if line else a)
     return out
+
+
+def _charts(store: Store, config: Config, alerts: Sequence[Alert], since: dt.date) -> dict[str, bytes]:
+    """The chart of each firing that will be sent (drawn before the write transaction, which stays short)."""
+    if not subscribers(store) and all(a.chats is None for a in alerts):
+        return {}  # nobody to send them to
+    from bot.charts import chart_for_alert
+
+    photos = {}
+    for a in alerts:
+        if a.kind == "firing" and a.date >= since and not store.alert_exists(a.key):
+            png = chart_for_alert(store, config, a)
+            if png:
+                photos[a.key] = png
+    return photos
 
 
 def run_replay(

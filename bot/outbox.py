@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -46,6 +46,12 @@ def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.d
 def queue_digest(store: Store, day: dt.date, text: str, not_before: dt.datetime | None = None) -> int:
     """Queue the day's digest (HTML) for every subscriber, once per day."""
     return sum(queue_text(store, f"@digest|{day.isoformat()}", chat, text, not_before) for chat in subscribers(store))
+
+
+def attach_photos(store: Store, photos: Mapping[str, bytes]) -> None:
+    """Give the queued rows of these alerts their chart (sent as a photo with the alert as caption)."""
+    for key, png in photos.items():
+        store.db.execute("UPDATE outbox SET photo = ? WHERE alert_key = ? AND status = 'pending'", [png, key])
 
 
 def enqueue_alerts(store: Store, alerts: Sequence[Alert]) -> int:

@@ -152,7 +152,7 @@ def _check(config_path: Path, kill_in_sink: bool) -> None:
         _die()
         return queued
 
-    report = run_check(store, config, sink=dying_sink if kill_in_sink else enqueue_alerts)
+    report = run_check(store, config, sink=dying_sink if kill_in_sink else enqueue_alerts, charts=False)
     print(json.dumps([a.key for a in report.alerts]))
 
 
@@ -184,7 +184,7 @@ def _deliver(config_path: Path, kill: str | None, nth: int) -> None:
         return None
 
     async def go() -> int:
-        request = HTTPXRequest(connect_timeout=5, read_timeout=5)
+        request = HTTPXRequest(connect_timeout=30, read_timeout=30)  # generous: CI machines are busy
         async with Bot(TOKEN, base_url=config.settings.telegram.api_base_url, request=request) as bot:
             return await deliver_pending(bot, store, sleep=nap)
 

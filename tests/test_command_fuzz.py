@@ -92,7 +92,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     store = Store(config.store_path)
     load_prices(store)
     outbox.subscribe(store, ALLOWED)
-    run_check(store, config, sink=outbox.enqueue_alerts)
+    run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
     yield Service(config, store)
     store.close()
 

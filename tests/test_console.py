@@ -38,7 +38,7 @@ async def test_console_answers_and_prints_alerts(service: Service) -> None:
     assert "<b>" not in out[0]
     assert out[1].startswith("✅ Subscribed") and out[2] == "No alerts yet."
     # A rule fires while nobody is looking; the next session delivers it to the console once.
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts, annotate=False)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts, annotate=False, charts=False)
     out = await session(service, "/status\n")
     alerts = [line for line in out if line.startswith("🔔")]
     assert alerts == [

@@ -87,7 +87,7 @@ def test_a_finished_check_is_durable_before_the_store_is_closed(tmp_path: Path) 
     store = open_store(tmp_path)
     observer = open_store(tmp_path)
     try:
-        report = run_check(store, config, sink=outbox.enqueue_alerts)
+        report = run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
         assert sorted(a.key for a in report.alerts) == sorted(expected_keys())
         assert not store.db.conn.in_transaction
         assert sorted(alert_keys(observer)) == sorted(expected_keys())

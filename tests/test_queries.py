@@ -82,7 +82,7 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     config = tg_config(tmp_path)
     outbox.subscribe(store, 111)
     run_id = store.start_run("check")
-    run_check(store, config, sink=outbox.enqueue_alerts)
+    run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
     store.finish_run(run_id, "ok")
     store.mark_source("csv", ok=True, last_data_date=dt.date(2025, 2, 21))
     status = queries.status_view(store, config, {"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, "boom <x>")

@@ -79,9 +79,15 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
         alerts = [r.text for r in tg.sent(ALLOWED) if "🔔" in r.text]
         assert len(alerts) == 2
         assert "Small caps gaining" in alerts[0] and "Second alert" in alerts[1]
+        # Each alert carries the chart of its metric: a photo with the alert as its caption.
+        photos = tg.calls("sendPhoto", ALLOWED)
+        assert [p.text.split("\n")[0] for p in photos] == [
+            "🔔 <b>rut-spx-above-0.4</b>",
+            "🔔 <b>rut-spx-above-0.41</b>",
+        ]
         # Another delivery pass and another check send nothing new.
         assert await deliver_pending(app.bot, service.store) == 0
-        run_check(service.store, service.config, sink=outbox.enqueue_alerts)
+        run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
         assert await deliver_pending(app.bot, service.store) == 0
         assert len([r for r in tg.sent(ALLOWED) if "🔔" in r.text]) == 2
 
@@ -89,7 +95,7 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
 async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, service: Service) -> None:
     outbox.subscribe(service.store, ALLOWED)
     tg.fail_next("sendMessage", Failure("429", retry_after=1), Failure("500"))
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
     app = build(service)
     async with running(app):
         await tg.wait_until(lambda: len(tg.sent(ALLOWED)) == 2, timeout=20)
@@ -101,7 +107,7 @@ async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, ser
 
 async def test_timeout_is_retried_and_the_alert_sent(tg: FakeTelegram, service: Service) -> None:
     outbox.subscribe(service.store, ALLOWED)
-    run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts)
+    run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts, charts=False)
     tg.fail_next("sendMessage", Failure("delay", delay=1.5))
     app = build(service, request_timeout=0.5)
     async with running(app):
@@ -115,7 +121,7 @@ async def test_blocked_chat_is_unsubscribed(tg: FakeTelegram, service: Service) 
     outbox.subscribe(service.store, ALLOWED)
     outbox.subscribe(service.store, ADMIN)
     tg.fail_next("sendMessage", Failure("403"))
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
     app = build(service)
     async with running(app):
         await tg.wait_until(lambda: len(tg.calls("sendMessage", outcome=None)) >= 3)
