@@ -6,15 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import (
-    bench_breadth,
-    bench_check,
-    bench_incremental,
-    bench_memory,
-    bench_ratio_query,
-    bench_replay,
-    common,
-)
+from benchmarks import bench_breadth, bench_check, bench_incremental, bench_track, common
+from benchmarks.__main__ import BENCHMARKS
 
 
 @pytest.fixture
@@ -26,9 +19,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> common.Env:
     return env
 
 
-@pytest.mark.parametrize(
-    "bench", [bench_breadth, bench_replay, bench_check, bench_ratio_query, bench_incremental, bench_memory]
-)
+@pytest.mark.parametrize("bench", [b for b in BENCHMARKS if b.__name__ != "benchmarks.bench_track"])
 def test_benchmark_runs_and_reports_a_line(tiny: common.Env, bench: object, capsys: pytest.CaptureFixture[str]) -> None:
     result = bench.run()  # type: ignore[attr-defined]
     line = capsys.readouterr().out.strip().splitlines()[-1]
@@ -36,6 +27,11 @@ def test_benchmark_runs_and_reports_a_line(tiny: common.Env, bench: object, caps
     assert line.startswith(f"{result.name}: measured ")
     assert line.endswith(("PASS", "MISS")) or " — " in line
     assert "skipped" not in line
+
+
+def test_track_record_benchmark_runs(tiny: common.Env) -> None:
+    line = bench_track.run()
+    assert line.startswith("track record: ") and ("PASS" in line or "MISS" in line)
 
 
 def test_incremental_counts_one_call_per_hundred_tickers(tiny: common.Env) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Config
+from bot.defaults import DEFAULT_RULES
 from bot.service import App, Service
 from bot.store import Store
 from tests.conftest import make_config, price_frame
@@ -22,22 +23,13 @@ DAYS = 300
 GSPC = np.full(DAYS, 5000.0)
 RUT = np.concatenate([np.full(DAYS - 1, 1900.0), [2100.0]])
 
+# The shipped ratio rule, and a second one just above it, so one check fires two alerts in order.
+RATIO_RULE = next(r for r in DEFAULT_RULES if r["name"] == "rut-spx-above-0.4")
 RULES: list[dict[str, object]] = [
+    RATIO_RULE,
     {
-        "name": "rut-spx-above-0.4",
-        "metric": "ratio",
-        "numerator": "^RUT",
-        "denominator": "^GSPC",
-        "condition": "crosses_above",
-        "threshold": 0.4,
-        "message": "Small caps gaining: Russell 2000 / S&P 500 at {value:.3f}, above {threshold}",
-    },
-    {
+        **RATIO_RULE,
         "name": "rut-spx-above-0.41",
-        "metric": "ratio",
-        "numerator": "^RUT",
-        "denominator": "^GSPC",
-        "condition": "crosses_above",
         "threshold": 0.41,
         "message": "Second alert: ratio {value:.3f} above {threshold}",
     },
