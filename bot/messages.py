@@ -38,21 +38,28 @@ def _signed(x: float, digits: int) -> str:
     return f"{x:+.{digits}f}"
 
 
-def _change_lines(changes: Sequence[Change], digits: int, unit: str = "") -> list[str]:
-    return [
-        f"  {e(c.label)}: {_signed(c.change, digits)}{unit} ({c.pct:+.1f}%) from {c.then:.{digits}f}{unit} on {c.since}"
-        for c in changes
-    ]
+def _change_lines(changes: Sequence[Change], digits: int, percent_level: bool = False) -> list[str]:
+    """A ratio moves by a plain amount (and a relative %); a percentage like breadth moves by points."""
+    out = []
+    for c in changes:
+        if percent_level:
+            move, then = f"{_signed(c.change, digits)} pt", f"{c.then:.{digits}f}%"
+        else:
+            move, then = f"{_signed(c.change, digits)} ({c.pct:+.1f}%)", f"{c.then:.{digits}f}"
+        out.append(f"  {e(c.label)}: {move} from {then} on {c.since}")
+    return out
 
 
-def _distance_lines(ds: Sequence[Distance], digits: int, unit: str = "") -> list[str]:
+def _distance_lines(ds: Sequence[Distance], digits: int, percent_level: bool = False) -> list[str]:
     lines = []
     for d in ds:
         side = "above" if d.distance >= 0 else "below"
-        lines.append(
-            f"  <code>{e(d.rule)}</code> ({e(d.condition)}): {abs(d.distance):.{digits}f}{unit} {side} "
-            f"{d.line:g} ({d.pct:+.1f}%), state {e(d.state)}"
+        gap = (
+            f"{abs(d.distance):.{digits}f} pt {side} {d.line:g}%"
+            if percent_level
+            else (f"{abs(d.distance):.{digits}f} {side} {d.line:g} ({d.pct:+.1f}%)")
         )
+        lines.append(f"  <code>{e(d.rule)}</code> ({e(d.condition)}): {gap}, state {e(d.state)}")
     return lines
 
 
@@ -74,10 +81,10 @@ def breadth(views: Sequence[BreadthView]) -> str:
             f"<b>{e(v.universe)} breadth</b> ({v.window}-day SMA): <b>{v.value:.1f}%</b> on {v.date}",
             f"  {v.above} of {v.counted} members above; {v.excluded} excluded (too little history or no price)",
             "Change:",
-            *(_change_lines(v.changes, 1, " pt") or ["  not enough history"]),
+            *(_change_lines(v.changes, 1, percent_level=True) or ["  not enough history"]),
         ]
         if v.distances:
-            lines += ["Distance to rule:", *_distance_lines(v.distances, 1, " pt")]
+            lines += ["Distance to rule:", *_distance_lines(v.distances, 1, percent_level=True)]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

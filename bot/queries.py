@@ -179,7 +179,9 @@ def distances(rule: Rule, value: float, state: RuleState | None) -> list[Distanc
         lines = [s.low, s.high]
     else:
         return []  # change_* rules compare a change, not the level
-    st = (state or RuleState()).state.value
+    saved = state or RuleState()
+    # The stored state is the last check's, which may be older than the value shown: say which day.
+    st = f"{saved.state.value} as of {saved.last_day}" if saved.last_day else "not checked yet"
     return [
         Distance(
             rule.name, rule.describe_condition(), line, value - line, (value / line - 1) * 100 if line else math.nan, st
@@ -242,7 +244,7 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
             latest = store.latest_date(universe_members(store, config, p.universe))
             if latest is None:
                 raise StoreError(f"no prices stored for the members of {p.universe}: run `rotation-bot fetch` first")
-            start = _history_start(latest, p.window, 60)
+            start = _history_start(latest, p.window, 380)  # the window, plus a year for the 1-year change
             data = load_market_data(store, config, [rule], start=start, end=latest)
             try:
                 frame = breadth_frame(data, p)
@@ -263,7 +265,7 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
                 above=int(last["above"]),
                 counted=int(last["counted"]),
                 excluded=int(last["excluded"]),
-                changes=changes(frame["value"], SPANS[:2]),
+                changes=changes(frame["value"]),
                 distances=distances(rule, value, states.get(rule.name)) if configured else [],
                 rule=rule.name if configured else None,
             )
