@@ -59,7 +59,11 @@ def test_breadth_view_counts_members(tmp_path: Path, store: Store) -> None:
     assert (view.above, view.counted, view.excluded) == (2, 3, 1)
     assert view.value == pytest.approx(200 / 3)
     assert view.distances[0].distance == pytest.approx(200 / 3 - 50)
-    assert "2 of 3 members above; 1 excluded" in messages.breadth([view])
+    text = messages.breadth([view])
+    assert "2 of 3 members above; 1 excluded" in text
+    assert "16.7 pt above 50%, state not checked yet" in text  # a percentage is off by points, not by %
+    week = view.changes[0]
+    assert f"1 week: {week.change:+.1f} pt from {week.then:.1f}% on {week.since}" in text
 
 
 def test_cpi_view(tmp_path: Path, store: Store) -> None:
