@@ -172,20 +172,23 @@ def draw(
         markersize=5,
         label=series.values.name or "value",
     )
-    for i, rule in enumerate(rules):
-        color = THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)]
+    # One line per level: rules sharing a level (crossing 0.4 up and down) share its line and label.
+    lines: dict[float, list[str]] = {}
+    for rule in rules:
         spec = rule.spec
         if spec.condition in ("change_above", "change_below"):
             continue  # the threshold applies to the change, not to the plotted level
         levels = [spec.low, spec.high] if spec.condition in ("between", "outside") else [spec.threshold]
-        for j, level in enumerate(x for x in levels if x is not None):
-            ax.axhline(
-                level,
-                color=color,
-                linestyle="--",
-                linewidth=1.8,
-                label=f"{rule.name} ({spec.condition.replace('_', ' ')} {level:g})" if j == 0 else None,
-            )
+        for level in (x for x in levels if x is not None):
+            lines.setdefault(float(level), []).append(f"{rule.name} ({spec.condition.replace('_', ' ')})")
+    for i, (level, names) in enumerate(lines.items()):
+        ax.axhline(
+            level,
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle="--",
+            linewidth=1.8,
+            label=f"{level:g}: {', '.join(names)}",
+        )
     lo, hi = values.index[0], values.index[-1]
     firing_x, firing_y, resolved_x, resolved_y = [], [], [], []
     for a in alerts:
