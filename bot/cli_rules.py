@@ -29,6 +29,32 @@ def rules_check(obj: Context, file: Path | None) -> None:
     cfg = load_config(file or obj.config_path)
     n = len(cfg.rules)
     click.echo(f"{file or obj.config_path}: {n} rule{'' if n == 1 else 's'} OK")
+    for rule, missing in _unknown_symbols(cfg.rules, cfg.store_path):
+        click.echo(
+            f'Warning: rule "{rule}": no prices stored for {", ".join(missing)} (a typo, or not fetched yet?)', err=True
+        )
+
+
+def _unknown_symbols(rules: list[Rule], store_path: Path) -> list[tuple[str, list[str]]]:
+    """Symbols the store has never seen: a typo such as ^RUTX is caught here, not at the next check.
+
+    Nothing is created: without a store file there is nothing to compare with.
+    """
+    if not store_path.exists():
+        return []
+    from bot.store import Store
+
+    store = Store(store_path)
+    try:
+        known = store.last_dates(sorted({s for r in rules for s in r.symbols}))
+    finally:
+        store.close()
+    out = []
+    for r in rules:
+        missing = sorted(r.symbols - set(known))
+        if missing:
+            out.append((r.name, missing))
+    return out
 
 
 @rules.command("list")

@@ -203,3 +203,20 @@ def test_inline_rules_and_value_and_message_checks() -> None:
     assert result.failures[0] == "exp: 2024-07-02 lo firing value=0.6"
     assert result.failures[1] == "got: 2024-07-02 lo firing value=0.5"
     assert result.failures[2].startswith("exp: 2024-07-02 lo firing value=0.6 message='nope'")
+
+
+def test_rules_check_warns_about_symbols_the_store_has_never_seen(tmp_path: Path) -> None:
+    from bot.store import Store
+    from tests.conftest import price_frame
+
+    store = Store(tmp_path / "s.sqlite")
+    store.upsert_prices("^RUT", price_frame([2000.0]))
+    store.upsert_prices("^GSPC", price_frame([5000.0]))
+    store.close()
+    cfg = tmp_path / "config.toml"
+    rule = '[[rules]]\nname = "{n}"\nmetric = "ratio"\nnumerator = "{s}"\ndenominator = "^GSPC"\n'
+    rule += 'condition = "above"\nthreshold = 0.4\n'
+    cfg.write_text('[store]\npath = "s.sqlite"\n' + rule.format(n="ok", s="^RUT") + rule.format(n="typo", s="^RUTX"))
+    result = CliRunner().invoke(main, ["--config", str(cfg), "rules", "check"])
+    assert result.exit_code == 0  # the data may come with the next fetch
+    assert result.stderr == 'Warning: rule "typo": no prices stored for ^RUTX (a typo, or not fetched yet?)\n'
