@@ -130,6 +130,20 @@ def _details_at(metric: MetricSeries, ts: pd.Timestamp) -> dict[str, Any]:
     return out
 
 
+def direction(trig: Trigger, x: float, fired: bool, side: str = "") -> str:
+    """Where the value went, in words: "above"/"below" a line, "inside" a range (for {direction})."""
+    if trig.kind == "crosses":
+        return side
+    if trig.kind in ("between", "outside"):
+        if trig.low <= x <= trig.high:
+            return "inside"
+        return "above" if x > trig.high else "below"
+    toward = "above" if trig.kind == "above" else "below"
+    if fired:
+        return toward
+    return "below" if toward == "above" else "above"
+
+
 def render(template: str, context: Mapping[str, Any]) -> str:
     """Fill a message template; templates are validated at load, so this only guards odd values."""
     try:
@@ -165,19 +179,30 @@ def run_rule(
     events = rule.metric.events
     for ts, x in zip(days, xs, strict=True):
         day = ts.date()
+        live = emit_from is None or day >= emit_from
+        if live and state.warm and state.state is State.FIRING and not trig.crossing:
+            # A level rule that already holds when it goes live fires now, as Prometheus would.
+            state = replace(state, state=State.PENDING, streak=trig.need - 1, warm=False)
         if events and state.state is not State.INACTIVE:
             # Events (CPI releases) are judged one by one: last month's miss does not hold this month's.
             state = replace(state, state=State.INACTIVE, active=False, streak=0, seeded=False, notified=False)
         tr = step(trig, state, day, float(x))
         prev_state = state
         state = tr.state
-        if not (tr.fired or (tr.resolved and rule.resolve_template())):
+        if prev_state.warm and state.state is State.FIRING:
+            state = replace(state, warm=True)  # the same episode goes on
+        if not live:
+            if tr.fired:
+                # Warm-up: nobody was told, so nothing to resolve later and no cooldown to serve.
+                since = None if prev_state.since_fired is None else prev_state.since_fired + 1
+                state = replace(state, notified=False, since_fired=since, fired_at=prev_state.fired_at, warm=True)
             continue
-        if emit_from is not None and day < emit_from:
+        if not (tr.fired or (tr.resolved and rule.resolve_template())):
             continue
         value = float(values.loc[ts])
         pos = values.index.get_loc(ts)
-        previous = float(values.iloc[pos - 1]) if isinstance(pos, int) and pos > 0 else None
+        back = (rule.spec.days or 1) if rule.spec.condition.startswith("change_") else 1
+        previous = float(values.iloc[pos - back]) if isinstance(pos, int) and pos >= back else None
         ctx: dict[str, Any] = {
             "value": value,
             "previous": previous if previous is not None else math.nan,
@@ -192,7 +217,7 @@ def run_rule(
             "date": day,
             "rule": rule.name,
             "metric": metric_name,
-            "direction": tr.direction or ("below" if prev_state.active else "above"),
+            "direction": direction(trig, float(x), fired=tr.fired, side=tr.direction),
             "severity": rule.spec.severity,
             "unit": metric.unit,
             "condition": rule.spec.condition,
@@ -298,13 +323,7 @@ def replay(
             errors[rule.name] = str(exc)
             counts[rule.name] = 0
             continue
-        warm = RuleState()
-        cond_index = condition_series(rule, metric).index
-        before = cond_index[cond_index < pd.Timestamp(start)]
-        if len(before):
-            _, warm = run_rule(rule, metric, warm, before[-1].date())
-        fired, _ = run_rule(rule, metric, warm, end)
-        fired = [a for a in fired if a.date >= start]
+        fired, _ = run_rule(rule, metric, RuleState(), end, emit_from=start)
         alerts.extend(fired)
         counts[rule.name] = sum(1 for a in fired if a.kind == "firing")
     alerts.sort(key=lambda a: (a.date, a.rule, a.kind))

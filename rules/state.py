@@ -49,6 +49,7 @@ class RuleState:
     streak: int = 0  # consecutive observations the condition (or the new side) has held
     seeded: bool = False  # this episode began on the very first observation (no crossing seen)
     notified: bool = False  # this firing episode sent an alert
+    warm: bool = False  # this firing episode began while the rule warmed up on history (nobody was told)
     since_fired: int | None = None  # observations since the last alert (cooldown)
     active_at: dt.date | None = None
     fired_at: dt.date | None = None

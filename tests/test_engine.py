@@ -186,3 +186,56 @@ def test_results_report_the_latest_value_and_state() -> None:
     assert r.state.state is State.FIRING
     assert r.error is None
     assert not math.isnan(r.state.last_value or math.nan)
+
+
+def test_a_new_rule_never_resolves_or_cools_down_an_episode_nobody_was_told_about() -> None:
+    data = market([0.41, 0.42, 0.43, 0.39, 0.38])
+    level = dict(RATIO, name="lvl", condition="above", resolve=True)
+    # Added on day 2 while already above: it fires that day (a level rule), not for the warm-up's episode.
+    ev = evaluate(rules(level), data, {}, day(data, 2))
+    assert [(a.kind, a.date) for a in ev.alerts] == [("firing", day(data, 2))]
+    # Added on day 1 and checked through day 4: the resolve follows the alert it sent on day 1 only.
+    first = evaluate(rules(level), data.until(data.close.index[1]), {}, day(data, 1))
+    later = evaluate(rules(level), data, first.states, day(data, 4))
+    assert [a.kind for a in first.alerts + later.alerts] == ["firing", "resolved"]
+    # A crossing during warm-up does not start a cooldown that would swallow the first real crossing.
+    crossing = dict(RATIO, name="x", cooldown_days=10)
+    data = market([0.38, 0.41, 0.39, 0.41])
+    ev = evaluate(rules(crossing), data, {}, day(data, 3))
+    assert [a.date for a in ev.alerts] == [day(data, 3)]
+
+
+@pytest.mark.parametrize(
+    ("table", "values", "expected"),
+    [
+        (dict(RATIO, condition="below", resolve=True), [0.41, 0.39, 0.41], ["below", "above"]),
+        (dict(RATIO, condition="crosses_below", resolve=True), [0.41, 0.39, 0.41], ["below", "above"]),
+        (dict(RATIO, condition="above", resolve=True), [0.39, 0.41, 0.39], ["above", "below"]),
+        (dict(RATIO, condition="crosses", threshold=0.4), [0.39, 0.41, 0.39], ["above", "below"]),
+        (
+            {**RATIO, "condition": "outside", "low": 0.3, "high": 0.5, "resolve": True},
+            [0.4, 0.2, 0.4],
+            ["below", "inside"],
+        ),
+        ({**RATIO, "condition": "outside", "low": 0.3, "high": 0.5}, [0.4, 0.6], ["above"]),
+        (
+            {**RATIO, "condition": "between", "low": 0.3, "high": 0.5, "resolve": True},
+            [0.6, 0.4, 0.7],
+            ["inside", "above"],
+        ),
+    ],
+)
+def test_direction_says_where_the_value_went(table: dict[str, Any], values: list[float], expected: list[str]) -> None:
+    for key in ("threshold",):
+        if table["condition"] in ("between", "outside"):
+            table = {k: v for k, v in table.items() if k != key}
+    data = market(values)
+    got = replay(rules(table), data, day(data, 1), day(data, len(values) - 1)).alerts
+    assert [a.direction for a in got] == expected
+
+
+def test_change_rules_quote_the_value_days_back_as_previous() -> None:
+    table = {**RATIO, "condition": "change_above", "threshold": 0.05, "days": 3, "message": "{previous} {change:+.2f}"}
+    data = market([0.30, 0.31, 0.32, 0.33, 0.40])
+    [alert] = replay(rules(table), data, day(data, 1), day(data, 4)).alerts
+    assert alert.message == "0.31 +0.09"
