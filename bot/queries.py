@@ -25,7 +25,7 @@ from bot.numbers import as_float
 from bot.store import Store
 from rules import DataError, Rule, RuleState, load_rules
 from rules.data import MarketData
-from rules.metrics import BreadthParams, RatioParams, breadth_frame, ratio_series
+from rules.metrics import BreadthParams, RatioParams, breadth_frame, ratio_series, usable_breadth
 
 RATIO_PAIR = ("^RUT", "^GSPC")
 # Calendar spans of the changes shown; the value "then" is the last close on or before that day.
@@ -250,7 +250,7 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
                 frame = breadth_frame(data, p)
             except DataError as exc:
                 raise StoreError(str(exc)) from None
-            seen[key] = frame[frame["counted"] > 0].dropna(subset=["value"])
+            seen[key] = usable_breadth(frame).dropna(subset=["value"])
         frame = seen[key]
         if frame.empty:
             raise StoreError(f"not enough history for {p.window}-day breadth of {p.universe}: fetch more prices")

@@ -369,10 +369,15 @@ class _NotYet(Exception):
 
 
 def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
-    """The rules' symbols (not universe members: a few stragglers must not hold everyone) without a close on ``day``."""
+    """The rules' symbols still without ``day``'s close. Only symbols that had the previous session's
+    close count: one that stopped arriving earlier (delisted, renamed) must not hold every rule back.
+    Universe members are not waited for: breadth skips a day on which far fewer members have a close
+    than usual (rules/metrics.py) and judges it once the rest has arrived.
+    """
+    previous = last_trading_day(day - dt.timedelta(days=1), config.settings.schedule.exchange)
     symbols = sorted({s for r in config.rules if r.spec.enabled for s in r.symbols})
     last = store.last_dates(symbols)
-    return [s for s in symbols if s in last and last[s] < day]
+    return [s for s in symbols if s in last and previous <= last[s] < day]
 
 
 def install(service: Any, notify: Notify | None = None) -> BotScheduler:

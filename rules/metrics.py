@@ -261,6 +261,10 @@ class BreadthParams(Params):
     membership: Literal["point_in_time", "current", "auto"] = "auto"
 
 
+PARTIAL_SHARE = 0.9  # a day counting under 90% of the usual members is a partial fetch
+PARTIAL_LOOKBACK = 10  # "usual": the median over the previous ten days
+
+
 def breadth_frame(data: MarketData, p: BreadthParams) -> pd.DataFrame:
     """Per day: members above their own SMA, members counted, members excluded, and the percent.
 
@@ -302,6 +306,11 @@ def breadth_frame(data: MarketData, p: BreadthParams) -> pd.DataFrame:
     n_above = above.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = np.where(n_counted > 0, n_above / np.maximum(n_counted, 1) * 100.0, np.nan)
+    # A day on which far fewer members have a close than on the days before is a partial fetch (one
+    # batch of a hundred tickers missing), not a market: its percentage would be noise, so it waits
+    # until the rest arrives. Only earlier days are compared, so the rule stays causal.
+    usual = pd.Series(n_counted, dtype=float).shift(1).rolling(PARTIAL_LOOKBACK, min_periods=1).median()
+    partial = (n_counted < PARTIAL_SHARE * usual).to_numpy(dtype=bool)
     return pd.DataFrame(
         {
             "value": pct,
@@ -309,14 +318,19 @@ def breadth_frame(data: MarketData, p: BreadthParams) -> pd.DataFrame:
             "counted": n_counted,
             "excluded": total - n_counted,
             "members": total,
+            "partial": partial,
         },
         index=frame.index,
     )
 
 
+def usable_breadth(frame: pd.DataFrame) -> pd.DataFrame:
+    """The days breadth can be judged on: some member counted, and not a partial fetch."""
+    return frame[(frame["counted"] > 0) & ~frame["partial"]].drop(columns="partial")
+
+
 def _breadth(data: MarketData, p: BreadthParams) -> MetricSeries:
-    frame = breadth_frame(data, p)
-    frame = frame[frame["counted"] > 0]
+    frame = usable_breadth(breadth_frame(data, p))
     return MetricSeries(_clean(frame["value"], "breadth"), frame.drop(columns="value"), unit="%")
 
 

@@ -184,3 +184,30 @@ def test_two_rules_on_one_universe_keep_their_own_membership_mode(store: Store, 
                 BreadthParams(window=WINDOW, membership=mode),  # type: ignore[arg-type]
             )
             pd.testing.assert_frame_equal(got, want, check_freq=False, check_names=False)
+
+
+def test_a_partial_fetch_is_not_judged_until_the_rest_arrives(store: Store, tmp_path: Path) -> None:
+    """Reviewer's case: 3 of 20 members arrive first, all rising: breadth would read 100% and fire."""
+    from bot.checks import run_check
+
+    days = pd.bdate_range("2024-01-01", periods=30, name="date")
+    members = [f"M{i:02d}" for i in range(20)]
+    for i, sym in enumerate(members):
+        trend = 1.0 if i < 10 else -1.0  # half rising, half falling: 50% above
+        store.upsert_prices(sym, pd.DataFrame({"close": 100 + trend * np.arange(30.0)}, index=days))
+    store.set_universe("u", [{"symbol": s} for s in members], source="test")
+    rule = {"name": "b", "metric": "breadth", "universe": "u", "window": 5, "condition": "crosses_above",
+            "threshold": 75}  # fmt: skip
+    cfg = make_config(tmp_path, {"universes": {"u": {}}}, rules=[rule])
+    run_check(store, cfg, as_of=days[-1].date(), annotate=False, charts=False)
+    late = pd.DatetimeIndex([pd.Timestamp("2024-02-12")], name="date")
+    for sym in members[:3]:  # the first batch: three rising members
+        store.upsert_prices(sym, pd.DataFrame({"close": [200.0]}, index=late))
+    report = run_check(store, cfg, as_of=late[0].date(), annotate=False, charts=False)
+    assert report.alerts == []
+    assert store.load_states()["b"].last_day == days[-1].date()  # the partial day was not judged
+    for i, sym in enumerate(members[3:], start=3):
+        store.upsert_prices(sym, pd.DataFrame({"close": [200.0 if i < 10 else 10.0]}, index=late))
+    report = run_check(store, cfg, as_of=late[0].date(), annotate=False, charts=False)
+    assert report.alerts == [] and report.results[0].value == pytest.approx(50.0)
+    assert store.load_states()["b"].last_day == late[0].date()

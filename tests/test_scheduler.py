@@ -316,3 +316,25 @@ def test_daily_job_checks_anyway_when_the_close_never_comes(setup: tuple[ConfigH
     assert len(lines) == 1 and "retrying" not in lines[0]
     run = store.last_run("daily")
     assert run is not None and run["status"] == "ok"
+
+
+def test_a_symbol_that_stopped_arriving_earlier_does_not_hold_the_check(
+    setup: tuple[ConfigHolder, Store, Fetch, Fetch], tmp_path: Path
+) -> None:
+    holder, store, _prices, cpi = setup
+    extra = '[[rules]]\nname = "old"\nmetric = "close"\nsymbol = "OLD"\ncondition = "above"\nthreshold = 1\n'
+    write_config(tmp_path / "config.toml", extra=extra)
+    holder = ConfigHolder.load(tmp_path / "config.toml")
+    store.upsert_prices("OLD", pd.DataFrame({"close": [5.0]}, index=pd.DatetimeIndex(["2024-07-19"], name="date")))
+    mark_done(store, "daily", et(2024, 7, 26, 17, 30))
+
+    def fetch(s: Store, config: Config) -> object:
+        day = pd.DatetimeIndex([pd.Timestamp("2024-07-29")], name="date")
+        s.upsert_prices("AAA", pd.DataFrame({"close": [43.0]}, index=day))
+        s.upsert_prices("BBB", pd.DataFrame({"close": [100.0]}, index=day))
+        return None
+
+    sched = BotScheduler(holder, now=Clock(et(2024, 7, 29, 17, 31)), fetch_prices=fetch, fetch_cpi=cpi)
+    [line] = sched.tick()
+    assert "retrying" not in line
+    assert store.load_states()["r1"].last_day == dt.date(2024, 7, 29)
