@@ -109,7 +109,8 @@ def run_check(
     alerts = [a for a in evaluation.alerts if a.rule not in historical]
     # Catching up a long gap records every alert but sends only the recent ones: news, not archives.
     cutoff = as_of - SEND_WITHIN
-    if annotate and alerts and as_of == store.latest_date():
+    latest = store.latest_date()
+    if annotate and alerts and latest is not None and as_of >= latest:  # nothing stored after as_of
         alerts = _with_track_record(store, config, alerts, since=cutoff)
     photos = _charts(store, config, alerts, cutoff) if sink and charts else {}
     with store.transaction():

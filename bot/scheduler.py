@@ -144,7 +144,7 @@ def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datet
     from bot.outbox import queue_digest
 
     tz = ZoneInfo(config.settings.schedule.timezone)
-    at = _at(now.astimezone(tz).date(), config.settings.digest.time, tz)
+    at = _at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
     return queue_digest(store, day, digest_text(store, config, as_of=day), not_before=max(at, now))
 
 
@@ -186,6 +186,7 @@ class BotScheduler:
         self.messages: list[str] = []  # for the admin chats, drained by run_forever
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
+        self._failing: dict[str, bool] = {}  # kinds whose last run failed (admins already told)
         self._lock = threading.Lock()
         self._started = False
         self.reschedule(holder.config)
@@ -272,6 +273,8 @@ class BotScheduler:
         store.set_meta(self._meta_key(slot.kind), slot.key)
         self._retry_at.pop(slot.kind, None)
         store.finish_run(run_id, "ok", detail)
+        if self._failing.pop(slot.kind, None):
+            self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
         return f"{slot.kind} {slot.day}: {detail}"
 
     def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
@@ -284,7 +287,9 @@ class BotScheduler:
                 [retry.isoformat(timespec="minutes"), source],
             )
         message = f"The {slot.kind} job for {slot.day} failed: {why}. Retrying after {retry:%H:%M} UTC."
-        self.messages.append(message)
+        if not self._failing.get(slot.kind):  # tell the admins once per outage, not every 15 minutes
+            self.messages.append(message + " (You will hear again when it has run.)")
+        self._failing[slot.kind] = True
         log.warning("%s", message)
         return f"{slot.kind} {slot.day}: failed: {why}"
 

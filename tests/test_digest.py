@@ -119,14 +119,15 @@ def test_daily_job_queues_one_digest_per_subscriber_held_until_digest_time(store
     outbox.subscribe(store, 11)
     outbox.subscribe(store, 22)
     ny = ZoneInfo("America/New_York")
-    after_check = dt.datetime(2024, 2, 26, 17, 31, tzinfo=ny)
+    assert as_of == dt.date(2024, 2, 23)  # a Friday
+    after_check = dt.datetime(2024, 2, 23, 17, 31, tzinfo=ny)
     assert queue_daily_digest(store, cfg, as_of, after_check) == 2
     assert queue_daily_digest(store, cfg, as_of, after_check) == 0  # once per day, even if the job re-runs
     rows = outbox.pending_rows(store)
     assert [r.chat_id for r in rows] == [11, 22]
-    assert {r.next_attempt_at for r in rows} == {"2024-02-26T23:00:00+00:00"}  # 18:00 in New York
+    assert {r.next_attempt_at for r in rows} == {"2024-02-23T23:00:00+00:00"}  # 18:00 in New York
     assert alert_html(rows[0]) == digest_text(store, cfg, as_of=as_of)  # already HTML: sent as is
-    late = dt.datetime(2024, 2, 26, 19, 0, tzinfo=ny)
-    queue_daily_digest(store, cfg, as_of + dt.timedelta(days=1), late)
+    late = dt.datetime(2024, 2, 27, 1, 0, tzinfo=ny)  # Monday's job caught up after midnight
+    queue_daily_digest(store, cfg, dt.date(2024, 2, 26), late)
     newest = outbox.pending_rows(store, only_chats=[11])[-1]
-    assert newest.next_attempt_at == "2024-02-27T00:00:00+00:00"  # past 18:00 already: due at once
+    assert newest.next_attempt_at == "2024-02-27T06:00:00+00:00"  # Monday evening has passed: due at once

@@ -338,3 +338,19 @@ def test_a_symbol_that_stopped_arriving_earlier_does_not_hold_the_check(
     [line] = sched.tick()
     assert "retrying" not in line
     assert store.load_states()["r1"].last_day == dt.date(2024, 7, 29)
+
+
+def test_an_outage_is_told_once_and_its_end_once(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    prices.error = SourceUnavailable("yahoo", "HTTP 503")
+    clock = Clock(et(2024, 7, 26, 17, 31))
+    sched = make(setup, clock)
+    for minutes in range(0, 24 * 60, 15):  # a day of retries
+        clock.t = et(2024, 7, 26, 17, 31) + dt.timedelta(minutes=minutes)
+        sched.tick()
+    assert len(sched.messages) == 1 and "HTTP 503" in sched.messages[0]
+    prices.error = None
+    clock.t += dt.timedelta(minutes=16)
+    sched.tick()
+    assert len(sched.messages) == 2 and sched.messages[1].startswith("The daily job for 2024-07-26 ran after")
