@@ -173,6 +173,11 @@ def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> d
     }
     if not releases:
         out["notes"].append("no CPI release calendar stored: load release_dates.csv or set [cpi] release_dates")
+    elif not upcoming:
+        out["notes"].append(
+            f"the CPI release calendar ends on {releases[-1][1]}: add the coming BLS dates ([cpi] release_dates), "
+            "or CPI checks stop"
+        )
     if frame is None or frame.empty:
         return out
     have = frame.dropna(subset=[f"actual_{m}" for m in CPI_MEASURES], how="all")

@@ -107,14 +107,17 @@ def daily_slot(now: dt.datetime, config: Config) -> Slot | None:
 
 
 def cpi_slot(now: dt.datetime, config: Config, releases: Sequence[tuple[str, str, str]]) -> Slot | None:
-    """Today's CPI release, once ``cpi_check`` has passed (a missed morning is left to the daily check)."""
+    """The latest CPI release whose ``cpi_check`` time has passed (within CATCH_UP_DAYS), so a release
+    missed while the bot was down, or one FRED published late, is still checked and sent."""
     sc = config.settings.schedule
     tz = ZoneInfo(sc.timezone)
     local = now.astimezone(tz)
-    for _month, day, _time in releases:
-        if day == local.date().isoformat():
-            due = _at(local.date(), sc.cpi_check, tz)
-            return Slot("cpi", local.date(), due) if due <= local else None
+    days = {d for _month, d, _time in releases}
+    for back in range(CATCH_UP_DAYS + 1):
+        day = local.date() - dt.timedelta(days=back)
+        due = _at(day, sc.cpi_check, tz)
+        if due <= local and day.isoformat() in days:
+            return Slot("cpi", day, due)
     return None
 
 

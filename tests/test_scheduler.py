@@ -209,7 +209,11 @@ def test_slots_follow_config_times(tmp_path: Path) -> None:
     slot = daily_slot(et(2024, 7, 26, 16, 50), config)
     assert slot is not None and slot.day == dt.date(2024, 7, 26)
     assert cpi_slot(et(2024, 7, 11, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is not None
-    assert cpi_slot(et(2024, 7, 12, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is None
+    assert cpi_slot(et(2024, 7, 11, 8, 30), config, [("2024-06", "2024-07-11", "08:30")]) is None  # too early
+    # Down on release day: the next morning still finds the release (its job then runs once); weeks later, not.
+    late = cpi_slot(et(2024, 7, 12, 8, 32), config, [("2024-06", "2024-07-11", "08:30")])
+    assert late is not None and late.day == dt.date(2024, 7, 11)
+    assert cpi_slot(et(2024, 8, 1, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is None
 
 
 def test_triggers_are_registered_and_follow_a_reload(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
