@@ -283,6 +283,21 @@ def _metric_problems(found: list[Problem], metric: str, known: set[str], own: se
     return out
 
 
+def event_problems(spec: RuleSpec, metric: str, rule: str) -> list[Problem]:
+    """Options that mean nothing when each observation is its own event (a CPI release is judged alone)."""
+    why = f'metric "{metric}" judges each release on its own'
+    out = []
+    if spec.condition == "crosses":
+        out.append(Problem(f"{why}: use above or below", rule=rule, field="condition"))
+    if spec.for_days:
+        out.append(Problem(f"{why}, so there are no consecutive days to wait for", rule=rule, field="for_days"))
+    if spec.hysteresis:
+        out.append(Problem(f"{why}, so there is no band to re-arm", rule=rule, field="hysteresis"))
+    if spec.resolve is not False:
+        out.append(Problem(f"{why}, so there is nothing to resolve", rule=rule, field="resolve"))
+    return out
+
+
 def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Problem]]:
     """Validate one rule table; never raises, returns the problems found."""
     if not isinstance(raw, Mapping):
@@ -320,6 +335,8 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
             problems.extend(_metric_problems(found, metric.name, core_keys | metric_keys, metric_keys))
     if spec is not None:
         problems.extend(condition_problems(spec, label))
+    if spec is not None and metric is not None and metric.events:
+        problems.extend(event_problems(spec, metric.name, label))
     if spec is not None and metric is not None:
         allowed = {**PLACEHOLDERS, **DETAIL_PLACEHOLDERS.get(metric.name, {})}
         for field, tmpl in (("message", spec.message), ("resolve", spec.resolve)):

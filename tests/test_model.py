@@ -209,3 +209,21 @@ def test_lookback_covers_windows_days_and_for_days() -> None:
     )
     assert lookback_days(rs) == 302
     assert lookback_days(rs[:1]) == 151
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"condition": "crosses"}, "condition"),
+        ({"for_days": 2}, "for_days"),
+        ({"hysteresis": 0.1}, "hysteresis"),
+        ({"resolve": True}, "resolve"),
+    ],
+)
+def test_event_metrics_refuse_options_that_need_a_continuing_level(extra: dict[str, object], field: str) -> None:
+    table = {"name": "cpi", "metric": "cpi_surprise", "condition": "below", "threshold": -0.05, **extra}
+    with pytest.raises(ConfigError) as err:
+        load_rules([table])
+    [problem] = err.value.problems
+    assert (problem.rule, problem.field) == ("cpi", field)
+    assert "judges each release on its own" in problem.message
