@@ -141,8 +141,18 @@ def step(trigger: Trigger, st: RuleState, day: dt.date, x: float) -> Transition:
     if trigger.kind == "crosses":
         return _step_crosses(trigger, st, day, x, since)
     first = st.active is None
-    active = trigger.enter(x) if (first or not st.active) else trigger.stay(x)
-    base: dict[str, Any] = dict(last_day=day, last_value=x, active=active, since_fired=since)
+    if trigger.kind == "outside" and st.active and st.side:  # (side 0: a state saved before sides were kept)
+        # Outside is two bands: the hysteresis applies to the side it left on (st.side); a jump
+        # straight across the range to the other side is still outside.
+        h = trigger.hysteresis
+        if st.side < 0:
+            active = x < trigger.low + h or x > trigger.high
+        else:
+            active = x > trigger.high - h or x < trigger.low
+    else:
+        active = trigger.enter(x) if (first or not st.active) else trigger.stay(x)
+    side = (-1 if x < (trigger.low + trigger.high) / 2 else 1) if trigger.kind == "outside" and active else 0
+    base: dict[str, Any] = dict(last_day=day, last_value=x, active=active, since_fired=since, side=side)
     if not active:
         if st.state is State.FIRING:
             return Transition(

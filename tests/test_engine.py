@@ -239,3 +239,25 @@ def test_change_rules_quote_the_value_days_back_as_previous() -> None:
     data = market([0.30, 0.31, 0.32, 0.33, 0.40])
     [alert] = replay(rules(table), data, day(data, 1), day(data, 4)).alerts
     assert alert.message == "0.31 +0.09"
+
+
+def test_outside_hysteresis_applies_to_the_side_it_left_on() -> None:
+    table = {**RATIO, "condition": "outside", "low": 10, "high": 20, "hysteresis": 2, "resolve": True}
+    del table["threshold"]
+    data = market([15, 5, 19, 11, 5, 11.5, 12.5])  # out below; jump back inside near the top: resolved
+    got = replay(rules(table), data, day(data, 1), day(data, 6)).alerts
+    assert [(a.kind, a.date) for a in got] == [
+        ("firing", day(data, 1)),
+        ("resolved", day(data, 2)),  # 19 is inside; the band is at the low side, where it left
+        ("firing", day(data, 4)),
+        ("resolved", day(data, 6)),  # 11.5 is still within the band above 10; 12.5 is past it
+    ]
+
+
+def test_a_hysteresis_of_half_the_range_or_more_is_refused() -> None:
+    from rules import ConfigError
+
+    table = {**RATIO, "condition": "between", "low": 10, "high": 20, "hysteresis": 5}
+    del table["threshold"]
+    with pytest.raises(ConfigError, match='field "hysteresis": must be under half the range'):
+        rules(table)

@@ -36,7 +36,7 @@ def make_rule(condition: str, **options: Any) -> Rule:
     table: dict[str, Any] = {"name": "r", "metric": "ratio", "numerator": "A", "denominator": "B"}
     table["condition"] = condition
     if condition in ("between", "outside"):
-        table.update(low=0.39, high=0.41)
+        table.update(low=0.37, high=0.43)  # wider than twice the largest hysteresis tried
     else:
         table["threshold"] = 0.01 if condition.startswith("change_") else T
     if condition.startswith("change_"):
