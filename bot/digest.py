@@ -80,19 +80,24 @@ def distance_text(rule: Rule, metric: MetricSeries, as_of: dt.date) -> str | Non
     x = float(cond.iloc[-1])
     s = rule.spec
     prefix = f"change over {s.days} days {x:+.3g}: ".replace("-", "−") if s.condition.startswith("change_") else ""
+    # A percentage (breadth) or a points figure (CPI surprise) is off its line by points.
+    gap_unit = " pt" if metric.unit in ("%", "pt") and not prefix else ""
+    level_unit = {"%": "%", "pt": " pt"}.get(metric.unit, "") if not prefix else ""
+
+    def gap(d: float, line: float) -> str:
+        return f"{_num(abs(d))}{gap_unit} {'above' if d > 0 else 'below'} {line:g}{level_unit}"
+
     if s.low is not None and s.high is not None and s.condition in ("between", "outside"):
-        if x < s.low:
-            return f"{prefix}{_num(s.low - x)} below {s.low:g}"
-        if x > s.high:
-            return f"{prefix}{_num(x - s.high)} above {s.high:g}"
-        inside = f"{_num(x - s.low)} above {s.low:g}, {_num(s.high - x)} below {s.high:g}"
-        return f"{prefix}inside {s.low:g}–{s.high:g} ({inside})"
+        if x < s.low or x > s.high:
+            return prefix + (gap(x - s.low, s.low) if x < s.low else gap(x - s.high, s.high))
+        inside = f"{gap(x - s.low, s.low)}, {gap(x - s.high, s.high)}"
+        return f"{prefix}inside {s.low:g}–{s.high:g}{level_unit} ({inside})"
     if s.threshold is None:
         return None
     d = x - s.threshold
     if d == 0:
-        return f"{prefix}at {s.threshold:g}"
-    return f"{prefix}{_num(abs(d))} {'above' if d > 0 else 'below'} {s.threshold:g}"
+        return f"{prefix}at {s.threshold:g}{level_unit}"
+    return prefix + gap(d, s.threshold)
 
 
 def _state_tag(state: RuleState, rule: Rule) -> str:
@@ -179,11 +184,12 @@ def digest_text(store: Store, config: Config, as_of: dt.date | None = None, toda
             if counted is not None and excluded is not None:
                 when += f" ({int(counted)} counted, {int(excluded)} excluded)"
         lines.append("")
-        lines.append(
-            f"<b>{e(line.label)}</b>: {e(_fmt(line.value, line.unit))}{e(when)}\n"
-            f"  day {e(_fmt_change(line.day, line.unit))}, week {e(_fmt_change(line.week, line.unit))}"
-        )
-        if line.date < as_of:
+        if first.metric.events:  # a CPI surprise is monthly: compare with the previous release, not a day
+            moves = f"  previous release {e(_fmt_change(line.day, line.unit))}"
+        else:
+            moves = f"  day {e(_fmt_change(line.day, line.unit))}, week {e(_fmt_change(line.week, line.unit))}"
+        lines.append(f"<b>{e(line.label)}</b>: {e(_fmt(line.value, line.unit))}{e(when)}\n{moves}")
+        if line.date < as_of and not first.metric.events:
             stale.append(f"{first.describe_metric()}: latest value is from {line.date}")
         for rule in members:
             dist = distance_text(rule, metric, as_of) or "n/a"

@@ -98,7 +98,7 @@ MEASURE_NAMES = {
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1f}%"
+    return "n/a" if x is None else f"{round(x, 1) + 0.0:.1f}%"  # + 0.0: never "-0.0%"
 
 
 def cpi(view: CpiView) -> str:
