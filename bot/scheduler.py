@@ -52,14 +52,15 @@ class Stopped(Exception):
     """The service is shutting down; the job stopped at a safe point."""
 
 
-@lru_cache(maxsize=4)
-def _calendar(exchange: str) -> Any:
-    return xcals.get_calendar(exchange)
+@lru_cache(maxsize=8)
+def _calendar(exchange: str, end_year: int) -> Any:
+    """exchange-calendars builds a calendar to about a year ahead; one is built per year it must reach."""
+    return xcals.get_calendar(exchange, end=f"{end_year}-12-31")
 
 
 def is_trading_day(day: dt.date, exchange: str = "XNYS") -> bool:
-    """A session of the exchange (holidays from exchange-calendars); weekdays outside its range."""
-    cal = _calendar(exchange)
+    """A session of the exchange (holidays from exchange-calendars); weekdays before its first session."""
+    cal = _calendar(exchange, max(day.year, dt.date.today().year) + 1)
     ts = pd.Timestamp(day)
     if cal.first_session <= ts <= cal.last_session:
         return bool(cal.is_session(ts))

@@ -358,3 +358,11 @@ def test_an_outage_is_told_once_and_its_end_once(setup: tuple[ConfigHolder, Stor
     clock.t += dt.timedelta(minutes=16)
     sched.tick()
     assert len(sched.messages) == 2 and sched.messages[1].startswith("The daily job for 2024-07-26 ran after")
+
+
+def test_holidays_are_known_years_ahead() -> None:
+    """A bot left running for years still skips Christmas: the calendar is rebuilt for the year asked."""
+    today = dt.date.today()
+    christmas = dt.date(today.year + 3, 12, 25)
+    assert not is_trading_day(christmas) or christmas.weekday() >= 5
+    assert not is_trading_day(dt.date(2028, 12, 25))
