@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import Config
 from bot.errors import StoreError
-from bot.marketdata import load_market_data
+from bot.marketdata import load_market_data, universe_members
 from bot.outbox import attach_photos, subscribers
 from bot.store import Store
 from rules import Alert, Replay, Rule, RuleResult, RuleState, evaluate, replay
@@ -109,8 +109,7 @@ def run_check(
     alerts = [a for a in evaluation.alerts if a.rule not in historical]
     # Catching up a long gap records every alert but sends only the recent ones: news, not archives.
     cutoff = as_of - SEND_WITHIN
-    latest = store.latest_date()
-    if annotate and alerts and latest is not None and as_of >= latest:  # nothing stored after as_of
+    if annotate and alerts and _nothing_after(store, config, rules, as_of):
         alerts = _with_track_record(store, config, alerts, since=cutoff)
     photos = _charts(store, config, alerts, cutoff) if sink and charts else {}
     with store.transaction():
@@ -126,6 +125,17 @@ def run_check(
     return CheckReport(
         as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
     )
+
+
+def _nothing_after(store: Store, config: Config, rules: Sequence[Rule], day: dt.date) -> bool:
+    """No close of the rules' symbols (universe members too) after ``day``: a track record then quotes no future."""
+    symbols: set[str] = set()
+    for r in rules:
+        symbols |= r.symbols
+        for u in r.universes:
+            symbols |= set(universe_members(store, config, u))
+    latest = store.latest_date(sorted(symbols)) if symbols else None  # an index seek per symbol, not a scan
+    return latest is None or day >= latest
 
 
 def _with_track_record(store: Store, config: Config, alerts: Sequence[Alert], since: dt.date) -> list[Alert]:
