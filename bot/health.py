@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.scheduler import daily_slot, is_trading_day, last_trading_day
+from bot.scheduler import daily_slot
+from bot.sessions import is_trading_day, last_trading_day
 from bot.store import Store
 
 # A symbol's close is expected once the session's daily check time has passed.

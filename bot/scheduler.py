@@ -20,12 +20,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-import pandas as pd
 import schedule
 
 from bot.checks import CheckReport, run_check
@@ -33,6 +30,7 @@ from bot.config import Config
 from bot.errors import BotError, SourceUnavailable
 from bot.outbox import enqueue_alerts
 from bot.reload import POLL_SECONDS, ConfigHolder, Notify
+from bot.sessions import is_trading_day, last_trading_day
 from bot.store import Store
 from rules import RuleError
 
@@ -50,30 +48,6 @@ Fetcher = Callable[[Store, Config], object]
 
 class Stopped(Exception):
     """The service is shutting down; the job stopped at a safe point."""
-
-
-@lru_cache(maxsize=8)
-def _calendar(exchange: str, end_year: int) -> Any:
-    """exchange-calendars builds a calendar to about a year ahead; one is built per year it must reach."""
-    return xcals.get_calendar(exchange, end=f"{end_year}-12-31")
-
-
-def is_trading_day(day: dt.date, exchange: str = "XNYS") -> bool:
-    """A session of the exchange (holidays from exchange-calendars); weekdays before its first session."""
-    cal = _calendar(exchange, max(day.year, dt.date.today().year) + 1)
-    ts = pd.Timestamp(day)
-    if cal.first_session <= ts <= cal.last_session:
-        return bool(cal.is_session(ts))
-    return day.weekday() < 5
-
-
-def last_trading_day(day: dt.date, exchange: str = "XNYS") -> dt.date:
-    """``day`` if it is a session, else the session before it."""
-    for back in range(15):
-        d = day - dt.timedelta(days=back)
-        if is_trading_day(d, exchange):
-            return d
-    return day
 
 
 def _at(day: dt.date, hhmm: str, tz: ZoneInfo) -> dt.datetime:

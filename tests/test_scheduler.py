@@ -15,7 +15,8 @@ import pytest
 from bot.config import Config
 from bot.errors import SourceUnavailable
 from bot.reload import ConfigHolder
-from bot.scheduler import BotScheduler, cpi_slot, daily_slot, install, is_trading_day
+from bot.scheduler import BotScheduler, cpi_slot, daily_slot, install
+from bot.sessions import is_trading_day
 from bot.store import Store
 
 NY = ZoneInfo("America/New_York")
