@@ -14,7 +14,7 @@ from bot.reload import ConfigHolder
 from bot.scheduler import BotScheduler, run_cpi_check
 from bot.sources.csvdir import load_directory
 from bot.store import Store
-from tests.conftest import make_config
+from tests.conftest import make_config, price_frame
 
 MEASURES = ("headline_mom", "headline_yoy", "core_mom", "core_yoy")
 JUNE_2024 = {"headline_mom": 0.1, "headline_yoy": 3.1, "core_mom": 0.2, "core_yoy": 3.4}  # consensus.csv
@@ -161,3 +161,21 @@ def test_cpi_view_on_real_data_shows_first_release_and_revision(real_store_path:
     text = messages.cpi(view)
     assert "below consensus by 0.20 pt" in text
     assert "first published -0.1%, now revised to" in text
+
+
+def test_the_alert_uses_the_first_release_when_a_revision_would_flip_the_sign(tmp_path: Path, store: Store) -> None:
+    """February first published at 0.0% m/m (0.1 pt under a 0.1% consensus); revised later to +0.2% (above)."""
+    from bot.checks import run_check
+
+    store.upsert_prices("^GSPC", price_frame([5000.0]))  # a check needs some prices
+    store.set_cpi_releases([("2024-02", "2024-03-12", "08:30")])
+    for series in ("CPIAUCSL", "CPILFESL"):
+        store.upsert_cpi_observations(series, monthly("2023-02", [100.0] * 13), vintage="2024-03-12")
+        store.upsert_cpi_observations(series, monthly("2023-02", [100.0] * 12 + [100.2]), vintage="latest")
+    rule = {"name": "miss", "metric": "cpi_surprise", "measure": "headline_mom", "condition": "below",
+            "threshold": -0.05, "message": "{actual:.1f} vs {expected:.1f}"}  # fmt: skip
+    config = make_config(
+        tmp_path, {"cpi": {"consensus": [{"month": "2024-02", "measure": "headline_mom", "expected": 0.1}]}}, [rule]
+    )
+    report = run_check(store, config, as_of=dt.date(2024, 3, 12), annotate=False, charts=False)
+    assert [(a.date, a.message, a.value) for a in report.alerts] == [(dt.date(2024, 3, 12), "0.0 vs 0.1", -0.1)]
