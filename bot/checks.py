@@ -19,6 +19,7 @@ from bot.outbox import attach_photos, subscribers
 from bot.store import Store
 from rules import Alert, Replay, Rule, RuleResult, RuleState, evaluate, replay
 from rules.model import lookback_days
+from rules.track import track_symbols
 
 # Calendar days per trading day, with slack for holidays; and a year of warm-up for a new rule.
 CALENDAR_PER_TRADING_DAY = 1.5
@@ -132,9 +133,11 @@ def _nothing_after(store: Store, config: Config, rules: Sequence[Rule], day: dt.
     symbols: set[str] = set()
     for r in rules:
         symbols |= r.symbols
+        symbol, benchmark = track_symbols(r)  # what a track record measures (a CPI rule's: the indices)
+        symbols |= {s for s in (symbol, benchmark) if s}
         for u in r.universes:
             symbols |= set(universe_members(store, config, u))
-    latest = store.latest_date(sorted(symbols)) if symbols else None  # an index seek per symbol, not a scan
+    latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()  # index seeks, not a scan
     return latest is None or day >= latest
 
 

@@ -40,6 +40,8 @@ SWEEP_MINUTES = 5
 RETRY_AFTER = dt.timedelta(minutes=15)
 # How long the daily job waits for the day's close before checking with what it has.
 CLOSE_WAIT = dt.timedelta(hours=6)
+# A rule symbol with no close for this many sessions is no longer waited for.
+STOPPED_AFTER_SESSIONS = 5
 CATCH_UP_DAYS = 10  # how far back a missed daily run is still caught up (once)
 TICK_SECONDS = 30.0
 
@@ -164,7 +166,6 @@ class BotScheduler:
         self.messages: list[str] = []  # for the admin chats, drained by run_forever
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
-        self._failing: dict[str, bool] = {}  # kinds whose last run failed (admins already told)
         self._lock = threading.Lock()
         self._started = False
         self.reschedule(holder.config)
@@ -187,6 +188,10 @@ class BotScheduler:
         self.scheduler.every(SWEEP_MINUTES).minutes.do(self.tick).tag("sweep")
 
     # --- the decision --------------------------------------------------------------------------
+
+    def _failing_key(self, kind: str) -> str:
+        """Meta key holding the slot whose failure the admins were told about ("" when none)."""
+        return f"scheduler.{kind}.failing"
 
     def _meta_key(self, kind: str) -> str:
         return f"scheduler.{kind}.done"
@@ -251,7 +256,9 @@ class BotScheduler:
         store.set_meta(self._meta_key(slot.kind), slot.key)
         self._retry_at.pop(slot.kind, None)
         store.finish_run(run_id, "ok", detail)
-        if self._failing.pop(slot.kind, None):
+        failing = self._failing_key(slot.kind)
+        if store.get_meta(failing):  # kept in the store: a restart mid-outage still reports its end
+            store.set_meta(failing, "")
             self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
         return f"{slot.kind} {slot.day}: {detail}"
 
@@ -265,9 +272,10 @@ class BotScheduler:
                 [retry.isoformat(timespec="minutes"), source],
             )
         message = f"The {slot.kind} job for {slot.day} failed: {why}. Retrying after {retry:%H:%M} UTC."
-        if not self._failing.get(slot.kind):  # tell the admins once per outage, not every 15 minutes
+        failing = self._failing_key(slot.kind)
+        if store.get_meta(failing) != slot.key:  # once per failing slot, not every 15 minutes
             self.messages.append(message + " (You will hear again when it has run.)")
-        self._failing[slot.kind] = True
+            store.set_meta(failing, slot.key)
         log.warning("%s", message)
         return f"{slot.kind} {slot.day}: failed: {why}"
 
@@ -352,15 +360,18 @@ class _NotYet(Exception):
 
 
 def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
-    """The rules' symbols still without ``day``'s close. Only symbols that had the previous session's
-    close count: one that stopped arriving earlier (delisted, renamed) must not hold every rule back.
+    """The rules' symbols still without ``day``'s close. A symbol without a close for STOPPED_AFTER_SESSIONS
+    sessions has stopped arriving (delisted, renamed) and must not hold every rule back each day; a
+    one-day gap is still waited for.
     Universe members are not waited for: breadth skips a day on which far fewer members have a close
     than usual (rules/metrics.py) and judges it once the rest has arrived.
     """
-    previous = last_trading_day(day - dt.timedelta(days=1), config.settings.schedule.exchange)
+    recent = day
+    for _ in range(STOPPED_AFTER_SESSIONS):  # the session STOPPED_AFTER_SESSIONS before ``day``
+        recent = last_trading_day(recent - dt.timedelta(days=1), config.settings.schedule.exchange)
     symbols = sorted({s for r in config.rules if r.spec.enabled for s in r.symbols})
     last = store.last_dates(symbols)
-    return [s for s in symbols if s in last and previous <= last[s] < day]
+    return [s for s in symbols if s in last and recent <= last[s] < day]
 
 
 def install(service: Any, notify: Notify | None = None) -> BotScheduler:

@@ -182,15 +182,18 @@ def run_rule(
         live = emit_from is None or day >= emit_from
         if live and state.warm and state.state is State.FIRING and not trig.crossing:
             # A level rule that already holds when it goes live fires now, as Prometheus would.
-            state = replace(state, state=State.PENDING, streak=trig.need - 1, warm=False)
+            # active=False: judged by the strict entry test today, not by the hysteresis band.
+            state = replace(state, state=State.PENDING, streak=trig.need - 1, warm=False, active=False)
         if events and state.state is not State.INACTIVE:
             # Events (CPI releases) are judged one by one: last month's miss does not hold this month's.
-            state = replace(state, state=State.INACTIVE, active=False, streak=0, seeded=False, notified=False)
+            state = replace(
+                state, state=State.INACTIVE, active=False, streak=0, seeded=False, notified=False, warm=False
+            )
         tr = step(trig, state, day, float(x))
         prev_state = state
         state = tr.state
-        if prev_state.warm and state.state is State.FIRING:
-            state = replace(state, warm=True)  # the same episode goes on
+        if prev_state.warm and state.state is State.FIRING and not tr.fired:
+            state = replace(state, warm=True)  # the same warm episode goes on
         if not live:
             if tr.fired:
                 # Warm-up: nobody was told, so nothing to resolve later and no cooldown to serve.

@@ -114,7 +114,12 @@ def condition_problems(spec: RuleSpec, label: str) -> list[Problem]:
                 problems.append(Problem(f"is required for condition {c!r}", rule=label, field=key))
         if spec.low is not None and spec.high is not None and spec.low >= spec.high:
             problems.append(Problem(f"must be above `low` ({spec.low:g}), got {spec.high:g}", rule=label, field="high"))
-        elif spec.low is not None and spec.high is not None and spec.hysteresis * 2 >= spec.high - spec.low:
+        elif (
+            c == "outside"
+            and spec.low is not None
+            and spec.high is not None
+            and spec.hysteresis * 2 >= spec.high - spec.low
+        ):
             problems.append(
                 Problem(
                     f"must be under half the range ({(spec.high - spec.low) / 2:g}), got {spec.hysteresis:g}",

@@ -254,10 +254,20 @@ def test_outside_hysteresis_applies_to_the_side_it_left_on() -> None:
     ]
 
 
-def test_a_hysteresis_of_half_the_range_or_more_is_refused() -> None:
+def test_an_outside_hysteresis_of_half_the_range_or_more_is_refused() -> None:
     from rules import ConfigError
 
-    table = {**RATIO, "condition": "between", "low": 10, "high": 20, "hysteresis": 5}
+    table = {**RATIO, "condition": "outside", "low": 10, "high": 20, "hysteresis": 5}
     del table["threshold"]
     with pytest.raises(ConfigError, match='field "hysteresis": must be under half the range'):
         rules(table)
+    rules({**table, "condition": "between"})  # between's band reaches outward: any width is fine
+
+
+def test_going_live_inside_the_hysteresis_band_does_not_fire() -> None:
+    """Above 0.4 with a 0.02 band during warm-up, 0.39 on the first live day: still inside the band, not above."""
+    table = dict(RATIO, condition="above", hysteresis=0.02)
+    data = market([0.41, 0.39, 0.42])
+    ev = evaluate(rules(table), data.until(data.close.index[1]), {}, day(data, 1))
+    assert ev.alerts == []
+    assert replay(rules(table), data, day(data, 1), day(data, 1)).alerts == []

@@ -367,3 +367,25 @@ def test_holidays_are_known_years_ahead() -> None:
     christmas = dt.date(today.year + 3, 12, 25)
     assert not is_trading_day(christmas) or christmas.weekday() >= 5
     assert not is_trading_day(dt.date(2028, 12, 25))
+
+
+def test_the_end_of_an_outage_is_reported_after_a_restart(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    prices.error = SourceUnavailable("yahoo", "HTTP 503")
+    first = make(setup, Clock(et(2024, 7, 26, 17, 31)))
+    first.tick()
+    assert len(first.messages) == 1
+    prices.error = None
+    restarted = make(setup, Clock(et(2024, 7, 26, 18, 0)))  # a new process: nothing in memory
+    restarted.tick()
+    assert len(restarted.messages) == 1 and "ran after earlier failures" in restarted.messages[0]
+
+
+def test_a_one_day_gap_in_a_rule_symbol_is_still_waited_for(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    _holder, store, _prices, _ = setup
+    store.db.execute("DELETE FROM prices WHERE symbol = 'AAA' AND date = '2024-07-26'")
+    store.db.execute("DELETE FROM price_columns")
+    mark_done(store, "daily", et(2024, 7, 26, 17, 30))
+    lines = make(setup, Clock(et(2024, 7, 29, 17, 31))).tick()
+    assert lines == ["daily 2024-07-29: no 2024-07-29 close yet for AAA, BBB; retrying"]
