@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import outbox
 from bot.config import Config
 from bot.scheduler import daily_slot
 from bot.sessions import is_trading_day, last_trading_day
@@ -63,8 +64,8 @@ def health(store: Store, config: Config, now: dt.datetime | None = None) -> dict
         else:
             warnings.append(f"stale data: no close for {expected} for {', '.join(stale)}")
 
-    counts = store.outbox_counts()
-    oldest = store.oldest_pending_outbox()
+    counts = outbox.counts(store)
+    oldest = outbox.oldest_pending(store)
     if oldest and now - dt.datetime.fromisoformat(oldest) > OUTBOX_STUCK:
         warnings.append(f"{counts.get('pending', 0)} alerts waiting in the outbox since {oldest}")
 

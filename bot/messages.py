@@ -151,6 +151,7 @@ def status(view: StatusView) -> str:
     queued = view.outbox.get("pending", 0)
     lines.append(f"Subscribers: {view.subscribers}; alerts queued: {queued}; sent: {view.outbox.get('sent', 0)}")
     lines.append(f"Last error: {e(view.last_error)}" if view.last_error else "Last error: none")
+    lines.extend(f"⚠ {e(w)}" for w in view.warnings if w != view.last_error)
     return "\n".join(lines)
 
 

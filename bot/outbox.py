@@ -67,20 +67,6 @@ def enqueue_alerts(store: Store, alerts: Sequence[Alert]) -> int:
 # --- subscriptions -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Subscription:
-    chat_id: int
-    subscribed_at: str
-    muted_until: str | None
-
-
-def subscription(store: Store, chat_id: int) -> Subscription | None:
-    row = store.db.execute(
-        "SELECT chat_id, subscribed_at, muted_until FROM subscriptions WHERE chat_id = ?", [chat_id]
-    ).fetchone()
-    return Subscription(int(row[0]), row[1], row[2]) if row else None
-
-
 def subscribe(store: Store, chat_id: int) -> bool:
     """Subscribe a chat; False when it already was (a second /subscribe changes nothing)."""
     cur = store.db.execute(
@@ -188,6 +174,12 @@ def mark_failed(store: Store, row_id: int, error: str) -> None:
 
 
 def counts(store: Store) -> dict[str, int]:
-    """Rows per status (for /status)."""
+    """Rows per status (for /status and ``rotation-bot status``)."""
     rows = store.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def oldest_pending(store: Store) -> str | None:
+    """When the oldest undelivered row was queued (a stuck outbox shows here)."""
+    row = store.db.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'").fetchone()
+    return row[0] if row else None

@@ -20,6 +20,7 @@ from bot.checks import CALENDAR_PER_TRADING_DAY
 from bot.config import Config
 from bot.cpi import cpi_summary
 from bot.errors import StoreError
+from bot.health import health
 from bot.marketdata import load_market_data, universe_members
 from bot.numbers import as_float
 from bot.store import Store
@@ -123,6 +124,7 @@ class StatusView:
     rules_loaded: int
     rules_enabled: int
     last_error: str | None
+    warnings: list[str]
     outbox: dict[str, int]
     subscribers: int
 
@@ -304,11 +306,9 @@ def status_view(
     symbols = sorted({s for r in config.rules for s in r.symbols}) or list(RATIO_PAIR)
     latest = {s: d.isoformat() for s, d in sorted(store.last_dates(symbols).items())}
     last_run = store.last_run()
-    failed = store.last_run(status="error")
-    errors = [e for e in (last_error,) if e]
-    if failed:
-        errors.append(f"{failed['kind']} run {failed['started_at']}: {failed['detail']}")
-    errors.extend(f"{s.source}: {s.last_error}" for s in sources if s.last_error)
+    # The failed runs, source outages, stale closes and stuck outbox that `rotation-bot status` reports.
+    warnings = health(store, config)["warnings"]
+    errors = [e for e in (last_error, *warnings) if e]
     return StatusView(
         sources=sources,
         latest_prices=latest,
@@ -317,6 +317,7 @@ def status_view(
         rules_loaded=len(config.rules),
         rules_enabled=sum(1 for r in config.rules if r.spec.enabled),
         last_error=errors[0] if errors else None,
+        warnings=warnings,
         outbox=outbox.counts(store),
         subscribers=len(outbox.subscribers(store)),
     )

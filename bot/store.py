@@ -344,12 +344,3 @@ class Store:
         """The BLS calendar as (reference month, release date, release time ET), by month."""
         rows = self.db.execute("SELECT month, release_date, release_time FROM cpi_releases ORDER BY month").fetchall()
         return [(r[0], r[1], r[2] or "08:30") for r in rows]
-
-    def outbox_counts(self) -> dict[str, int]:
-        """Outbox rows per status (pending, sent, failed, …)."""
-        rows = self.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
-        return {str(r[0]): int(r[1]) for r in rows}
-
-    def oldest_pending_outbox(self) -> str | None:
-        row = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'").fetchone()
-        return row[0] if row else None

@@ -344,8 +344,3 @@ def _exp_key(e: ExpAlert) -> tuple[dt.date, str, str]:
 
 def _label(a: Alert) -> str:
     return f"{a.date.isoformat()} {a.rule} {a.kind} value={a.value:.6g}"
-
-
-def run_file(path: str | Path, rule_loader: RuleLoader = rules_from_toml) -> list[RuleTestResult]:
-    """Load and run every test in a file (raises ``ConfigError`` when the file itself is invalid)."""
-    return [run_test(t) for t in load_test_file(path, rule_loader)]

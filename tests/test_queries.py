@@ -94,6 +94,12 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     assert status.sources[0].last_data_date == "2025-02-21" and status.last_error == "boom <x>"
     text = messages.status(status)
     assert "boom &lt;x&gt;" in text and "delivery 2025-01-01 00:00 UTC" in text and "check at" in text
+    # A failed daily run (the scheduler's status word is "failed") shows in /status as in `rotation-bot status`.
+    failed = store.start_run("daily")
+    store.finish_run(failed, "failed", "yahoo unavailable: HTTP 503")
+    status = queries.status_view(store, config)
+    assert status.last_error == "the last daily run failed: yahoo unavailable: HTTP 503"
+    assert "Last error: the last daily run failed: yahoo unavailable: HTTP 503" in messages.status(status)
     lines = queries.rule_lines(store, config)
     assert [(r.name, r.state) for r in lines] == [(str(r["name"]), "firing") for r in RULES]
     items = queries.recent_alerts(store, 5)
