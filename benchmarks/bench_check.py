@@ -6,8 +6,8 @@ import shutil
 import time
 
 from benchmarks.common import WORK, Result, best_of, env, fmt_time, report
-from bot.checks import run_check
-from bot.store import Store
+from bot.jobs.check import run_check
+from bot.store.db import Store
 
 GOAL = 1.0
 

@@ -2,7 +2,7 @@
 
 ``yfinance.download`` is replaced at its public boundary by a fake that answers one new trading day
 for every requested ticker, in yfinance 1.x's shape (MultiIndex columns Price × Ticker), so the
-real fetch job (bot.fetch) runs unchanged and offline.
+real fetch job (bot.ingest.fetch) runs unchanged and offline.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import WORK, Result, env, fmt_time, report
-from bot.store import Store
+from bot.store.db import Store
 
 GOAL_CALLS = 6
 FIELDS = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
@@ -99,8 +99,8 @@ def counting(store: Store) -> Iterator[dict[str, int]]:
 
 def run() -> Result:
     try:
-        from bot.fetch import fetch_yahoo
-        from bot.sources.yahoo import YahooSource
+        from bot.ingest.fetch import fetch_yahoo
+        from bot.ingest.sources.yahoo import YahooSource
     except ImportError as exc:
         return report(
             Result("incremental update", "-", "-", "-", f"goal ≤ {GOAL_CALLS} calls", False, f"skipped: {exc}")

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 
 from benchmarks.common import Result, best_of, env, fmt_time, report
-from bot.config import Config
-from bot.store import Store
+from bot.config.settings import Config
+from bot.store.db import Store
 from rules import MarketData
 from rules.metrics import ratio_series
 
@@ -17,7 +17,7 @@ GOAL = 0.050
 
 def _query() -> tuple[Callable[[Store, Config], object], str]:
     try:
-        from bot.queries import ratio_view
+        from bot.answers.views import ratio_view
     except ImportError:
 
         def store_read(store: Store, config: Config) -> object:
@@ -26,7 +26,7 @@ def _query() -> tuple[Callable[[Store, Config], object], str]:
             close, adj = store.load_prices(["^RUT", "^GSPC"], start=latest - dt.timedelta(days=366))
             return ratio_series(MarketData(close=close, adj_close=adj), "^RUT", "^GSPC", "close")
 
-        return store_read, "bot.queries has no ratio_view yet: timed the equivalent store read + ratio"
+        return store_read, "bot.answers.views has no ratio_view yet: timed the equivalent store read + ratio"
     return ratio_view, "bot.queries.ratio_view"
 
 

@@ -6,18 +6,16 @@ running it on every day of 25 years would take many minutes.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 
 import pandas as pd
 
 from benchmarks.common import Result, best_of, env, fmt_time, report
-from bot.checks import CALENDAR_PER_TRADING_DAY, WARM_UP_DAYS, default_as_of, run_replay
-from bot.marketdata import load_market_data
+from bot.history.market import load_market_data
+from bot.history.replay import default_as_of, rules_start, run_replay
 from rules import MarketData, Rule, RuleError, RuleState, replay, run_rule
 from rules.engine import compute
-from rules.model import lookback_days
 
 GOAL_SPEEDUP = 50.0
 GOAL_SECONDS = 1.0
@@ -50,8 +48,7 @@ def run() -> Result:
         end = default_as_of(store, rules)
         start = end.replace(year=end.year - YEARS)
         # The same window `rotation-bot replay` loads: a year of warm-up plus the metrics' lookback.
-        lead = dt.timedelta(days=WARM_UP_DAYS + int(lookback_days(rules) * CALENDAR_PER_TRADING_DAY) + 10)
-        data = load_market_data(store, config, rules, end=end, start=start - lead)
+        data = load_market_data(store, config, rules, end=end, start=rules_start(rules, start, warm_up=True))
     finally:
         store.close()
     days = pd.DatetimeIndex(data.close.index[data.close.index >= pd.Timestamp(start)])

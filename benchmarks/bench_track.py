@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from benchmarks.common import best_of, env, fmt_time
-from bot.config import Config, parse_config
-from bot.defaults import DEFAULT_RULES
-from bot.marketdata import load_market_data
-from bot.store import Store
-from bot.trackrecord import compute_track_records, track_records
+from bot.config.defaults import DEFAULT_RULES
+from bot.config.settings import Config, parse_config
+from bot.history.market import load_market_data
+from bot.history.track import compute_track_records, track_records
+from bot.store.db import Store
 from rules import MarketData, replay
 from rules.track import track_basis, track_horizons, track_record, track_symbols
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bot.config import Config, parse_config
-from bot.store import Store
+from bot.config.settings import Config, parse_config
+from bot.store.db import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -57,7 +57,7 @@ def _fingerprint(root: Path) -> str:
 
 
 def _shared_env() -> Env:
-    from bot.sources.csvdir import load_directory
+    from bot.ingest.sources.csvdir import load_directory
 
     path = WORK / f"shared-{_fingerprint(SHARED_DATA)}.sqlite"
     if not (path.exists() and path.with_suffix(".ok").exists()):

@@ -17,10 +17,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bot.commands import CONSOLE_CHAT, CommandContext, Reply, dispatch
-from bot.delivery import deliver_pending
-from bot.messages import to_plain
-from bot.service import DELIVERY_SECONDS, Service
+from bot.answers import to_plain
+from bot.chat import CONSOLE_CHAT, DELIVERY_SECONDS, CommandContext, Reply, Service, dispatch
+from bot.telegram import deliver_pending
 
 log = logging.getLogger(__name__)
 

@@ -2,33 +2,12 @@
 
 Nothing here does I/O. The bot hands in a ``MarketData`` built from its store and the
 ``RuleState`` values it persisted, and stores what comes back.
+
+The public surface is ``__init__.pyi``, the table of contents: each name loads its module on
+first use (scientific Python's SPEC 1 lazy loading), so validating or listing rules never imports
+pandas, and a command that only needs the rule language starts in a blink.
 """
 
-from rules.data import MarketData
-from rules.engine import Alert, Evaluation, Replay, RuleResult, evaluate, replay, run_rule
-from rules.errors import ConfigError, DataError, Problem, RuleError
-from rules.metrics import REGISTRY as METRICS
-from rules.metrics import MetricSeries
-from rules.model import Rule, load_rules
-from rules.state import RuleState, State
+import lazy_loader as lazy
 
-__all__ = [
-    "METRICS",
-    "Alert",
-    "ConfigError",
-    "DataError",
-    "Evaluation",
-    "MarketData",
-    "MetricSeries",
-    "Problem",
-    "Replay",
-    "Rule",
-    "RuleError",
-    "RuleResult",
-    "RuleState",
-    "State",
-    "evaluate",
-    "load_rules",
-    "replay",
-    "run_rule",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from rules.catalog import CPI_MEASURES, Basis
 from rules.errors import DataError
 
-Basis = Literal["close", "adj_close"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-CPI_MEASURES = ("headline_mom", "headline_yoy", "core_mom", "core_yoy")
+__all__ = ["CPI_MEASURES", "Basis", "MarketData"]
 
 
 @dataclass(frozen=True)

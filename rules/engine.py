@@ -16,49 +16,12 @@ from typing import Any
 
 import pandas as pd
 
+from rules.alert import Alert
 from rules.data import MarketData
 from rules.errors import DataError, RuleError
-from rules.metrics import MetricSeries
+from rules.metrics import MetricSeries, compute_metric
 from rules.model import CROSSING, Rule
 from rules.state import RuleState, State, Trigger, step
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One alert: a rule fired (``kind="firing"``) or stopped holding (``kind="resolved"``)."""
-
-    rule: str
-    date: dt.date
-    value: float
-    message: str
-    kind: str = "firing"
-    direction: str = ""
-    severity: str = "info"
-    metric: str = ""
-    threshold: float | None = None
-    previous: float | None = None
-    chats: tuple[int, ...] | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """Stable identity: a rule alerts at most once per day and kind."""
-        return f"{self.rule}|{self.date.isoformat()}|{self.kind}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "date": self.date.isoformat(),
-            "value": self.value,
-            "kind": self.kind,
-            "direction": self.direction,
-            "severity": self.severity,
-            "metric": self.metric,
-            "threshold": self.threshold,
-            "previous": self.previous,
-            "message": self.message,
-            "details": self.details,
-        }
 
 
 @dataclass(frozen=True)
@@ -252,7 +215,7 @@ def run_rule(
 
 def compute(rule: Rule, data: MarketData) -> MetricSeries:
     """The rule's metric over all the data (raises DataError when inputs are missing)."""
-    return rule.metric.compute(data, rule.params)
+    return compute_metric(rule.spec.metric, data, rule.params)
 
 
 def _latest(rule: Rule, metric: MetricSeries, as_of: dt.date) -> tuple[float | None, dt.date | None, dict[str, Any]]:

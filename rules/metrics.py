@@ -1,33 +1,35 @@
-"""The metric registry: each metric is one pure function plus its declared parameters.
+"""How each metric of the catalog is computed: one pure, vectorised function per metric.
 
-Adding a metric is one function and one ``register`` line. Parameters are pydantic models, so a
-rule's plain keys beside ``metric = "..."`` are validated (types, unknown keys) before anything
-runs. Every metric returns a ``MetricSeries``: values on the days the metric exists, plus
-optional per-day details (breadth's member counts, CPI's actual and expected figures).
+Every function returns a ``MetricSeries``: values on the days the metric exists, plus optional
+per-day details (breadth's member counts, CPI's actual and expected figures). The declarations
+(parameters, symbols read, descriptions) live in ``rules.catalog``, which needs no pandas.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from rules.arith import pct_change, rolling_mean
-from rules.data import CPI_MEASURES, Basis, MarketData
+from rules.catalog import (
+    Basis,
+    BreadthParams,
+    ChangeParams,
+    CloseParams,
+    CpiSurpriseParams,
+    Params,
+    RatioParams,
+    RelativeParams,
+    SmaDistanceParams,
+    SmaParams,
+    cpi_surprise,
+)
+from rules.data import MarketData
 from rules.errors import DataError
-
-
-class Params(BaseModel):
-    """Base of every metric's parameter model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-P = TypeVar("P", bound=Params)
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,22 @@ class MetricSeries:
     unit: str = ""
 
 
-@dataclass(frozen=True)
-class Metric(Generic[P]):
-    name: str
-    params: type[P]
-    compute: Callable[[MarketData, P], MetricSeries]
-    symbols: Callable[[P], set[str]]
-    describe: Callable[[P], str]
-    doc: str
-    universes: Callable[[P], set[str]] = field(default=lambda p: set())
-    uses_cpi: bool = False
-    # Each observation is a separate event (a CPI release), not a level that persists between them.
-    events: bool = False
+Compute = Callable[[MarketData, Any], "MetricSeries"]
+COMPUTE: dict[str, Compute] = {}
 
 
-REGISTRY: dict[str, Metric[Any]] = {}
+def computes(name: str) -> Callable[[Compute], Compute]:
+    """Register the function that computes the catalog's metric ``name``."""
+
+    def register(fn: Compute) -> Compute:
+        COMPUTE[name] = fn
+        return fn
+
+    return register
 
 
-def register(metric: Metric[Any]) -> Metric[Any]:
-    REGISTRY[metric.name] = metric
-    return metric
-
-
-def get(name: str) -> Metric[Any]:
-    return REGISTRY[name]
+def compute_metric(name: str, data: MarketData, params: Params) -> MetricSeries:
+    return COMPUTE[name](data, params)
 
 
 def _clean(values: pd.Series, name: str) -> pd.Series:
@@ -74,61 +68,22 @@ def _clean(values: pd.Series, name: str) -> pd.Series:
 # --- close -------------------------------------------------------------------------------------
 
 
-class CloseParams(Params):
-    symbol: str
-    basis: Basis = "close"
-
-
+@computes("close")
 def _close(data: MarketData, p: CloseParams) -> MetricSeries:
     return MetricSeries(_clean(data.series(p.symbol, p.basis), "close"))
-
-
-register(
-    Metric(
-        "close",
-        CloseParams,
-        _close,
-        lambda p: {p.symbol},
-        lambda p: f"{p.symbol} close",
-        "A symbol's daily close.",
-    )
-)
 
 
 # --- sma ---------------------------------------------------------------------------------------
 
 
-class SmaParams(Params):
-    symbol: str
-    window: int = Field(200, ge=1, le=2000)
-    basis: Basis = "close"
-
-
+@computes("sma")
 def _sma(data: MarketData, p: SmaParams) -> MetricSeries:
     s = data.series(p.symbol, p.basis)
     sma = rolling_mean(s.to_numpy(dtype=float), p.window)
     return MetricSeries(_clean(pd.Series(sma, index=s.index), "sma"))
 
 
-register(
-    Metric(
-        "sma",
-        SmaParams,
-        _sma,
-        lambda p: {p.symbol},
-        lambda p: f"{p.symbol} {p.window}-day SMA",
-        "A symbol's N-day simple moving average.",
-    )
-)
-
-
 # --- ratio -------------------------------------------------------------------------------------
-
-
-class RatioParams(Params):
-    numerator: str
-    denominator: str
-    basis: Basis = "close"
 
 
 def ratio_series(data: MarketData, numerator: str, denominator: str, basis: Basis) -> pd.Series:
@@ -139,34 +94,15 @@ def ratio_series(data: MarketData, numerator: str, denominator: str, basis: Basi
     return both.iloc[:, 0] / both.iloc[:, 1]
 
 
+@computes("ratio")
 def _ratio(data: MarketData, p: RatioParams) -> MetricSeries:
     return MetricSeries(_clean(ratio_series(data, p.numerator, p.denominator, p.basis), "ratio"))
-
-
-register(
-    Metric(
-        "ratio",
-        RatioParams,
-        _ratio,
-        lambda p: {p.numerator, p.denominator},
-        lambda p: f"{p.numerator} / {p.denominator}",
-        "Ratio of two symbols' closes, e.g. ^RUT/^GSPC or RSP/SPY.",
-    )
-)
 
 
 # --- sma_distance ------------------------------------------------------------------------------
 
 
-class SmaDistanceParams(Params):
-    """Distance of a symbol (or of a ratio, when ``denominator`` is set) from its own SMA, in %."""
-
-    symbol: str
-    denominator: str | None = None
-    window: int = Field(200, ge=2, le=2000)
-    basis: Basis = "close"
-
-
+@computes("sma_distance")
 def _sma_distance(data: MarketData, p: SmaDistanceParams) -> MetricSeries:
     if p.denominator:
         s = ratio_series(data, p.symbol, p.denominator, p.basis)
@@ -177,57 +113,17 @@ def _sma_distance(data: MarketData, p: SmaDistanceParams) -> MetricSeries:
     return MetricSeries(_clean(pd.Series(dist, index=s.index), "sma_distance"), unit="%")
 
 
-def _sma_distance_describe(p: SmaDistanceParams) -> str:
-    what = f"{p.symbol} / {p.denominator}" if p.denominator else p.symbol
-    return f"{what} vs its {p.window}-day SMA (%)"
-
-
-register(
-    Metric(
-        "sma_distance",
-        SmaDistanceParams,
-        _sma_distance,
-        lambda p: {p.symbol} | ({p.denominator} if p.denominator else set()),
-        _sma_distance_describe,
-        "How far a symbol or ratio is above (+) or below (−) its own N-day average, in %.",
-    )
-)
-
-
 # --- change / relative -------------------------------------------------------------------------
 
 
-class ChangeParams(Params):
-    symbol: str
-    days: int = Field(ge=1, le=5000)
-    basis: Basis = "close"
-
-
+@computes("change")
 def _change(data: MarketData, p: ChangeParams) -> MetricSeries:
     s = data.series(p.symbol, p.basis)
     values = pct_change(s.to_numpy(dtype=float), p.days)
     return MetricSeries(_clean(pd.Series(values, index=s.index), "change"), unit="%")
 
 
-register(
-    Metric(
-        "change",
-        ChangeParams,
-        _change,
-        lambda p: {p.symbol},
-        lambda p: f"{p.symbol} change over {p.days} days (%)",
-        "Percent change of a symbol over N trading days.",
-    )
-)
-
-
-class RelativeParams(Params):
-    symbol: str
-    benchmark: str
-    days: int = Field(ge=1, le=5000)
-    basis: Basis = "close"
-
-
+@computes("relative")
 def _relative(data: MarketData, p: RelativeParams) -> MetricSeries:
     a = data.series(p.symbol, p.basis)
     b = data.series(p.benchmark, p.basis)
@@ -239,26 +135,7 @@ def _relative(data: MarketData, p: RelativeParams) -> MetricSeries:
     return MetricSeries(_clean(values, "relative"), details.dropna(), unit="pt")
 
 
-register(
-    Metric(
-        "relative",
-        RelativeParams,
-        _relative,
-        lambda p: {p.symbol, p.benchmark},
-        lambda p: f"{p.symbol} minus {p.benchmark} change over {p.days} days (pt)",
-        "Change of a symbol minus change of a benchmark over N trading days, in points.",
-    )
-)
-
-
 # --- breadth -----------------------------------------------------------------------------------
-
-
-class BreadthParams(Params):
-    universe: str = "sp500"
-    window: int = Field(200, ge=2, le=2000)
-    basis: Basis = "close"
-    membership: Literal["point_in_time", "current", "auto"] = "auto"
 
 
 PARTIAL_SHARE = 0.9  # a day counting under 90% of the usual members is a partial fetch
@@ -329,32 +206,16 @@ def usable_breadth(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["counted"] > 0) & ~frame["partial"]].drop(columns="partial")
 
 
+@computes("breadth")
 def _breadth(data: MarketData, p: BreadthParams) -> MetricSeries:
     frame = usable_breadth(breadth_frame(data, p))
     return MetricSeries(_clean(frame["value"], "breadth"), frame.drop(columns="value"), unit="%")
 
 
-register(
-    Metric(
-        "breadth",
-        BreadthParams,
-        _breadth,
-        lambda p: set(),
-        lambda p: f"% of {p.universe} members above their {p.window}-day SMA",
-        "Share of a universe's members closing above their own N-day simple moving average.",
-        universes=lambda p: {p.universe},
-    )
-)
-
-
 # --- cpi_surprise ------------------------------------------------------------------------------
 
 
-class CpiSurpriseParams(Params):
-    measure: Literal["headline_mom", "headline_yoy", "core_mom", "core_yoy"] = "headline_yoy"
-    fallback: Literal["none", "naive"] = "none"
-
-
+@computes("cpi_surprise")
 def _cpi_surprise(data: MarketData, p: CpiSurpriseParams) -> MetricSeries:
     """Actual (first published) minus consensus, in points, on each release day."""
     if data.cpi is None or data.cpi.empty:
@@ -366,25 +227,9 @@ def _cpi_surprise(data: MarketData, p: CpiSurpriseParams) -> MetricSeries:
         naive = data.cpi[f"naive_{p.measure}"]
         basis = basis.where(expected.notna(), "naive")
         expected = expected.fillna(naive)
-    surprise = (actual - expected).round(2)
+    surprise = cpi_surprise(actual, expected)
     details = pd.DataFrame(
         {"month": data.cpi["month"], "actual": actual, "expected": expected, "expected_basis": basis}
     )
     keep = surprise.notna()
     return MetricSeries(_clean(surprise[keep], "cpi_surprise"), details[keep], unit="pt")
-
-
-assert set(CPI_MEASURES) == {"headline_mom", "headline_yoy", "core_mom", "core_yoy"}
-
-register(
-    Metric(
-        "cpi_surprise",
-        CpiSurpriseParams,
-        _cpi_surprise,
-        lambda p: set(),
-        lambda p: f"CPI {p.measure.replace('_', ' ')} actual − consensus (pt)",
-        "US CPI release minus consensus, in points, on release days.",
-        uses_cpi=True,
-        events=True,
-    )
-)

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rules import metrics
-from rules.errors import ConfigError, Problem
+from rules import catalog
+from rules.errors import ConfigError, Problem, describe_input, pydantic_problems
 
 Condition = Literal[
     "crosses_above",
@@ -100,7 +100,7 @@ class RuleSpec(BaseModel):
     @classmethod
     def _resolve(cls, v: object) -> object:
         if not isinstance(v, bool | str):
-            raise ValueError(f"expected true, false or a message template, got {_describe_input(v)}")
+            raise ValueError(f"expected true, false or a message template, got {describe_input(v)}")
         return v
 
 
@@ -147,15 +147,15 @@ class Rule:
     """A validated rule: its spec, the metric and the metric's typed parameters."""
 
     spec: RuleSpec
-    params: metrics.Params
+    params: catalog.Params
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
-    def metric(self) -> metrics.Metric[Any]:
-        return metrics.get(self.spec.metric)
+    def metric(self) -> catalog.Metric[Any]:
+        return catalog.get(self.spec.metric)
 
     @property
     def symbols(self) -> set[str]:
@@ -164,6 +164,22 @@ class Rule:
     @property
     def universes(self) -> set[str]:
         return self.metric.universes(self.params)
+
+    @property
+    def lines(self) -> tuple[float, ...]:
+        """The lines the condition compares against: (low, high) for a range, else (threshold,).
+
+        For ``change_*`` conditions they apply to the metric's change over ``days``, not to its level.
+        """
+        s = self.spec
+        if s.condition in ("between", "outside"):
+            return tuple(x for x in (s.low, s.high) if x is not None)
+        return (s.threshold,) if s.threshold is not None else ()
+
+    @property
+    def on_level(self) -> bool:
+        """Does the condition judge the metric's level (lines drawn on its chart), not its change?"""
+        return not self.spec.condition.startswith("change_")
 
     def describe_metric(self) -> str:
         return self.metric.describe(self.params)
@@ -195,70 +211,6 @@ class Rule:
         if self.spec.resolve is True:
             return DEFAULT_RESOLVE
         return self.spec.resolve
-
-
-def _describe_input(value: object) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-_BOUNDS = {
-    "greater_than_equal": "a value ≥",
-    "greater_than": "a value >",
-    "less_than_equal": "a value ≤",
-    "less_than": "a value <",
-    "string_too_long": "at most this many characters:",
-}
-
-
-def pydantic_problems(err: ValidationError, rule: str | None, prefix: str = "") -> list[Problem]:
-    """pydantic's errors as our one-line sentences, each naming the field and what it got."""
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"])
-        field = f"{prefix}{loc}" if loc else None
-        kind = e["type"]
-        got = _describe_input(e.get("input"))
-        if kind == "missing":
-            msg = "is required"
-        elif kind == "extra_forbidden":
-            msg = "unknown key"
-        elif kind in ("float_type", "float_parsing"):
-            msg = f"expected a number, got {got}"
-        elif kind in ("int_type", "int_parsing", "int_from_float"):
-            msg = f"expected a whole number, got {got}"
-        elif kind in ("string_type",):
-            msg = f"expected text, got {got}"
-        elif kind in ("bool_type", "bool_parsing"):
-            msg = f"expected true or false, got {got}"
-        elif kind == "literal_error":
-            expected = e.get("ctx", {}).get("expected", "")
-            msg = f"expected one of {expected}, got {got}"
-        elif kind == "value_error":
-            msg = str(e.get("ctx", {}).get("error", e["msg"]))
-        elif kind in ("finite_number",):
-            msg = f"expected a finite number, got {got}"
-        elif kind in _BOUNDS:
-            bound = next(iter(e.get("ctx", {}).values()), "")
-            limit = f"{bound:g}" if isinstance(bound, int | float) else str(bound)
-            msg = f"expected {_BOUNDS[kind]} {limit}, got {got}"
-        elif kind == "list_type":
-            msg = f"expected a list, got {got}"
-        elif kind == "string_too_short":
-            msg = f"must not be empty, got {got}"
-        else:
-            msg = f"{e['msg'][0].lower()}{e['msg'][1:]}, got {got}"
-        if kind == "value_error" and not loc:
-            field = None
-        out.append(Problem(msg, rule=rule, field=field))
-    return out
 
 
 def check_template(template: str, allowed: Mapping[str, object]) -> str | None:
@@ -320,7 +272,7 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
     core_keys = set(RuleSpec.model_fields)
     core = {k: v for k, v in raw.items() if k in core_keys}
     metric_name = raw.get("metric")
-    metric = metrics.REGISTRY.get(metric_name) if isinstance(metric_name, str) else None
+    metric = catalog.METRICS.get(metric_name) if isinstance(metric_name, str) else None
     # A key both the rule and its metric declare (``days``) goes to both.
     metric_keys = set(metric.params.model_fields) if metric is not None else set()
     shared = metric_keys & core_keys
@@ -334,12 +286,12 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
     if isinstance(metric_name, str) and metric is None:
         problems.append(
             Problem(
-                f'unknown metric "{metric_name}"; known: {", ".join(sorted(metrics.REGISTRY))}',
+                f'unknown metric "{metric_name}"; known: {", ".join(sorted(catalog.METRICS))}',
                 rule=label,
                 field="metric",
             )
         )
-    params: metrics.Params | None = None
+    params: catalog.Params | None = None
     if metric is not None:
         try:
             params = metric.params.model_validate(extra, strict=True)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.config import Config, parse_config
-from bot.store import Store
+from bot.config.settings import Config, parse_config
+from bot.store.db import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -57,7 +57,7 @@ def price_frame(values: list[float] | np.ndarray, start: str = "2024-01-01") -> 
 @pytest.fixture(scope="session")
 def real_store_path(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store loaded once per test session with all of ../shared/data (about 10 s). Copy it before writing."""
-    from bot.sources.csvdir import load_directory
+    from bot.ingest.sources.csvdir import load_directory
 
     path = tmp_path_factory.mktemp("real") / "real.sqlite"
     s = Store(path)

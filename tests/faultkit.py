@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bot.store import Store
+from bot.store.base import StoreBase
+from bot.store.db import Store
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123:FAULT"
@@ -138,9 +139,9 @@ def _die() -> None:
 
 
 def _check(config_path: Path, kill_in_sink: bool) -> None:
-    from bot.checks import run_check
-    from bot.config import load_config
-    from bot.outbox import enqueue_alerts
+    from bot.config.settings import load_config
+    from bot.jobs.check import run_check
+    from bot.store.outbox import enqueue_alerts
     from rules import Alert
 
     config = load_config(config_path)
@@ -152,7 +153,7 @@ def _check(config_path: Path, kill_in_sink: bool) -> None:
         _die()
         return queued
 
-    report = run_check(store, config, sink=dying_sink if kill_in_sink else enqueue_alerts, charts=False)
+    report = run_check(store, config, sink=dying_sink if kill_in_sink else enqueue_alerts)
     print(json.dumps([a.key for a in report.alerts]))
 
 
@@ -160,9 +161,9 @@ def _deliver(config_path: Path, kill: str | None, nth: int) -> None:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot import outbox
-    from bot.config import load_config
-    from bot.delivery import deliver_pending
+    from bot.config.settings import load_config
+    from bot.store import outbox
+    from bot.telegram.delivery import deliver_pending
 
     config = load_config(config_path)
     store = Store(config.store_path)
@@ -192,18 +193,18 @@ def _deliver(config_path: Path, kill: str | None, nth: int) -> None:
 
 
 def _daily_kill_before_done(config_path: Path) -> None:
-    from bot.reload import ConfigHolder
-    from bot.scheduler import BotScheduler
+    from bot.config.reload import ConfigHolder
+    from bot.jobs.scheduler import BotScheduler
 
     holder = ConfigHolder.load(config_path)
     real_set_meta = Store.set_meta
 
-    def set_meta(self: Store, key: str, value: str) -> None:
+    def set_meta(self: StoreBase, key: str, value: str) -> None:
         if key.startswith("scheduler."):
             _die()  # the check committed; the slot is not recorded as done
         real_set_meta(self, key, value)
 
-    Store.set_meta = set_meta  # type: ignore[method-assign]
+    StoreBase.set_meta = set_meta  # type: ignore[method-assign]
     after_close = dt.datetime.combine(DAY, dt.time(22, 0), tzinfo=dt.UTC)
     scheduler = BotScheduler(holder, now=lambda: after_close, fetch_prices=lambda s, c: None)
     print(scheduler.tick())

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
 README_RULES = (Path(__file__).resolve().parent.parent / "config.toml").read_text().split("# Rules.")[0]
 

@@ -54,7 +54,7 @@ def test_raw_breadth_baseline_matches_the_engine_on_clean_data(tiny: common.Env)
     """The baseline is only fair if it computes the same thing on gap-free data."""
     import numpy as np
 
-    from bot.marketdata import load_market_data
+    from bot.history.market import load_market_data
     from rules.engine import compute
     from rules.model import load_rules
 

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.marketdata import load_market_data
-from bot.store import Store
+from bot.history.market import load_market_data
+from bot.store.db import Store
 from rules import MarketData
-from rules.metrics import BreadthParams, breadth_frame
+from rules.catalog import BreadthParams
+from rules.metrics import breadth_frame
 from tests.conftest import make_config
 
 N = 30
@@ -188,7 +189,7 @@ def test_two_rules_on_one_universe_keep_their_own_membership_mode(store: Store, 
 
 def test_a_partial_fetch_is_not_judged_until_the_rest_arrives(store: Store, tmp_path: Path) -> None:
     """Reviewer's case: 3 of 20 members arrive first, all rising: breadth would read 100% and fire."""
-    from bot.checks import run_check
+    from bot.jobs.check import run_check
 
     days = pd.bdate_range("2024-01-01", periods=30, name="date")
     members = [f"M{i:02d}" for i in range(20)]
@@ -199,15 +200,15 @@ def test_a_partial_fetch_is_not_judged_until_the_rest_arrives(store: Store, tmp_
     rule = {"name": "b", "metric": "breadth", "universe": "u", "window": 5, "condition": "crosses_above",
             "threshold": 75}  # fmt: skip
     cfg = make_config(tmp_path, {"universes": {"u": {}}}, rules=[rule])
-    run_check(store, cfg, as_of=days[-1].date(), annotate=False, charts=False)
+    run_check(store, cfg, as_of=days[-1].date())
     late = pd.DatetimeIndex([pd.Timestamp("2024-02-12")], name="date")
     for sym in members[:3]:  # the first batch: three rising members
         store.upsert_prices(sym, pd.DataFrame({"close": [200.0]}, index=late))
-    report = run_check(store, cfg, as_of=late[0].date(), annotate=False, charts=False)
+    report = run_check(store, cfg, as_of=late[0].date())
     assert report.alerts == []
     assert store.load_states()["b"].last_day == days[-1].date()  # the partial day was not judged
     for i, sym in enumerate(members[3:], start=3):
         store.upsert_prices(sym, pd.DataFrame({"close": [200.0 if i < 10 else 10.0]}, index=late))
-    report = run_check(store, cfg, as_of=late[0].date(), annotate=False, charts=False)
+    report = run_check(store, cfg, as_of=late[0].date())
     assert report.alerts == [] and report.results[0].value == pytest.approx(50.0)
     assert store.load_states()["b"].last_day == late[0].date()

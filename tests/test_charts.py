@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from bot.charts import ChartError, chart_for_alert, render_chart
-from bot.checks import run_replay
-from bot.cli import main
-from bot.config import Config
-from bot.store import Store
+from bot.answers.charts import ChartError, chart_for_alert, render_chart
+from bot.cli.main import main
+from bot.config.settings import Config
+from bot.history.replay import run_replay
+from bot.store.db import Store
 from tests.conftest import make_config, price_frame
 
 MEMBERS = [f"M{i}" for i in range(6)]

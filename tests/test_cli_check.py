@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
 RULES = """
 [[rules]]
@@ -143,8 +143,8 @@ def test_replay_json_lists_alerts_and_counts(workdir: Path) -> None:
 
 
 def test_a_look_back_shows_alerts_but_records_and_sends_nothing(workdir: Path) -> None:
-    from bot import outbox
-    from bot.store import Store
+    from bot.store import outbox
+    from bot.store.db import Store
 
     run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
     store = Store(workdir / "s.sqlite")
@@ -169,10 +169,10 @@ def test_a_look_back_shows_alerts_but_records_and_sends_nothing(workdir: Path) -
 
 
 def test_a_long_catch_up_records_old_alerts_but_sends_only_recent_ones(tmp_path: Path) -> None:
-    from bot import outbox
-    from bot.checks import run_check
-    from bot.config import parse_config
-    from bot.store import Store
+    from bot.config.settings import parse_config
+    from bot.jobs.check import run_check
+    from bot.store import outbox
+    from bot.store.db import Store
 
     days = pd.bdate_range("2024-01-01", periods=80)
     ratio = np.full(80, 0.38)
@@ -196,8 +196,8 @@ def test_a_long_catch_up_records_old_alerts_but_sends_only_recent_ones(tmp_path:
             ]
         }
     )
-    run_check(store, config, as_of=days[5].date(), annotate=False)  # the bot was set up, then went down
-    report = run_check(store, config, as_of=days[-1].date(), sink=outbox.enqueue_alerts, annotate=False)
+    run_check(store, config, as_of=days[5].date())  # the bot was set up, then went down
+    report = run_check(store, config, as_of=days[-1].date(), sink=outbox.enqueue_alerts)
     assert [a.date.isoformat() for a in report.alerts] == ["2024-02-09", "2024-04-15"]
     assert [a.date.isoformat() for a in report.unsent] == ["2024-02-09"]
     assert [r.alert_key for r in outbox.pending_rows(store)] == ["up|2024-04-15|firing"]

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from bot.checks import run_replay
-from bot.cli import main
-from bot.config import load_config
-from bot.store import Store
-from bot.trackrecord import rule_hash, stats_line, stats_text, track_record_for
+from bot.answers.render import stats_html
+from bot.cli.main import main
+from bot.config.settings import load_config
+from bot.history.replay import run_replay
+from bot.history.track import find_rule, rule_hash, stats_line, track_record_for
+from bot.store.db import Store
 from tests.conftest import price_frame
 
 N = 400
@@ -96,7 +97,7 @@ def test_cache_is_keyed_by_rule_definition_and_data_version(tmp_path: Path) -> N
         line = stats_line(store, cfg, "cross")
         assert line is not None and f"Fired {len(again.firings)}×" in line
         assert stats_line(store, cfg, "nope") is None
-        html_text = stats_text(store, cfg, "cross")
+        html_text = stats_html(track_record_for(store, cfg, "cross"), find_rule(cfg, "cross"))
         assert html_text.startswith("<b>cross</b>") and "<pre>" in html_text
     finally:
         store.close()

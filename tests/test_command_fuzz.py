@@ -17,11 +17,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import outbox
-from bot.checks import run_check
-from bot.commands import (
+from bot.answers.render import e
+from bot.calendar import CHART_PERIODS
+from bot.chat.commands import (
     BY_NAME,
-    CHART_PERIODS,
     COMMANDS,
     MAX_ALERTS,
     Command,
@@ -30,9 +29,10 @@ from bot.commands import (
     dispatch,
     run_command,
 )
-from bot.messages import e
-from bot.service import Service
-from bot.store import Store
+from bot.chat.service import Service
+from bot.jobs.check import run_check
+from bot.store import outbox
+from bot.store.db import Store
 from tests.tg_helpers import ADMIN, ALLOWED, RULES, load_prices, tg_config
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,7 +92,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     store = Store(config.store_path)
     load_prices(store)
     outbox.subscribe(store, ALLOWED)
-    run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
+    run_check(store, config, sink=outbox.enqueue_alerts)
     yield Service(config, store)
     store.close()
 

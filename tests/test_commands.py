@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.commands import CommandContext, dispatch
-from bot.cpi import cpi_frame
-from bot.service import Service
-from bot.store import Store
+from bot.chat.commands import CommandContext, dispatch
+from bot.chat.service import Service
+from bot.history.cpi import cpi_frame
+from bot.store.db import Store
 from tests.tg_helpers import ADMIN, ALLOWED, tg_config
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.cli import main
-from bot.store import Store
+from bot.cli.main import main
+from bot.store.db import Store
 from tests.faultkit import DAY, seed_ratio_store
 
 GOOD = """\
@@ -307,7 +307,7 @@ def test_unicode_in_a_bad_value_is_quoted_not_crashed(tmp_path: Path) -> None:
 
 
 def test_a_rule_chat_must_be_an_allowed_chat(tmp_path: Path) -> None:
-    from bot.config import parse_config
+    from bot.config.settings import parse_config
     from bot.errors import ConfigFileError
 
     rule = {"name": "r", "metric": "close", "symbol": "A", "condition": "above", "threshold": 1, "chats": [5, 7]}

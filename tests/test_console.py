@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import outbox
-from bot.checks import run_check
-from bot.cli import main
-from bot.commands import BY_NAME, COMMANDS, CONSOLE_CHAT, CommandContext, dispatch, parse_duration, parse_line
+from bot.chat.commands import BY_NAME, COMMANDS, CONSOLE_CHAT, CommandContext, dispatch, parse_duration, parse_line
+from bot.chat.service import Service
+from bot.cli.main import main
 from bot.console import run_console
-from bot.service import Service
-from bot.store import Store
+from bot.jobs.check import run_check
+from bot.store import outbox
+from bot.store.db import Store
 from tests.tg_helpers import load_prices, tg_config
 
 
@@ -38,7 +38,7 @@ async def test_console_answers_and_prints_alerts(service: Service) -> None:
     assert "<b>" not in out[0]
     assert out[1].startswith("✅ Subscribed") and out[2] == "No alerts yet."
     # A rule fires while nobody is looking; the next session delivers it to the console once.
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts, annotate=False, charts=False)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts)
     out = await session(service, "/status\n")
     alerts = [line for line in out if line.startswith("🔔")]
     assert alerts == [

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import parse_config
-from bot.cpi import cpi_frame, cpi_summary, parse_consensus_args, set_consensus
-from bot.reload import ConfigHolder
-from bot.scheduler import BotScheduler, run_cpi_check
-from bot.sources.csvdir import load_directory
-from bot.store import Store
+from bot.config.reload import ConfigHolder
+from bot.config.settings import parse_config
+from bot.history.cpi import cpi_frame, cpi_summary, parse_consensus_args, set_consensus
+from bot.ingest.sources.csvdir import load_directory
+from bot.jobs.scheduler import BotScheduler, run_cpi_check
+from bot.store.db import Store
 from tests.conftest import make_config, price_frame
 
 MEASURES = ("headline_mom", "headline_yoy", "core_mom", "core_yoy")
@@ -146,7 +146,8 @@ def test_without_consensus_no_alert_unless_naive_opted_in(june_2024: tuple[Store
 
 def test_cpi_view_on_real_data_shows_first_release_and_revision(real_store_path: Path, tmp_path: Path) -> None:
     """June 2024 headline MoM was first published as -0.1%; the 2026 vintage revises it to -0.0%."""
-    from bot import messages, queries
+    from bot.answers import render as messages
+    from bot.answers import views as queries
 
     store = Store(real_store_path)
     try:
@@ -165,7 +166,7 @@ def test_cpi_view_on_real_data_shows_first_release_and_revision(real_store_path:
 
 def test_the_alert_uses_the_first_release_when_a_revision_would_flip_the_sign(tmp_path: Path, store: Store) -> None:
     """February first published at 0.0% m/m (0.1 pt under a 0.1% consensus); revised later to +0.2% (above)."""
-    from bot.checks import run_check
+    from bot.jobs.check import run_check
 
     store.upsert_prices("^GSPC", price_frame([5000.0]))  # a check needs some prices
     store.set_cpi_releases([("2024-02", "2024-03-12", "08:30")])
@@ -177,5 +178,5 @@ def test_the_alert_uses_the_first_release_when_a_revision_would_flip_the_sign(tm
     config = make_config(
         tmp_path, {"cpi": {"consensus": [{"month": "2024-02", "measure": "headline_mom", "expected": 0.1}]}}, [rule]
     )
-    report = run_check(store, config, as_of=dt.date(2024, 3, 12), annotate=False, charts=False)
+    report = run_check(store, config, as_of=dt.date(2024, 3, 12))
     assert [(a.date, a.message, a.value) for a in report.alerts] == [(dt.date(2024, 3, 12), "0.0 vs 0.1", -0.1)]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sources.csvdir import CsvSource, load_directory
-from bot.store import Store
+from bot.ingest.sources.csvdir import CsvSource, load_directory
+from bot.store.db import Store
 
 PRICES = "date,open,high,low,close,adj_close,volume\n2024-01-02,1,1,1,10,9,100\n2024-01-03,1,1,1,11,10,100\n"
 

@@ -14,9 +14,9 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot import outbox
-from bot.delivery import backoff_seconds, deliver_pending
-from bot.store import Store
+from bot.store import outbox
+from bot.store.db import Store
+from bot.telegram.delivery import backoff_seconds, deliver_pending
 from rules import Alert
 from tests.fake_telegram import Failure, FakeTelegram
 from tests.tg_helpers import TOKEN
@@ -182,8 +182,9 @@ def test_backoff(attempts: int, seconds: float) -> None:
 def test_long_alerts_are_cut_in_the_plain_text_not_in_the_html() -> None:
     import html as html_lib
 
-    from bot.delivery import CAPTION_LIMIT, MESSAGE_LIMIT, alert_html
-    from bot.outbox import OutboxRow
+    from bot.answers.render import CAPTION_LIMIT, MESSAGE_LIMIT
+    from bot.store.outbox import OutboxRow
+    from bot.telegram.delivery import alert_html
 
     row = OutboxRow(1, "rule|2024-07-17|firing", 5, "a<b & c " * 2000, None, 0, None)
     for limit in (MESSAGE_LIMIT, CAPTION_LIMIT):
@@ -197,7 +198,7 @@ def test_long_alerts_are_cut_in_the_plain_text_not_in_the_html() -> None:
 
 
 def test_chats_removed_from_the_config_are_unsubscribed_and_their_rows_dropped(store: Store) -> None:
-    from bot import outbox
+    from bot.store import outbox
 
     for chat in (1, 2, 3):
         outbox.subscribe(store, chat)
@@ -213,7 +214,7 @@ def test_marking_a_row_sent_survives_a_locked_database(store: Store, monkeypatch
     """A row Telegram accepted but not marked sent would go out again: the mark is retried."""
     import sqlite3
 
-    from bot import outbox
+    from bot.store import outbox
 
     outbox.queue_text(store, "r|2024-07-17|firing", 1, "alert")
     row = outbox.pending_rows(store)[0]

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bot.config import Config
-from bot.digest import digest_text
-from bot.store import Store
+from bot.answers.digest import digest_text
+from bot.config.settings import Config
+from bot.store.db import Store
 from rules import Alert
 from tests.conftest import make_config, price_frame
 
@@ -72,7 +72,7 @@ def test_digest_mentions_unsent_alerts_and_rule_errors(store: Store, tmp_path: P
     ]  # fmt: skip
     cfg = make_config(tmp_path, rules=rules)
     # a state as the daily job left it the day before: the crossing happens on as_of
-    from bot.checks import run_check
+    from bot.jobs.check import run_check
 
     run_check(store, cfg, as_of=as_of - dt.timedelta(days=1))
     assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
@@ -92,7 +92,7 @@ def test_default_as_of_warns_when_the_latest_close_is_old(store: Store, tmp_path
 def test_console_digest_is_one_plain_message(store: Store, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     cfg, as_of = setup(store, tmp_path)
     config = tmp_path / "config.toml"
@@ -111,9 +111,9 @@ def test_console_digest_is_one_plain_message(store: Store, tmp_path: Path) -> No
 def test_daily_job_queues_one_digest_per_subscriber_held_until_digest_time(store: Store, tmp_path: Path) -> None:
     from zoneinfo import ZoneInfo
 
-    from bot import outbox
-    from bot.delivery import alert_html
-    from bot.scheduler import queue_daily_digest
+    from bot.jobs.scheduler import queue_daily_digest
+    from bot.store import outbox
+    from bot.telegram.delivery import alert_html
 
     cfg, as_of = setup(store, tmp_path)
     outbox.subscribe(store, 11)

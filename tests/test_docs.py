@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import pytest
 
-from bot.cli import main
-from bot.commands import COMMANDS
+from bot.chat.commands import COMMANDS
+from bot.cli.main import main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import outbox
-from bot.reload import ConfigHolder
-from bot.scheduler import BotScheduler
-from bot.store import Store
+from bot.config.reload import ConfigHolder
+from bot.jobs.scheduler import BotScheduler
+from bot.store import outbox
+from bot.store.db import Store
 from tests.fake_telegram import FakeTelegram
 from tests.faultkit import (
     DAY,
@@ -80,14 +80,14 @@ def test_a_finished_check_is_durable_before_the_store_is_closed(tmp_path: Path) 
     say) leaves an implicit transaction open: the check's transaction then nests as a savepoint and
     is only committed when the process exits cleanly.
     """
-    from bot.checks import run_check
-    from bot.config import load_config
+    from bot.config.settings import load_config
+    from bot.jobs.check import run_check
 
     config = load_config(prepare(tmp_path, "http://127.0.0.1:9/bot", [A]))
     store = open_store(tmp_path)
     observer = open_store(tmp_path)
     try:
-        report = run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
+        report = run_check(store, config, sink=outbox.enqueue_alerts)
         assert sorted(a.key for a in report.alerts) == sorted(expected_keys())
         assert not store.db.conn.in_transaction
         assert sorted(alert_keys(observer)) == sorted(expected_keys())

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot import outbox
-from bot.cli import main
-from bot.delivery import BACKOFF_MAX, backoff_seconds, deliver_pending
-from bot.service import DELIVERY_SECONDS
-from bot.store import Store
+from bot.chat.service import DELIVERY_SECONDS
+from bot.cli.main import main
+from bot.store import outbox
+from bot.store.db import Store
+from bot.telegram.delivery import BACKOFF_MAX, backoff_seconds, deliver_pending
 from rules import Alert
 from tests.fake_telegram import FakeTelegram
 from tests.faultkit import TOKEN, received

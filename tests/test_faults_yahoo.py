@@ -19,13 +19,13 @@ import pytest
 import yfinance as yf
 from tenacity import wait_none
 
-from bot import outbox
-from bot.config import Config
-from bot.fetch import fetch_yahoo
-from bot.reload import ConfigHolder
-from bot.scheduler import BotScheduler
-from bot.sources.yahoo import YahooSource
-from bot.store import Store
+from bot.config.reload import ConfigHolder
+from bot.config.settings import Config
+from bot.ingest.fetch import fetch_yahoo
+from bot.ingest.sources.yahoo import YahooSource
+from bot.jobs.scheduler import BotScheduler
+from bot.store import outbox
+from bot.store.db import Store
 from tests.faultkit import DAY, frame
 from tests.test_yahoo import FakeDownload, empty_ohlcv, ohlcv, yf_shape
 
@@ -118,7 +118,7 @@ def assert_run_completed(store: Store, lines: list[str], faulty: list[str], capl
     assert len(lines) == 1 and lines[0].startswith(f"daily {DAY}: Fetched"), lines
     run = store.last_run("daily")
     assert run is not None and run["status"] == "ok", run
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name == "bot.fetch"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name == "bot.ingest.fetch"]
     for symbol in faulty:
         assert symbol in lines[0], lines[0]
         assert any(symbol in w for w in warnings), warnings
@@ -222,7 +222,9 @@ def test_rate_limit_logged_per_ticker(
     store, lines = run_scenario(tmp_path, monkeypatch, download, ["SLOW"], ["SLOW"])
     try:
         assert_run_completed(store, lines, ["SLOW"], caplog_warnings)
-        assert "Rate limited" in " ".join(r.getMessage() for r in caplog_warnings.records if r.name == "bot.fetch")
+        assert "Rate limited" in " ".join(
+            r.getMessage() for r in caplog_warnings.records if r.name == "bot.ingest.fetch"
+        )
     finally:
         store.close()
 

@@ -9,10 +9,10 @@ import pytest
 from tenacity import wait_none
 
 from bot.errors import SourceUnavailable
-from bot.fetch import fetch_fred
-from bot.sources.csvdir import parse_fred_csv
-from bot.sources.fred import FredSource
-from bot.store import Store
+from bot.ingest.fetch import fetch_fred
+from bot.ingest.sources.csvdir import parse_fred_csv
+from bot.ingest.sources.fred import FredSource
+from bot.store.db import Store
 from tests.conftest import make_config
 
 CSV = {

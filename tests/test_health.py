@@ -1,4 +1,4 @@
-"""health() and `rotation-bot status`: last runs, freshness, stale data after a session, outbox backlog."""
+"""status_report() and `rotation-bot status`: last runs, freshness, stale data after a session, outbox backlog."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.health import health
-from bot.store import Store
+from bot.answers.status import status_report as health
+from bot.cli.main import main
+from bot.store.db import Store
 from tests.conftest import make_config, price_frame
 
 NY = ZoneInfo("America/New_York")

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from rules import METRICS, DataError, MarketData, load_rules, replay
 from rules.arith import pct_change, rolling_mean
-from rules.metrics import BreadthParams, Metric, MetricSeries, Params, breadth_frame, register
+from rules.catalog import METRICS as CATALOG
+from rules.catalog import BreadthParams, Metric, Params, declare
+from rules.metrics import COMPUTE, MetricSeries, breadth_frame, compute_metric, computes
 
 NAN = math.nan
 
@@ -28,7 +30,7 @@ def market(columns: dict[str, list[float]], start: str = "2024-01-01", **kw: Any
 
 def compute(metric: str, data: MarketData, **params: Any) -> MetricSeries:
     m = METRICS[metric]
-    return m.compute(data, m.params.model_validate(params))
+    return compute_metric(metric, data, m.params.model_validate(params))
 
 
 def days(series: pd.Series) -> list[str]:
@@ -213,15 +215,21 @@ def test_every_metric_declares_strict_parameters_and_describes_itself() -> None:
         assert m.doc
 
 
-def test_a_new_metric_is_one_function_and_one_register_line() -> None:
+def test_every_declared_metric_is_computed() -> None:
+    assert set(CATALOG) == set(COMPUTE)
+
+
+def test_a_new_metric_is_one_declaration_and_one_function() -> None:
     class SpreadParams(Params):
         a: str
         b: str
 
+    declare(Metric("spread", SpreadParams, lambda p: {p.a, p.b}, lambda p: f"{p.a} − {p.b}", "A minus B."))
+
+    @computes("spread")
     def spread(data: MarketData, p: SpreadParams) -> MetricSeries:
         return MetricSeries((data.series(p.a) - data.series(p.b)).dropna())
 
-    register(Metric("spread", SpreadParams, spread, lambda p: {p.a, p.b}, lambda p: f"{p.a} − {p.b}", "A minus B."))
     try:
         rules = load_rules(
             [{"name": "s", "metric": "spread", "a": "X", "b": "Y", "condition": "above", "threshold": 0}]
@@ -230,7 +238,7 @@ def test_a_new_metric_is_one_function_and_one_register_line() -> None:
         alerts = replay(rules, data, data.close.index[0].date(), data.close.index[-1].date()).alerts
         assert [(a.date.isoformat(), a.value) for a in alerts] == [("2024-01-03", 1.0)]
     finally:
-        del METRICS["spread"]
+        del CATALOG["spread"], COMPUTE["spread"]
 
 
 # --- the arithmetic against pandas ----------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import parse_config
+from bot.config.settings import parse_config
 from bot.errors import ConfigFileError
 from rules import ConfigError, Problem, load_rules
 from rules.model import CONDITIONS, lookback_days

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bot.store import Store
+from bot.store.db import Store
 from tests.conftest import price_frame
 
 

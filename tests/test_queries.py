@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import messages, outbox, queries
-from bot.checks import run_check
+from bot.answers import render as messages
+from bot.answers import views as queries
 from bot.errors import StoreError
-from bot.store import Store
+from bot.jobs.check import run_check
+from bot.store import outbox
+from bot.store.db import Store
 from tests.conftest import make_config, price_frame
 from tests.tg_helpers import RULES, load_prices, tg_config
 
@@ -86,7 +88,7 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     config = tg_config(tmp_path)
     outbox.subscribe(store, 111)
     run_id = store.start_run("check")
-    run_check(store, config, sink=outbox.enqueue_alerts, charts=False)
+    run_check(store, config, sink=outbox.enqueue_alerts)
     store.finish_run(run_id, "ok")
     store.mark_source("csv", ok=True, last_data_date=dt.date(2025, 2, 21))
     status = queries.status_view(store, config, {"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, "boom <x>")

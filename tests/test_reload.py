@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.reload import ConfigHolder, reload_config, watch_config
-from bot.scheduler import BotScheduler
-from bot.store import Store
+from bot.config.reload import ConfigHolder, reload_config, watch_config
+from bot.jobs.scheduler import BotScheduler
+from bot.store.db import Store
 from tests.test_scheduler import Clock, Fetch, et, mark_done, seed_prices, write_config
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.cli_rules import config_rules
+from bot.cli.main import main
+from bot.cli.rules import config_rules
 from rules import ConfigError
-from rules.testing import RuleTest, load_test_file, parse_series, parse_test_file, run_test
+from rules.ruletest import RuleTest, load_test_file, parse_series, parse_test_file, run_test
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((REPO / "tests" / "rules").glob("*.toml"))
@@ -125,7 +125,7 @@ def test_shipped_rule_case(case: RuleTest) -> None:
 
 
 def test_shipped_tests_cover_every_default_rule() -> None:
-    from bot.config import load_config
+    from bot.config.settings import load_config
 
     tested = {r.name for t in shipped_cases() for r in t.rules if t.expected}
     assert tested == {r.name for r in load_config(REPO / "config.toml").rules}
@@ -206,7 +206,7 @@ def test_inline_rules_and_value_and_message_checks() -> None:
 
 
 def test_rules_check_warns_about_symbols_the_store_has_never_seen(tmp_path: Path) -> None:
-    from bot.store import Store
+    from bot.store.db import Store
     from tests.conftest import price_frame
 
     store = Store(tmp_path / "s.sqlite")

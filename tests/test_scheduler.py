@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.config import Config
+from bot.calendar import cpi_slot, daily_slot, is_trading_day
+from bot.config.reload import ConfigHolder
+from bot.config.settings import Config
 from bot.errors import SourceUnavailable
-from bot.reload import ConfigHolder
-from bot.scheduler import BotScheduler, cpi_slot, daily_slot, install
-from bot.sessions import is_trading_day
-from bot.store import Store
+from bot.jobs.scheduler import BotScheduler
+from bot.jobs.scheduler import install_scheduler as install
+from bot.store.db import Store
 
 NY = ZoneInfo("America/New_York")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bot.errors import StoreError
-from bot.store import Store
+from bot.store.db import Store
 from rules import Alert, RuleState, State
 from tests.conftest import price_frame
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot import outbox
-from bot.checks import run_check
-from bot.commands import COMMANDS
-from bot.delivery import deliver_pending
-from bot.service import Service
-from bot.store import Store
-from bot.telegram import RedactToken, redact_token_in_logs
+from bot.chat.commands import COMMANDS
+from bot.chat.service import Service
+from bot.jobs.check import run_check
+from bot.jobs.notify import notifier
+from bot.store import outbox
+from bot.store.db import Store
+from bot.telegram.app import RedactToken, redact_token_in_logs
+from bot.telegram.delivery import deliver_pending
 from tests.fake_telegram import Failure, FakeTelegram
 from tests.tg_helpers import ADMIN, ALLOWED, STRANGER, TOKEN, build, load_prices, running, tg_config
 
@@ -72,7 +73,7 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
         assert len(tg.sent(STRANGER)) == 1
 
         assert "Subscribed" in await ask(tg, ALLOWED, "/subscribe")
-        report = run_check(service.store, service.config, sink=outbox.enqueue_alerts)
+        report = run_check(service.store, service.config, sink=notifier(service.config))
         assert [a.rule for a in report.alerts] == ["rut-spx-above-0.4", "rut-spx-above-0.41"]
 
         await tg.wait_until(lambda: sum("🔔" in r.text for r in tg.sent(ALLOWED)) >= 2)
@@ -87,7 +88,7 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
         ]
         # Another delivery pass and another check send nothing new.
         assert await deliver_pending(app.bot, service.store) == 0
-        run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
+        run_check(service.store, service.config, sink=outbox.enqueue_alerts)
         assert await deliver_pending(app.bot, service.store) == 0
         assert len([r for r in tg.sent(ALLOWED) if "🔔" in r.text]) == 2
 
@@ -95,7 +96,7 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
 async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, service: Service) -> None:
     outbox.subscribe(service.store, ALLOWED)
     tg.fail_next("sendMessage", Failure("429", retry_after=1), Failure("500"))
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts)
     app = build(service)
     async with running(app):
         await tg.wait_until(lambda: len(tg.sent(ALLOWED)) == 2, timeout=20)
@@ -107,7 +108,7 @@ async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, ser
 
 async def test_timeout_is_retried_and_the_alert_sent(tg: FakeTelegram, service: Service) -> None:
     outbox.subscribe(service.store, ALLOWED)
-    run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts, charts=False)
+    run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts)
     tg.fail_next("sendMessage", Failure("delay", delay=1.5))
     app = build(service, request_timeout=0.5)
     async with running(app):
@@ -121,7 +122,7 @@ async def test_blocked_chat_is_unsubscribed(tg: FakeTelegram, service: Service) 
     outbox.subscribe(service.store, ALLOWED)
     outbox.subscribe(service.store, ADMIN)
     tg.fail_next("sendMessage", Failure("403"))
-    run_check(service.store, service.config, sink=outbox.enqueue_alerts, charts=False)
+    run_check(service.store, service.config, sink=outbox.enqueue_alerts)
     app = build(service)
     async with running(app):
         await tg.wait_until(lambda: len(tg.calls("sendMessage", outcome=None)) >= 3)
@@ -147,7 +148,7 @@ async def test_usage_admin_and_unknown_commands(tg: FakeTelegram, service: Servi
 
 
 async def test_chart_is_sent_as_a_photo(tg: FakeTelegram, service: Service) -> None:
-    pytest.importorskip("bot.charts")
+    pytest.importorskip("bot.answers.charts")
     async with running(build(service)):
         tg.push_text(ALLOWED, "/chart ratio max")
         await tg.wait_until(lambda: len(tg.sent(ALLOWED)) == 1, timeout=20)

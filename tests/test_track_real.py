@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.defaults import DEFAULT_RULES
-from bot.sources.csvdir import load_directory
-from bot.store import Store
-from bot.trackrecord import stats_json, stats_line
+from bot.cli.main import main
+from bot.config.defaults import DEFAULT_RULES
+from bot.history.track import stats_json, stats_line
+from bot.ingest.sources.csvdir import load_directory
+from bot.store.db import Store
 from tests.conftest import make_config
 
 # The shipped rules themselves, so these tests follow any change to them.

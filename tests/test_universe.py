@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.store import Store
-from bot.universe import parse_members, refresh_universes
+from bot.ingest.universe import parse_members, refresh_universes
+from bot.store.db import Store
 from tests.conftest import make_config
 
 URL = "https://example.test/constituents.csv"

@@ -20,9 +20,9 @@ import yfinance as yf
 from tenacity import wait_none
 
 from bot.errors import SourceUnavailable
-from bot.fetch import fetch_yahoo
-from bot.sources.yahoo import YahooSource, plan_batches, split_download
-from bot.store import Store
+from bot.ingest.fetch import fetch_yahoo
+from bot.ingest.sources.yahoo import YahooSource, plan_batches, split_download
+from bot.store.db import Store
 from tests.conftest import make_config
 
 AFTER_CLOSE = dt.datetime(2024, 7, 26, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
@@ -266,7 +266,7 @@ def test_fetch_yahoo_outage_raises_source_unavailable(
 
 def test_stragglers_share_one_call_and_a_new_symbol_keeps_its_own() -> None:
     """The shared data's shape: 464 current members, 39 whose history ended months earlier, one new symbol."""
-    from bot.sources.yahoo import plan_batches
+    from bot.ingest.sources.yahoo import plan_batches
 
     current = {f"C{i:03d}": dt.date(2025, 12, 31) for i in range(464)}
     stale = {f"S{i:02d}": dt.date(2024, 9, 12) + dt.timedelta(days=6 * i) for i in range(39)}
@@ -285,7 +285,7 @@ def test_a_shutdown_request_ends_backoff_and_skips_remaining_batches(monkeypatch
 
     from tenacity import wait_fixed
 
-    from bot.sources.yahoo import YahooSource
+    from bot.ingest.sources.yahoo import YahooSource
 
     cancel = threading.Event()
     calls: list[list[str]] = []

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Config
-from bot.defaults import DEFAULT_RULES
-from bot.service import App, Service
-from bot.store import Store
+from bot.chat.service import Service
+from bot.config.defaults import DEFAULT_RULES
+from bot.config.settings import Config
+from bot.store.db import Store
+from bot.telegram.app import App, build_application
 from tests.conftest import make_config, price_frame
 
 ALLOWED, ADMIN, STRANGER = 111, 999, 555
@@ -73,4 +74,4 @@ async def running(app: App) -> AsyncIterator[App]:
 
 
 def build(service: Service, **kw: Any) -> App:
-    return service.build_application(TOKEN, request_timeout=kw.pop("request_timeout", 0.5), **kw)
+    return build_application(service, TOKEN, request_timeout=kw.pop("request_timeout", 0.5), **kw)

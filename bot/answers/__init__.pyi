@@ -1,0 +1,18 @@
+# The table of contents of bot.answers: loaded lazily by __init__.py (lazy_loader.attach_stub).
+__all__: list[str]
+
+from . import render as render
+from . import views as views
+from .charts import ChartError as ChartError
+from .charts import chart_for_alert as chart_for_alert
+from .charts import render_chart as render_chart
+from .digest import digest_text as digest_text
+from .render import CAPTION_LIMIT as CAPTION_LIMIT
+from .render import MAX_TEXT as MAX_TEXT
+from .render import MESSAGE_LIMIT as MESSAGE_LIMIT
+from .render import clip as clip
+from .render import e as e
+from .render import stats_html as stats_html
+from .render import stats_table as stats_table
+from .render import to_plain as to_plain
+from .status import status_report as status_report

@@ -1,0 +1,250 @@
+"""PNG charts of a metric: its line, each rule's threshold and the alerts it sent.
+
+The metric is computed by the rule engine itself (``rules.engine.compute`` with the rule's own
+parameters), so a chart can never disagree with the alert it illustrates. Drawing uses
+matplotlib's object API (``Figure`` + ``FigureCanvasAgg``), never pyplot: pyplot keeps global
+state, which is not safe when the bot renders charts from several threads.
+
+Charts are sized for a phone: 1080×720 px with large fonts and the last value in the title.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from bot.calendar import CHART_PERIODS
+from bot.config import Config
+from bot.errors import BotError
+from bot.history import load_market_data, rules_start, universe_members
+from bot.store import Store
+from bot.values import short
+from rules import METRICS, Alert, MetricSeries, Rule, RuleError, compute, load_rules
+
+log = logging.getLogger(__name__)
+
+PERIODS = CHART_PERIODS
+SIZE_INCHES = (9.0, 6.0)
+DPI = 120  # 9×6 in at 120 dpi = 1080×720 px
+ALERTS_PER_RULE = 10_000
+
+# Chart names that are not metric or rule names, and the metric they stand for.
+SHORTCUTS: dict[str, dict[str, Any]] = {
+    "ratio": {"metric": "ratio", "numerator": "^RUT", "denominator": "^GSPC"},
+    "breadth": {"metric": "breadth", "universe": "sp500", "window": 200},
+}
+FIRING_COLOR = "#ffb000"  # amber: no threshold line uses it, so alerts stand out
+RESOLVED_COLOR = "#00a651"
+THRESHOLD_COLORS = ("#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+class ChartError(BotError):
+    """A chart cannot be drawn: unknown metric or period, or no data for it."""
+
+
+@dataclass(frozen=True)
+class ChartTarget:
+    """What to draw: the rule whose metric is computed, and the rules whose thresholds are shown."""
+
+    rule: Rule
+    rules: tuple[Rule, ...]
+
+
+def _synthetic_rule(name: str, table: Mapping[str, Any]) -> Rule:
+    """A rule that exists only to compute a metric (its threshold is never drawn)."""
+    raw = {"name": name, "condition": "above", "threshold": 0.0, **table}
+    return load_rules([raw], source="chart")[0]
+
+
+def _same_metric(config: Config, rule: Rule) -> tuple[Rule, ...]:
+    return tuple(
+        r for r in config.rules if r.spec.enabled and r.spec.metric == rule.spec.metric and r.params == rule.params
+    )
+
+
+def choices(config: Config) -> list[str]:
+    """Every name ``render_chart`` accepts, for help texts and error messages."""
+    names = list(SHORTCUTS)
+    names += [r.name for r in config.rules if r.name not in names]
+    names += [m for m in sorted(METRICS) if m not in names]
+    return names
+
+
+def resolve(config: Config, metric: str) -> ChartTarget:
+    """Turn a chart name (shortcut, rule name or metric name) into what to compute and draw."""
+    by_name = {r.name: r for r in config.rules}
+    if metric in by_name:
+        rule = by_name[metric]
+        return ChartTarget(rule, _same_metric(config, rule) or (rule,))
+    if metric in SHORTCUTS:
+        base = _synthetic_rule(metric, SHORTCUTS[metric])
+        return ChartTarget(base, _same_metric(config, base))
+    if metric in METRICS:
+        configured = [r for r in config.rules if r.spec.enabled and r.spec.metric == metric]
+        if configured:
+            return ChartTarget(configured[0], _same_metric(config, configured[0]))
+        try:
+            base = _synthetic_rule(metric, {"metric": metric})
+        except RuleError:
+            raise ChartError(
+                f'metric "{metric}" needs parameters and no rule uses it; chart a rule name instead '
+                f"(choices: {', '.join(choices(config))})"
+            ) from None
+        return ChartTarget(base, ())
+    raise ChartError(f'unknown chart "{metric}"; choices: ' + ", ".join(choices(config)))
+
+
+def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> MetricSeries:
+    """The rule's metric over the period, ending at the latest stored day it has a value."""
+    if period not in PERIODS:
+        raise ChartError(f'unknown period "{period}"; choices: {", ".join(PERIODS)}')
+    days = PERIODS[period]
+    first: dt.date | None = None
+    if days is not None:
+        symbols = set(rule.symbols)
+        for universe in rule.universes:
+            symbols |= set(universe_members(store, config, universe))
+        latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()
+        if latest is None:
+            raise ChartError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+        first = latest - dt.timedelta(days=days)
+    data = load_market_data(store, config, [rule], start=rules_start([rule], first) if first else None)
+    try:
+        series = compute(rule, data)
+    except RuleError as exc:
+        raise ChartError(f"cannot chart {rule.describe_metric()}: {exc}") from None
+    values = series.values
+    if days is not None and not values.empty:
+        values = values.loc[values.index[-1] - pd.Timedelta(days=days) :]
+    if values.empty:
+        raise ChartError(f"no data to chart for {rule.describe_metric()}")
+    return MetricSeries(values, None, series.unit)
+
+
+def _alert_rows(store: Store, rules: Sequence[Rule], extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Past alerts of the charted rules, plus ``extra`` (an alert about to be sent), without repeats."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for rule in rules:
+        for a in store.recent_alerts(ALERTS_PER_RULE, rule=rule.name):
+            rows[(a["rule"], a["date"], a.get("kind", "firing"))] = a
+    for e in extra:
+        rows[(e["rule"], e["date"], e.get("kind", "firing"))] = dict(e)
+    return list(rows.values())
+
+
+def draw(
+    series: MetricSeries,
+    title: str,
+    rules: Sequence[Rule],
+    alerts: Sequence[Mapping[str, Any]],
+) -> bytes:
+    """Render one chart to PNG bytes (pure: no store, no config)."""
+    # matplotlib takes most of a second to import: only a chart being drawn pays for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
+    values = series.values
+    fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    sparse = len(values) < 120
+    ax.plot(
+        values.index,
+        values.to_numpy(dtype=float),
+        color="#1f4e9c",
+        linewidth=2.2,
+        marker="o" if sparse else None,
+        markersize=5,
+        label=series.values.name or "value",
+    )
+    # One line per level: rules sharing a level (crossing 0.4 up and down) share its line and label.
+    lines: dict[float, list[str]] = {}
+    for rule in rules:
+        if not rule.on_level:
+            continue  # the threshold applies to the change, not to the plotted level
+        for level in rule.lines:
+            lines.setdefault(float(level), []).append(f"{rule.name} ({rule.spec.condition.replace('_', ' ')})")
+    for i, (level, names) in enumerate(lines.items()):
+        ax.axhline(
+            level,
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle="--",
+            linewidth=1.8,
+            label=f"{level:g}: {', '.join(names)}",
+        )
+    lo, hi = values.index[0], values.index[-1]
+    firing_x, firing_y, resolved_x, resolved_y = [], [], [], []
+    for a in alerts:
+        ts = pd.Timestamp(a["date"])
+        if not lo <= ts <= hi:
+            continue
+        y = float(values.loc[ts]) if ts in values.index else float(a.get("value") or math.nan)
+        if math.isnan(y):
+            continue
+        if a.get("kind", "firing") == "resolved":
+            resolved_x.append(ts)
+            resolved_y.append(y)
+        else:
+            firing_x.append(ts)
+            firing_y.append(y)
+    marker: dict[str, Any] = {"s": 150, "zorder": 5, "edgecolor": "black"}
+    if firing_x:
+        ax.scatter(
+            pd.DatetimeIndex(firing_x).to_numpy(), firing_y, marker="^", color=FIRING_COLOR, label="alert", **marker
+        )
+    if resolved_x:
+        ax.scatter(
+            pd.DatetimeIndex(resolved_x).to_numpy(),
+            resolved_y,
+            marker="o",
+            color=RESOLVED_COLOR,
+            label="resolved",
+            **marker,
+        )
+    last_day, last = values.index[-1], float(values.iloc[-1])
+    unit = {"%": "%", "pt": " pt"}.get(series.unit, "")
+    ax.set_title(f"{title}\n{short(last)}{unit} on {last_day.date().isoformat()}", fontsize=18, loc="left")
+    locator = AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.tick_params(labelsize=14)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=12, loc="best", framealpha=0.85)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def render_chart(store: Store, config: Config, metric: str, period: str = "1y") -> bytes:
+    """PNG of ``metric`` ("ratio", "breadth", a rule name or a metric name) over ``period``.
+
+    Example: render_chart(store, config, "breadth", "5y")
+    """
+    target = resolve(config, metric)
+    series = metric_for_period(store, config, target.rule, period)
+    alerts = _alert_rows(store, target.rules, [])
+    return draw(series, target.rule.describe_metric(), target.rules, alerts)
+
+
+def chart_for_alert(store: Store, config: Config, alert: Alert | Mapping[str, Any]) -> bytes | None:
+    """The chart to attach to an alert, or None when it cannot be drawn (an alert still goes out)."""
+    payload = alert.to_dict() if isinstance(alert, Alert) else dict(alert)
+    rule = next((r for r in config.rules if r.name == payload.get("rule")), None)
+    if rule is None:
+        return None
+    try:
+        target = resolve(config, rule.name)
+        series = metric_for_period(store, config, rule, "1y")
+        alerts = _alert_rows(store, target.rules, [payload])
+        return draw(series, rule.describe_metric(), target.rules, alerts)
+    except (BotError, RuleError) as exc:
+        log.warning("no chart for alert %s: %s", payload.get("rule"), exc)
+        return None

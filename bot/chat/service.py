@@ -1,0 +1,129 @@
+"""The running bot: config, store, and the periodic jobs, whichever transport answers commands.
+
+``rotation-bot run`` builds one ``Service``. Telegram mode (bot/telegram ``build_application``) and
+the console (bot/console) both start its periodic jobs, so a job registered here runs in either mode. The
+outbox delivery is one such job; the scheduler adds the daily check the same way:
+
+    service.add_periodic("daily-check", seconds_until_next_close, run_daily_check)
+
+where ``seconds`` is a number or a function returning the seconds until the next run (re-asked
+after every run), and the job is an ``async`` function taking no arguments. A job that raises is
+logged, remembered as ``last_error`` (shown by /status) and run again at its next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, ConfigHolder
+from bot.store import Store, outbox, utcnow
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[], Awaitable[object]]
+Interval = float | Callable[[], float]
+
+DELIVERY_SECONDS = 2.0  # how often the outbox is delivered, whichever transport delivers it
+
+
+@dataclass
+class Periodic:
+    name: str
+    interval: Interval
+    fn: JobFn
+    run_first: bool = False
+    next_at: dt.datetime | None = None
+
+    def seconds(self) -> float:
+        return max(0.0, float(self.interval() if callable(self.interval) else self.interval))
+
+
+class Service:
+    """Holds what commands and jobs share; ``config`` may be replaced by /reload."""
+
+    def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
+        self._config = config
+        self.store = store
+        # /reload and the config watcher swap the config inside this holder (bot/reload).
+        self.config_holder: ConfigHolder | None = ConfigHolder(config, config_path)
+        self.scheduler: Any = None  # set by bot.jobs.install_scheduler
+        self.config_path = config_path
+        self.periodic: list[Periodic] = []
+        self.last_error: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+
+    @property
+    def config(self) -> Config:
+        """The config in force (the last good one after a reload)."""
+        return self.config_holder.config if self.config_holder is not None else self._config
+
+    # --- periodic jobs ---------------------------------------------------------------------------
+
+    def add_periodic(self, name: str, seconds: Interval, fn: JobFn, *, run_first: bool = False) -> None:
+        """Run ``fn`` every ``seconds`` (a number, or a function giving the wait until the next run).
+
+        With ``run_first`` the first run is immediate. Jobs added while the service runs start at once.
+        """
+        job = Periodic(name, seconds, fn, run_first)
+        self.periodic.append(job)
+        if self._running:
+            self._schedule(job)
+
+    def next_runs(self) -> dict[str, dt.datetime]:
+        """When each job runs next (shown by /status)."""
+        return {j.name: j.next_at for j in self.periodic if j.next_at is not None}
+
+    async def run_job(self, job: Periodic) -> None:
+        """One run of a job; its failure is logged and kept for /status, never raised."""
+        try:
+            await job.fn()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.last_error = f"{job.name}: {type(exc).__name__}: {exc}"
+            log.error("periodic job %s failed", job.name, exc_info=exc)
+
+    async def _loop(self, job: Periodic) -> None:
+        first = job.next_at or dt.datetime.now(dt.UTC)
+        await asyncio.sleep(max(0.0, (first - dt.datetime.now(dt.UTC)).total_seconds()))
+        while True:
+            await self.run_job(job)
+            wait = job.seconds()
+            job.next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+            await asyncio.sleep(wait)
+
+    def _schedule(self, job: Periodic) -> None:
+        delay = 0.0 if job.run_first else job.seconds()
+        job.next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+        self._tasks.append(asyncio.create_task(self._loop(job), name=f"periodic:{job.name}"))
+
+    def start_periodic(self) -> None:
+        """Start every registered job as an asyncio task (call from inside the running loop)."""
+        self._running = True
+        for job in self.periodic:
+            self._schedule(job)
+
+    async def notify_admins(self, text: str) -> None:
+        """Queue a message for every admin chat through the outbox (so it survives a Telegram outage)."""
+        log.warning("admin notice: %s", text)
+        now = utcnow()
+        key = f"@admin|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+        for chat in self.config.settings.telegram.admin_chats:
+            outbox.queue_text(self.store, key, chat, text)
+
+    async def stop_periodic(self) -> None:
+        self._running = False
+        if self.scheduler is not None:
+            self.scheduler.stopping.set()  # the daily job stops between fetch and check
+        tasks, self._tasks = self._tasks, []
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,51 @@
+"""``rotation-bot run``: the bot in Telegram, or on the console when there is no token."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import click
+
+import bot
+import bot.chat
+import bot.jobs
+import bot.telegram
+from bot.cli.context import Context, pass_ctx
+
+
+@click.command()
+@click.option("--console", is_flag=True, help="Read commands from stdin and print answers; no Telegram.")
+@click.option(
+    "--schedule/--no-schedule",
+    default=None,
+    help="Run the daily fetch + check and CPI jobs (default: on with Telegram, off in console mode).",
+)
+@pass_ctx
+def run(obj: Context, console: bool, schedule: bool | None) -> None:
+    """Run the bot: answer commands and deliver alerts until stopped.
+
+    With a token (TELEGRAM_BOT_TOKEN, or the variable named by [telegram] token_env) it polls
+    Telegram; without one, or with --console, it reads commands from stdin and exits at end of input.
+
+    Example: echo /ratio | rotation-bot run --console
+    """
+    config, store = obj.config, obj.store
+    token = None if console else config.token()
+    logging.basicConfig(
+        level=logging.INFO if token else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    service = bot.chat.Service(config, store, config_path=obj.config_path)
+    if schedule or (schedule is None and token):
+        bot.jobs.install_scheduler(service)
+    if token:
+        bot.telegram.run_telegram(service, token)
+        return
+    if not console:
+        click.echo(
+            f"No Telegram token set (environment variable {config.settings.telegram.token_env} is empty): "
+            "running in console mode. Type /help; end with Ctrl-D.",
+            err=True,
+        )
+    asyncio.run(bot.console.run_console(service))

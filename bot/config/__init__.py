@@ -1,0 +1,6 @@
+"""config.toml as one validated object, the built-in default rules, and live reload."""
+
+import lazy_loader as lazy
+
+# The public surface is __init__.pyi, the table of contents; each name loads its module on first use.
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

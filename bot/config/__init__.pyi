@@ -1,0 +1,15 @@
+# The table of contents of bot.config: loaded lazily by __init__.py (lazy_loader.attach_stub).
+__all__: list[str]
+
+from .defaults import DEFAULT_RULES as DEFAULT_RULES
+from .reload import POLL_SECONDS as POLL_SECONDS
+from .reload import ConfigHolder as ConfigHolder
+from .reload import Notify as Notify
+from .reload import describe_changes as describe_changes
+from .reload import reload_config as reload_config
+from .reload import watch_config as watch_config
+from .settings import Config as Config
+from .settings import Settings as Settings
+from .settings import UniverseConfig as UniverseConfig
+from .settings import load_config as load_config
+from .settings import parse_config as parse_config

@@ -1,0 +1,145 @@
+"""Hot reload of config.toml: a valid edit takes effect at once, a broken one keeps the last good rules.
+
+Like Prometheus' rule manager ("error loading rules, previous rule set restored"), a reload either
+swaps the whole config or nothing, and the admin is told which. The file is watched by polling its
+content hash (cheap for a small file, and exact where mtimes are coarse); ``/reload`` calls the
+same ``reload_config``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
+
+from bot.config.settings import Config, load_config
+from bot.errors import ConfigFileError
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], Awaitable[None]]
+POLL_SECONDS = 2.0
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+class ConfigHolder:
+    """The config in force, where it came from, and who wants to hear about a new one."""
+
+    def __init__(self, config: Config, path: Path | None = None) -> None:
+        self.config = config
+        self.path = (path or config.path or Path("config.toml")).resolve()
+        self.mtime = _mtime(self.path)
+        self.last_error: str | None = None
+        self._seen = _digest(self.path)
+        self._listeners: list[Callable[[Config], None]] = []
+
+    @classmethod
+    def load(cls, path: Path) -> ConfigHolder:
+        return cls(load_config(path), path)
+
+    def subscribe(self, listener: Callable[[Config], None]) -> None:
+        """Call ``listener(new_config)`` after each successful reload (the scheduler re-reads its times)."""
+        self._listeners.append(listener)
+
+    def changed(self) -> bool:
+        """Has the file's content changed since the last load or failed attempt?"""
+        return _digest(self.path) != self._seen
+
+    def reload(self) -> str:
+        """Load the file again; on success swap configs, on failure keep the old one. Returns the admin message."""
+        self._seen = _digest(self.path)
+        self.mtime = _mtime(self.path)
+        name = self.path.name
+        try:
+            new = load_config(self.path)
+        except ConfigFileError as exc:
+            self.last_error = str(exc)
+            log.warning("config reload failed, keeping the previous config: %s", exc)
+            return f"{name} has errors; still running the previous {len(self.config.rules)} rules. Fix:\n{exc}"
+        old = self.config
+        self.config = new
+        self.last_error = None
+        for listener in self._listeners:
+            try:
+                listener(new)
+            except Exception:  # a listener's bug must not undo a good reload
+                log.exception("config listener failed")
+        return f"{name} reloaded: {describe_changes(old, new)}"
+
+    def poll(self) -> str | None:
+        """Reload if the file changed; the message to send, or None when nothing changed."""
+        return self.reload() if self.changed() else None
+
+
+class HasHolder(Protocol):
+    config_holder: ConfigHolder
+
+
+def describe_changes(old: Config, new: Config) -> str:
+    """One line: rule count and what changed, plus settings that only a restart applies."""
+    before = {r.name: r for r in old.rules}
+    after = {r.name: r for r in new.rules}
+    added = sorted(set(after) - set(before))
+    removed = sorted(set(before) - set(after))
+    changed = sorted(
+        n for n in set(after) & set(before) if (after[n].spec, after[n].params) != (before[n].spec, before[n].params)
+    )
+    parts = [f"{len(after)} rules"]
+    if added:
+        parts.append("added " + ", ".join(added))
+    if removed:
+        parts.append("removed " + ", ".join(removed))
+    if changed:
+        parts.append("changed " + ", ".join(changed))
+    if not (added or removed or changed):
+        parts.append("rules unchanged")
+    restart = []
+    if old.settings.store != new.settings.store:
+        restart.append("[store]")
+    o, n = old.settings.telegram, new.settings.telegram
+    if (o.api_base_url, o.token_env, o.token_file) != (n.api_base_url, n.token_env, n.token_file):
+        restart.append("[telegram] connection")
+    line = "; ".join(parts)
+    if restart:
+        line += f" (restart to apply {' and '.join(restart)})"
+    return line
+
+
+def reload_config(target: ConfigHolder | HasHolder) -> str:
+    """``/reload``: reload now, whether or not the file changed; returns the message for the admin."""
+    holder = target if isinstance(target, ConfigHolder) else target.config_holder
+    return holder.reload()
+
+
+async def watch_config(
+    holder: ConfigHolder, stop: asyncio.Event, notify: Notify | None = None, interval: float = POLL_SECONDS
+) -> None:
+    """Poll the file until ``stop`` is set; each reload's message goes to ``notify`` (the admin chats)."""
+    while not stop.is_set():
+        message = holder.poll()
+        if message:
+            log.info("%s", message.splitlines()[0])
+            if notify is not None:
+                try:
+                    await notify(message)
+                except Exception:
+                    log.exception("could not notify admins about the config reload")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

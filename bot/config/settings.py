@@ -1,0 +1,258 @@
+"""config.toml: one validated object for the whole bot.
+
+pydantic checks every section; rule tables go through ``rules.load_rules`` so rule errors read
+the same everywhere. Every problem in the file is reported at once, each naming its place:
+``config.toml: rule "rut-spx" field "threshold": expected a number, got "0,4"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.config.defaults import DEFAULT_RULES
+from bot.errors import ConfigFileError
+from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
+
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
+DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
+SP500_MEMBERS_URL = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class StoreConfig(Section):
+    path: str = "data/rotation-bot.sqlite"
+
+
+class TelegramConfig(Section):
+    api_base_url: str = "https://api.telegram.org/bot"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    token_file: str | None = None
+    allowed_chats: list[int] = Field(default_factory=list)
+    admin_chats: list[int] = Field(default_factory=list)
+    messages_per_second: float = Field(25.0, gt=0, le=30)
+
+
+class UniverseConfig(Section):
+    """Where a universe's member list comes from: inline ``members`` win over ``source``."""
+
+    source: str | None = None
+    members: list[str] | None = None
+    membership_source: str | None = None
+
+
+class DataConfig(Section):
+    symbols: list[str] = Field(default_factory=lambda: list(DEFAULT_SYMBOLS))
+    history_start: dt.date = Field(dt.date(2000, 1, 1), strict=False)
+    batch_size: int = Field(100, ge=1, le=100)
+    retries: int = Field(4, ge=0, le=20)
+    fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+
+
+class ScheduleConfig(Section):
+    timezone: str = "America/New_York"
+    daily_check: str = "17:30"
+    cpi_check: str = "08:35"
+    exchange: str = "XNYS"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'expected a time zone like "America/New_York", got "{v}"') from None
+        return v
+
+    @field_validator("daily_check", "cpi_check")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        try:
+            dt.time.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f'expected a time like "17:30", got "{v}"') from None
+        return v
+
+
+class Consensus(Section):
+    month: str
+    measure: Literal["headline_mom", "headline_yoy", "core_mom", "core_yoy"]
+    expected: float
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(v + "-01")
+        except ValueError:
+            raise ValueError(f'expected a month like "2024-06", got "{v}"') from None
+        return v
+
+
+class CpiConfig(Section):
+    consensus: list[Consensus] = Field(default_factory=list)
+    release_dates: str | None = None
+
+
+class DigestConfig(Section):
+    enabled: bool = False
+    time: str = "18:00"
+
+    _hhmm = field_validator("time")(ScheduleConfig._hhmm.__func__)  # type: ignore[attr-defined]
+
+
+class Settings(Section):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    universes: dict[str, UniverseConfig] = Field(
+        default_factory=lambda: {"sp500": UniverseConfig(source=SP500_MEMBERS_URL)}
+    )
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    cpi: CpiConfig = Field(default_factory=CpiConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+
+
+class Config:
+    """The validated config: settings, rules and where the file lives (relative paths start there)."""
+
+    def __init__(self, settings: Settings, rules: list[Rule], path: Path | None) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.path = path
+
+    def resolve(self, value: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(os.path.expanduser(value))
+        if p.is_absolute() or self.path is None:
+            return p
+        return self.path.parent / p
+
+    @property
+    def store_path(self) -> Path:
+        return self.resolve(self.settings.store.path)
+
+    def token(self) -> str | None:
+        """The bot token: from the file named in config, else the environment variable."""
+        tg = self.settings.telegram
+        if tg.token_file:
+            try:
+                return self.resolve(tg.token_file).read_text().strip() or None
+            except OSError as exc:
+                raise ConfigFileError(f"cannot read telegram.token_file {tg.token_file}: {exc.strerror}") from None
+        return os.environ.get(tg.token_env) or None
+
+    def is_allowed(self, chat_id: int) -> bool:
+        tg = self.settings.telegram
+        return chat_id in tg.allowed_chats or chat_id in tg.admin_chats
+
+    def is_admin(self, chat_id: int) -> bool:
+        return chat_id in self.settings.telegram.admin_chats
+
+
+def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path | None = None) -> Config:
+    """Validate parsed TOML; raises ConfigFileError listing every problem."""
+    problems: list[Problem] = []
+    raw_rules = data.get("rules")
+    settings_data = {k: v for k, v in data.items() if k != "rules"}
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(settings_data)
+    except ValidationError as err:
+        for p in pydantic_problems(err, None):
+            problems.append(Problem(p.message, field=p.field, source=source))
+    rules: list[Rule] = []
+    if raw_rules is None:
+        raw_rules = DEFAULT_RULES
+    try:
+        rules = load_rules(raw_rules, source=source)
+    except ConfigError as err:
+        problems.extend(err.problems)
+    # inf/nan: our sentence replaces pydantic's ("expected a value ≤ 30, got nan"); a huge integer
+    # keeps the bound pydantic names when it has one.
+    numbers = number_problems(data, source)
+    non_finite = {(p.rule, p.field) for p in numbers if p.message.startswith("expected a finite")}
+    problems = [p for p in problems if (p.rule, p.field) not in non_finite]
+    placed = {(p.rule, p.field) for p in problems}
+    problems.extend(p for p in numbers if (p.rule, p.field) not in placed)
+    if settings is not None:
+        tg = settings.telegram
+        allowed = {*tg.allowed_chats, *tg.admin_chats}
+        for rule in rules:
+            if any(p.rule == rule.name and (p.field or "").startswith("chats") for p in problems):
+                continue  # already reported (e.g. a number too large)
+            stray = [c for c in rule.spec.chats or [] if c not in allowed]
+            if stray:
+                problems.append(
+                    Problem(
+                        f"chat ids {stray} are not in [telegram] allowed_chats or admin_chats",
+                        rule=rule.name,
+                        field="chats",
+                        source=source,
+                    )
+                )
+    if problems or settings is None:
+        raise ConfigFileError("\n".join(str(p) for p in problems))
+    return Config(settings, rules, path)
+
+
+def number_problems(data: dict[str, Any], source: str) -> list[Problem]:
+    """Values no setting can mean: TOML's ``inf``/``nan`` (also what ``1e400`` becomes) and integers
+    beyond 64 bits. Left in, a threshold of inf never fires and a chat id SQLite cannot store breaks
+    every check that queues an alert for it; so they are refused here, wherever they appear.
+    """
+    found: list[Problem] = []
+
+    def walk(value: Any, rule: str | None, field: str) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(Problem(f"expected a finite number, got {value!r}", rule=rule, field=field, source=source))
+        elif isinstance(value, int) and abs(value) > INT64_MAX:
+            message = f"number too large ({len(str(abs(value)))} digits; at most {INT64_MAX})"
+            found.append(Problem(message, rule=rule, field=field, source=source))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, rule, f"{field}.{k}" if field else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, rule, f"{field}.{i}" if field else str(i))
+
+    for key, value in data.items():
+        if key == "rules" and isinstance(value, list):
+            for i, raw in enumerate(value):
+                name = raw.get("name") if isinstance(raw, dict) else None
+                walk(raw, name if isinstance(name, str) and name else f"#{i + 1}", "")
+        else:
+            walk(value, None, str(key))
+    return found
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file. A missing default file means built-in defaults."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # Windows editors start UTF-8 files with a BOM
+    except FileNotFoundError:
+        raise ConfigFileError(f"{p}: no such config file (copy config.toml from the repository)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(
+            f"{p}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise ConfigFileError(f"{p}: cannot read config: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{p}: not valid TOML: {exc}") from None
+    return parse_config(data, source=p.name, path=p.resolve())

@@ -1,0 +1,29 @@
+# The table of contents of bot.history: loaded lazily by __init__.py (lazy_loader.attach_stub).
+__all__: list[str]
+
+from .cpi import cpi_frame as cpi_frame
+from .cpi import cpi_summary as cpi_summary
+from .cpi import parse_consensus_args as parse_consensus_args
+from .cpi import set_consensus as set_consensus
+from .market import load_market_data as load_market_data
+from .market import membership_frame as membership_frame
+from .market import universe_members as universe_members
+from .replay import WARM_UP as WARM_UP
+from .replay import YEAR_BACK as YEAR_BACK
+from .replay import default_as_of as default_as_of
+from .replay import enabled_rules as enabled_rules
+from .replay import load_start as load_start
+from .replay import require_data_by as require_data_by
+from .replay import require_prices as require_prices
+from .replay import rules_start as rules_start
+from .replay import run_replay as run_replay
+from .stale import expected_close as expected_close
+from .stale import expected_close_on as expected_close_on
+from .stale import stale_symbols as stale_symbols
+from .track import compute_track_records as compute_track_records
+from .track import find_rule as find_rule
+from .track import rule_hash as rule_hash
+from .track import stats_json as stats_json
+from .track import stats_line as stats_line
+from .track import track_record_for as track_record_for
+from .track import track_records as track_records

@@ -1,0 +1,174 @@
+"""Track records from the store: a full-history replay per rule, cached per rule and data version.
+
+Replaying a rule over decades (and breadth over 500 members) takes seconds, while an alert needs
+its one-line track record at once. So the result is stored in ``track_cache`` keyed by the rule's
+name, a hash of its definition and ``store.data_version()``: editing the rule or loading new
+prices makes a new key, and anything else reads the cached row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from bot.config import Config
+from bot.errors import BotError, StoreError
+from bot.history.market import universe_members
+from bot.history.replay import run_replay
+from bot.store import Store
+from rules import (
+    MarketData,
+    Rule,
+    RuleError,
+    TrackRecord,
+    summary_line,
+    track_basis,
+    track_horizons,
+    track_record,
+    track_symbols,
+)
+
+log = logging.getLogger(__name__)
+
+
+def find_rule(config: Config, name: str) -> Rule:
+    for rule in config.rules:
+        if rule.name == name:
+            return rule
+    known = ", ".join(r.name for r in config.rules) or "none"
+    raise BotError(f"no rule named {name!r}; known rules: {known}")
+
+
+def rule_hash(rule: Rule) -> str:
+    """Changes whenever anything that shapes the rule's firings or their tracking changes."""
+    payload = {
+        "metric": rule.spec.metric,
+        "spec": rule.spec.model_dump(mode="json", exclude={"message", "description", "chats", "severity", "enabled"}),
+        "params": rule.params.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
+    """The first stored day of the rule's data: all its symbols present, or any member, or any CPI release."""
+    if rule.symbols:
+        first = store.first_dates(sorted(rule.symbols))
+        missing = sorted(rule.symbols - set(first))
+        if missing:
+            raise StoreError(f"no prices stored for {', '.join(missing)}: run `rotation-bot fetch` first")
+        return max(first.values())
+    members: set[str] = set()
+    for u in rule.universes:
+        members |= set(universe_members(store, config, u)) | {s for s, _, _ in store.membership_spans(u)}
+    if members:
+        first = store.first_dates(sorted(members))
+        if first:
+            return min(first.values())
+    first_release = store.first_release_date() if rule.metric.uses_cpi else None
+    if first_release:
+        return first_release
+    first_price = store.first_price_date()
+    if first_price is None:
+        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+    return first_price
+
+
+def compute_track_records(
+    store: Store, config: Config, rules: Sequence[Rule]
+) -> tuple[dict[str, TrackRecord], dict[str, str]]:
+    """Replay ``rules`` over all stored history (one data load) and measure what followed each firing.
+
+    Returns the records and, per rule that could not be tracked, why (its data is missing).
+    Disabled rules are replayed too: their history is still a fair question.
+    """
+    errors: dict[str, str] = {}
+    starts: dict[str, dt.date] = {}
+    enabled: list[Rule] = []
+    for r in rules:
+        try:
+            starts[r.name] = history_start(store, config, r)
+        except BotError as exc:
+            errors[r.name] = str(exc)
+            continue
+        enabled.append(Rule(r.spec.model_copy(update={"enabled": True}), r.params))
+    if not enabled:
+        return {}, errors
+    sub = Config(config.settings, enabled, config.path)
+    replayed, _ = run_replay(store, sub, min(starts.values()), rule_names=[r.name for r in enabled])
+    errors.update(replayed.errors)
+    symbols = {s for r in enabled if r.name not in errors for s in track_symbols(r) if s}
+    close, adj = store.load_prices(symbols)
+    prices = MarketData(close=close, adj_close=adj)
+    out: dict[str, TrackRecord] = {}
+    for rule in enabled:
+        if rule.name in errors:
+            continue
+        alerts = [a for a in replayed.alerts if a.rule == rule.name]
+        try:
+            out[rule.name] = track_record(
+                alerts,
+                prices,
+                track_symbols(rule),
+                track_horizons(rule),
+                basis=track_basis(rule),
+                since=starts[rule.name],
+                rule=rule.name,
+            )
+        except RuleError as exc:
+            errors[rule.name] = f"cannot track it: {exc}"
+    return out, errors
+
+
+def _cached(store: Store, rule: Rule, version: int) -> TrackRecord | None:
+    payload = store.cached_track(rule.name, rule_hash(rule), version)
+    return TrackRecord.from_dict(payload) if payload else None
+
+
+def track_records(
+    store: Store, config: Config, names: Sequence[str] | None = None, use_cache: bool = True
+) -> dict[str, TrackRecord]:
+    """Track records for the named rules (default: all), from the cache where it is current."""
+    rules = [find_rule(config, n) for n in names] if names is not None else list(config.rules)
+    version = store.data_version()
+    out: dict[str, TrackRecord] = {}
+    missing: list[Rule] = []
+    for rule in rules:
+        hit = _cached(store, rule, version) if use_cache else None
+        if hit is None:
+            missing.append(rule)
+        else:
+            out[rule.name] = hit
+    if missing:
+        fresh, errors = compute_track_records(store, config, missing)
+        for name, record in fresh.items():
+            store.save_track(name, rule_hash(find_rule(config, name)), version, record.to_dict())
+        if errors:
+            name, why = next(iter(errors.items()))
+            raise StoreError(f'no track record for rule "{name}": {why}')
+        out.update(fresh)
+    return {r.name: out[r.name] for r in rules}
+
+
+def track_record_for(store: Store, config: Config, name: str) -> TrackRecord:
+    return track_records(store, config, [name])[name]
+
+
+# --- renderings --------------------------------------------------------------------------------
+
+
+def stats_line(store: Store, config: Config, rule_name: str) -> str | None:
+    """The one line appended to an alert, or None when it cannot be computed (never blocks an alert)."""
+    try:
+        return summary_line(track_record_for(store, config, rule_name))
+    except (BotError, RuleError) as exc:
+        log.warning("no track record for %s: %s", rule_name, exc)
+        return None
+
+
+def stats_json(store: Store, config: Config, rule_name: str) -> dict[str, Any]:
+    record = track_record_for(store, config, rule_name)
+    return {**record.to_dict(), "summary": summary_line(record)}

@@ -1,0 +1,10 @@
+# The table of contents of bot.jobs: loaded lazily by __init__.py (lazy_loader.attach_stub).
+__all__: list[str]
+
+from .check import SEND_WITHIN as SEND_WITHIN
+from .check import AlertSink as AlertSink
+from .check import CheckReport as CheckReport
+from .check import run_check as run_check
+from .notify import notifier as notifier
+from .scheduler import BotScheduler as BotScheduler
+from .scheduler import install_scheduler as install_scheduler

@@ -1,0 +1,94 @@
+"""The daily check: evaluate every rule up to a day, then record states and alerts, once.
+
+A check advances each rule from the day it last evaluated to ``as_of`` and, in one transaction,
+saves the new rule states, records the alerts and hands the new ones to a *sink*, as Prometheus'
+rule group ends its ``Eval`` in a ``NotifyFunc``. The check knows nothing of charts, track records
+or Telegram: the sink decides what a new alert becomes (bot/jobs/notify.py queues it, with its
+track record and chart, for every subscriber), and a test passes its own. Killed half-way, the
+transaction rolls back and the next run redoes the same days; nothing is lost or sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.config import Config
+from bot.history import default_as_of, load_market_data, require_data_by, require_prices, rules_start
+from bot.store import Store
+from rules import Alert, Rule, RuleResult, RuleState, evaluate
+
+# Alerts a catch-up finds older than this (before the checked day) are recorded but not sent.
+SEND_WITHIN = dt.timedelta(days=14)
+
+# Called inside the check's transaction with the new alerts worth sending: what it writes commits
+# with them, or not at all.
+AlertSink = Callable[[Store, Sequence[Alert]], object]
+
+
+@dataclass
+class CheckReport:
+    as_of: dt.date
+    results: list[RuleResult]
+    alerts: list[Alert]  # new alerts recorded by this run
+    repeated: list[Alert] = field(default_factory=list)  # alerts for these days already recorded earlier
+    historical: list[str] = field(default_factory=list)  # rules evaluated statelessly (as_of before their state)
+    looked_back: list[Alert] = field(default_factory=list)  # their alerts: shown, not recorded, not sent
+    unsent: list[Alert] = field(default_factory=list)  # new but older than SEND_WITHIN: recorded, not sent
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {r.rule.name: r.error for r in self.results if r.error and r.error != "disabled"}
+
+
+def run_check(
+    store: Store,
+    config: Config,
+    as_of: dt.date | None = None,
+    rules: Sequence[Rule] | None = None,
+    sink: AlertSink | None = None,
+) -> CheckReport:
+    """Evaluate every enabled rule up to ``as_of`` (default: the latest stored close).
+
+    New alerts dated within ``SEND_WITHIN`` of ``as_of`` go to ``sink``; without one they are only recorded.
+    """
+    started = time.perf_counter()
+    rules = list(config.rules if rules is None else rules)
+    require_prices(store)
+    as_of = as_of or default_as_of(store, rules)
+    require_data_by(store, rules, as_of)
+    stored = store.load_states()
+    states: dict[str, RuleState] = {}
+    historical: list[str] = []
+    for rule in rules:
+        st = stored.get(rule.name, RuleState())
+        if st.last_day is not None and st.last_day > as_of:
+            historical.append(rule.name)
+            st = RuleState()
+        states[rule.name] = st
+    known = [s.last_day for s in states.values() if s.last_day is not None]
+    earliest = min([*known, as_of]) if known else as_of
+    fresh = any(s.last_day is None for s in states.values())
+    data = load_market_data(store, config, rules, end=as_of, start=rules_start(rules, earliest, warm_up=fresh))
+    evaluation = evaluate(rules, data, states, as_of)
+    forward = {k: v for k, v in evaluation.states.items() if k not in historical}
+    # A day before a rule's last check is a look back: its alerts are shown, never recorded or sent.
+    past = [a for a in evaluation.alerts if a.rule in historical]
+    alerts = [a for a in evaluation.alerts if a.rule not in historical]
+    # Catching up a long gap records every alert but sends only the recent ones: news, not archives.
+    cutoff = as_of - SEND_WITHIN
+    with store.transaction():
+        store.save_states(forward)
+        new = store.record_alerts(alerts)
+        to_send = [a for a in new if a.date >= cutoff]
+        if sink and to_send:
+            sink(store, to_send)
+    new_keys = {a.key for a in new}
+    repeated = [a for a in alerts if a.key not in new_keys]
+    unsent = [a for a in new if a.date < cutoff]
+    return CheckReport(
+        as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
+    )

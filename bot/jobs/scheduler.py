@@ -1,0 +1,336 @@
+"""The always-on jobs: the daily fetch + check after the US close, the CPI check on release mornings.
+
+Every trigger goes through one idempotent decision, ``tick()``: find the latest *slot* (a trading
+day at ``daily_check``, a CPI release day at ``cpi_check``, in the exchange's time zone) that has
+passed, and run its job unless that slot is already done. So the `schedule` triggers (at the two
+configured times, plus a sweep every few minutes for retries), a restart after a missed run
+(catch-up) and a fake clock in tests all behave the same, and a slot never runs twice. Done slots
+are kept in the store's meta table, so a restart does not repeat them.
+
+Blocking work (downloads, the check) runs in a worker thread with its own SQLite connection,
+beside the bot's asyncio loop. A stop request is honoured between fetch and check: the check runs
+in one transaction anyway, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import schedule
+
+from bot.answers import digest_text
+from bot.calendar import Slot, at, cpi_slot, daily_slot, last_trading_day
+from bot.config import POLL_SECONDS, Config, ConfigHolder, Notify
+from bot.errors import BotError, SourceUnavailable
+from bot.history import stale_symbols
+from bot.ingest import fetch_live
+from bot.jobs.check import CheckReport, run_check
+from bot.jobs.notify import notifier
+from bot.store import Store, outbox
+from rules import RuleError
+
+log = logging.getLogger(__name__)
+
+SWEEP_MINUTES = 5
+RETRY_AFTER = dt.timedelta(minutes=15)
+# How long the daily job waits for the day's close before checking with what it has.
+CLOSE_WAIT = dt.timedelta(hours=6)
+# A rule symbol with no close for this many sessions is no longer waited for.
+STOPPED_AFTER_SESSIONS = 5
+TICK_SECONDS = 30.0
+
+Fetcher = Callable[[Store, Config], object]
+
+
+class Stopped(Exception):
+    """The service is shutting down; the job stopped at a safe point."""
+
+
+# --- the jobs ------------------------------------------------------------------------------------
+
+
+def fetch_cpi(store: Store, config: Config) -> object:
+    return fetch_live(store, config, "fred", None, progress=False)
+
+
+def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | None:
+    """Evaluate only the CPI rules up to the release ``day`` (prices for that day do not exist yet).
+
+    Price rules are left alone so the evening check still evaluates them for ``day``.
+    """
+    rules = [r for r in config.rules if r.spec.enabled and r.metric.uses_cpi]
+    if not rules:
+        return None
+    return run_check(store, config, as_of=day, rules=rules, sink=notifier(config))
+
+
+def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datetime) -> int:
+    """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed)."""
+    tz = ZoneInfo(config.settings.schedule.timezone)
+    evening = at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
+    return outbox.queue_digest(store, day, digest_text(store, config, as_of=day), not_before=max(evening, now))
+
+
+def _check_summary(report: CheckReport | None) -> str:
+    if report is None:
+        return "no CPI rules"
+    errors = f", {len(report.errors)} rule errors" if report.errors else ""
+    return f"checked {len(report.results)} rules as of {report.as_of}: {len(report.alerts)} new alerts{errors}"
+
+
+class BotScheduler:
+    """Runs the daily and CPI jobs at their slots; see the module docstring."""
+
+    def __init__(
+        self,
+        holder: ConfigHolder,
+        now: Callable[[], dt.datetime] | None = None,
+        fetch_prices: Fetcher | None = None,
+        fetch_cpi: Fetcher = fetch_cpi,
+        open_store: Callable[[Config], Store] | None = None,
+    ) -> None:
+        self.holder = holder
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.stopping = threading.Event()
+        self.fetch_prices = fetch_prices or self._fetch_prices
+        self.fetch_cpi = fetch_cpi
+        self.open_store = open_store or (lambda c: Store(c.store_path))
+        self.scheduler = schedule.Scheduler()
+        self.messages: list[str] = []  # for the admin chats, drained by run_forever
+        self._done: dict[str, str] = {}
+        self._retry_at: dict[str, dt.datetime] = {}
+        self._lock = threading.Lock()
+        self._started = False
+        self.reschedule(holder.config)
+        holder.subscribe(self.reschedule)
+
+    # --- schedule triggers ---------------------------------------------------------------------
+
+    def _fetch_prices(self, store: Store, config: Config) -> object:
+        """The Yahoo update; a shutdown request cuts its retries short."""
+        return fetch_live(store, config, "yahoo", None, progress=False, cancel=self.stopping)
+
+    def reschedule(self, config: Config) -> None:
+        """(Re)register the triggers from ``[schedule]``; called again after a config reload."""
+        sc = config.settings.schedule
+        self.scheduler.clear()
+        self.scheduler.every().day.at(sc.daily_check, sc.timezone).do(self.tick).tag("daily")
+        self.scheduler.every().day.at(sc.cpi_check, sc.timezone).do(self.tick).tag("cpi")
+        self.scheduler.every(SWEEP_MINUTES).minutes.do(self.tick).tag("sweep")
+
+    # --- the decision --------------------------------------------------------------------------
+
+    def _failing_key(self, kind: str) -> str:
+        """Meta key holding the slot whose failure the admins were told about ("" when none)."""
+        return f"scheduler.{kind}.failing"
+
+    def _meta_key(self, kind: str) -> str:
+        return f"scheduler.{kind}.done"
+
+    def due(self, store: Store) -> list[Slot]:
+        """Slots that have passed, are not done, and are not waiting for a retry."""
+        config = self.holder.config
+        now = self.now()
+        slots = [daily_slot(now, config), cpi_slot(now, config, store.cpi_releases())]
+        out = []
+        for slot in slots:
+            if slot is None:
+                continue
+            if slot.kind not in self._done:
+                self._done[slot.kind] = store.get_meta(self._meta_key(slot.kind), "") or ""
+            if self._done[slot.kind] >= slot.key:
+                continue
+            retry = self._retry_at.get(slot.kind)
+            if retry is not None and now < retry:
+                continue
+            out.append(slot)
+        return out
+
+    def tick(self) -> list[str]:
+        """Run whatever is due now (blocking); returns one line per job run. Safe to call any time."""
+        if not self._lock.acquire(blocking=False):
+            return []  # a job is already running in another thread
+        try:
+            config = self.holder.config
+            store = self.open_store(config)
+            try:
+                lines = []
+                for slot in self.due(store):
+                    if self.stopping.is_set():
+                        break
+                    lines.append(self._run(store, config, slot))
+                return lines
+            finally:
+                store.close()
+        finally:
+            self._lock.release()
+
+    def _run(self, store: Store, config: Config, slot: Slot) -> str:
+        run_id = store.start_run(slot.kind)
+        try:
+            detail = self._daily(store, config, slot) if slot.kind == "daily" else self._cpi(store, config, slot.day)
+        except Stopped:
+            store.finish_run(run_id, "cancelled", "stopped before the check; will run again on start")
+            return f"{slot.kind} {slot.day}: stopped"
+        except _NotYet as exc:
+            self._retry_at[slot.kind] = self.now() + RETRY_AFTER
+            store.finish_run(run_id, "waiting", str(exc))
+            return f"{slot.kind} {slot.day}: {exc}"
+        except (BotError, RuleError, OSError) as exc:
+            return self._failed(
+                store, run_id, slot, str(exc), exc.source if isinstance(exc, SourceUnavailable) else None
+            )
+        except Exception as exc:  # never let one bad run kill the scheduler thread
+            log.exception("%s job failed", slot.kind)
+            return self._failed(store, run_id, slot, f"{type(exc).__name__}: {exc}")
+        self._done[slot.kind] = slot.key
+        store.set_meta(self._meta_key(slot.kind), slot.key)
+        self._retry_at.pop(slot.kind, None)
+        store.finish_run(run_id, "ok", detail)
+        failing = self._failing_key(slot.kind)
+        if store.get_meta(failing):  # kept in the store: a restart mid-outage still reports its end
+            store.set_meta(failing, "")
+            self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
+        return f"{slot.kind} {slot.day}: {detail}"
+
+    def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
+        retry = (self.now() + RETRY_AFTER).astimezone(dt.UTC)
+        self._retry_at[slot.kind] = retry
+        store.finish_run(run_id, "failed", why)
+        if source:  # /status shows when the source is tried again
+            store.set_next_retry(source, retry.isoformat(timespec="minutes"))
+        message = f"The {slot.kind} job for {slot.day} failed: {why}. Retrying after {retry:%H:%M} UTC."
+        failing = self._failing_key(slot.kind)
+        if store.get_meta(failing) != slot.key:  # once per failing slot, not every 15 minutes
+            self.messages.append(message + " (You will hear again when it has run.)")
+            store.set_meta(failing, slot.key)
+        log.warning("%s", message)
+        return f"{slot.kind} {slot.day}: failed: {why}"
+
+    def _daily(self, store: Store, config: Config, slot: Slot) -> str:
+        report = self.fetch_prices(store, config)  # SourceUnavailable propagates: retried later
+        fetched = getattr(report, "summary", lambda: "")()
+        if self.stopping.is_set():
+            raise Stopped
+        late = _missing_close(store, config, slot.day)
+        if late and self.now() < slot.due + CLOSE_WAIT:
+            # Checking now would judge yesterday's close and send today's alerts a day late.
+            raise _NotYet(f"no {slot.day} close yet for {', '.join(late)}; retrying")
+        report = run_check(store, config, sink=notifier(config))
+        checked = _check_summary(report)
+        if config.settings.digest.enabled:
+            queue_daily_digest(store, config, report.as_of, self.now())
+        return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
+
+    def _cpi(self, store: Store, config: Config, day: dt.date) -> str:
+        month = next((m for m, d, _ in store.cpi_releases() if d == day.isoformat()), None)
+        report = self.fetch_cpi(store, config)
+        fetched = getattr(report, "summary", lambda: "")()
+        if self.stopping.is_set():
+            raise Stopped
+        if month and not store.month_released(month):
+            raise _NotYet(f"CPI for {month} not published by the source yet; retrying")
+        checked = _check_summary(run_cpi_check(store, config, day))
+        return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
+
+    # --- the asyncio side ----------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event, notify: Notify | None = None) -> None:
+        """Catch up once, then drive ``run_pending`` every ~30 s in a worker thread until ``stop``."""
+
+        async def relay_stop() -> None:
+            await stop.wait()
+            self.stopping.set()
+
+        relay = asyncio.create_task(relay_stop())
+        try:
+            await asyncio.to_thread(self.tick)  # catch-up on start
+            while not stop.is_set():
+                await self._drain(notify)
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=TICK_SECONDS)
+                except TimeoutError:
+                    await asyncio.to_thread(self.scheduler.run_pending)
+            await self._drain(notify)
+        finally:
+            relay.cancel()
+
+    async def step(self, notify: Notify | None = None) -> None:
+        """One periodic step for a host loop: the catch-up tick first, then ``run_pending``.
+
+        If the host cancels the step (shutdown), the stop flag tells the worker thread to stop at
+        its next safe point; the thread is never killed mid-write.
+        """
+        try:
+            if not self._started:
+                self._started = True
+                await asyncio.to_thread(self.tick)
+            else:
+                await asyncio.to_thread(self.scheduler.run_pending)
+        except asyncio.CancelledError:
+            self.stopping.set()
+            raise
+        await self._drain(notify)
+
+    async def _drain(self, notify: Notify | None) -> None:
+        while self.messages:
+            message = self.messages.pop(0)
+            if notify is None:
+                continue
+            try:
+                await notify(message)
+            except Exception:
+                log.exception("could not notify admins")
+
+
+class _NotYet(Exception):
+    """The source has not published the day's close or the CPI month yet."""
+
+
+def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
+    """The rules' symbols still without ``day``'s close. A symbol without a close for STOPPED_AFTER_SESSIONS
+    sessions has stopped arriving (delisted, renamed) and must not hold every rule back each day; a
+    one-day gap is still waited for.
+    Universe members are not waited for: breadth skips a day on which far fewer members have a close
+    than usual (rules/metrics.py) and judges it once the rest has arrived.
+    """
+    recent = day
+    for _ in range(STOPPED_AFTER_SESSIONS):  # the session STOPPED_AFTER_SESSIONS before ``day``
+        recent = last_trading_day(recent - dt.timedelta(days=1), config.settings.schedule.exchange)
+    symbols = {s for r in config.rules if r.spec.enabled for s in r.symbols}
+    return [s for s, last in stale_symbols(store, symbols, day).items() if last is not None and last >= recent]
+
+
+def install_scheduler(service: Any, notify: Notify | None = None) -> BotScheduler:
+    """Register the scheduler and the config watcher as periodic jobs of the bot's ``Service``.
+
+    Uses ``service.config_holder`` (created when missing, so /reload and the jobs share one config)
+    and ``service.add_periodic(name, seconds, fn, run_first=...)``. Messages for the admins (a failed
+    job, a config reload) go to ``notify``, else ``service.notify_admins`` when the service has one.
+    The first scheduler step runs at once: that is the catch-up of a run missed while stopped.
+    """
+    holder: ConfigHolder | None = getattr(service, "config_holder", None)
+    if holder is None:
+        holder = ConfigHolder(service.config, getattr(service, "config_path", None))
+        service.config_holder = holder
+    notify = notify or getattr(service, "notify_admins", None)
+    scheduler = BotScheduler(holder)
+    service.scheduler = scheduler
+
+    async def scheduler_step() -> None:
+        await scheduler.step(notify)
+
+    async def watch_step() -> None:
+        message = holder.poll()
+        if message and notify is not None:
+            await notify(message)
+
+    service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
+    service.add_periodic("config-watch", POLL_SECONDS, watch_step)
+    return scheduler

@@ -1,0 +1,275 @@
+"""The SQLite store (sqlite-utils, WAL): prices, reference data, rule state and alert history.
+
+One file holds everything the bot knows, so a restart picks up exactly where it stopped. Writes
+are idempotent upserts keyed on natural keys ((symbol, date) for prices, (rule, date, kind) for
+alerts), which is what makes re-running a fetch or a check harmless. All of the bot's SQL lives in
+this package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bot.store.base import utcnow
+from bot.store.cpi import CpiTables
+from bot.store.pricecache import PriceCache, wide_frames
+from rules import Alert, RuleState
+
+__all__ = ["Store", "utcnow"]
+
+
+class Store(CpiTables):
+    """Typed access to the bot's SQLite file."""
+
+    _price_cache: PriceCache | None = None
+
+    # --- prices --------------------------------------------------------------------------------
+
+    def upsert_prices(self, symbol: str, frame: pd.DataFrame) -> int:
+        """Store one symbol's daily rows (index: dates; columns close and/or adj_close).
+
+        Returns how many rows were new or changed; unchanged rows cost nothing, so re-running a
+        fetch adds 0.
+        """
+        if frame.empty:
+            return 0
+        close = frame["close"] if "close" in frame else pd.Series(np.nan, index=frame.index)
+        adj = frame["adj_close"] if "adj_close" in frame else pd.Series(np.nan, index=frame.index)
+        dates = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")
+        rows = [
+            (symbol, d, None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
+            for d, c, a in zip(dates, close.to_numpy(dtype=float), adj.to_numpy(dtype=float), strict=True)
+            if not (np.isnan(c) and np.isnan(a))
+        ]
+        if not rows:
+            return 0
+        conn = self.db.conn
+        before = conn.total_changes
+        with self.db.atomic():
+            conn.executemany(
+                """INSERT INTO prices (symbol, date, close, adj_close) VALUES (?, ?, ?, ?)
+                ON CONFLICT (symbol, date) DO UPDATE SET close = excluded.close, adj_close = excluded.adj_close
+                WHERE prices.close IS NOT excluded.close OR prices.adj_close IS NOT excluded.adj_close""",
+                rows,
+            )
+            changed = conn.total_changes - before
+            if changed:
+                conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
+                self._bump_data_version()
+        return changed
+
+    def symbols(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol").fetchall()]
+
+    def last_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
+        """The last stored date per symbol (what an incremental fetch starts after)."""
+        return self._edge_dates("MAX", symbols)
+
+    def first_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
+        """The first stored date per symbol."""
+        return self._edge_dates("MIN", symbols)
+
+    def _edge_dates(self, fn: str, symbols: Iterable[str] | None) -> dict[str, dt.date]:
+        # One index seek per symbol; ``GROUP BY symbol`` would walk every row of every symbol.
+        if symbols is None:
+            symbols = self.symbols()
+        sql = f"SELECT s.value, (SELECT {fn}(date) FROM prices WHERE symbol = s.value) FROM json_each(?) AS s"
+        rows = self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()
+        return {sym: dt.date.fromisoformat(d) for sym, d in rows if d is not None}
+
+    def latest_date(self, symbols: Sequence[str] | None = None) -> dt.date | None:
+        dates = self.last_dates(symbols)
+        return max(dates.values()) if dates else None
+
+    def first_price_date(self) -> dt.date | None:
+        row = self.db.execute("SELECT MIN(date) FROM prices").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def count_prices(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM prices").fetchone()[0])
+
+    def load_prices(
+        self,
+        symbols: Iterable[str],
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Wide frames (date × symbol) of ``close`` and ``adj_close``, each falling back to the other.
+
+        ``close`` is split-adjusted only, ``adj_close`` also dividend-adjusted; where a source has
+        just one (index files lack adj_close, ETF files lack close) both frames use what exists.
+        Reads go through a per-symbol cache valid for the current ``data_version`` (see
+        bot/store/pricecache.py), so a long-running bot reads each row from SQLite once.
+        """
+        cache = self._price_cache
+        if cache is None:
+            cache = self._price_cache = PriceCache()
+        lo = start.isoformat() if start else None
+        hi = end.isoformat() if end else None
+        columns = cache.columns(self.db.conn, self.data_version(), sorted(set(symbols)), lo, hi)
+        return wide_frames(columns)
+
+    # --- universes -----------------------------------------------------------------------------
+
+    def set_universe(self, universe: str, members: Sequence[Mapping[str, Any]], source: str) -> int:
+        """Replace a universe's member list (symbol, optional name and sector)."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
+            self.db.table("universe_members").insert_all(
+                (
+                    {
+                        "universe": universe,
+                        "symbol": m["symbol"],
+                        "name": m.get("name"),
+                        "sector": m.get("sector"),
+                        "source": source,
+                    }
+                    for m in members
+                ),
+                pk=("universe", "symbol"),
+                replace=True,
+            )
+            self._bump_data_version()
+        return len(members)
+
+    def universe(self, universe: str) -> tuple[str, ...]:
+        rows = self.db.execute(
+            "SELECT symbol FROM universe_members WHERE universe = ? ORDER BY symbol", [universe]
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def set_membership(self, universe: str, spans: Sequence[tuple[str, str, str | None]]) -> int:
+        """Replace a universe's point-in-time membership spans (symbol, start, end or None)."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])
+            self.db.table("membership").insert_all(
+                ({"universe": universe, "symbol": s, "start": a, "end": b} for s, a, b in spans),
+                pk=("universe", "symbol", "start"),
+                replace=True,
+            )
+            self._bump_data_version()
+        return len(spans)
+
+    def membership_spans(self, universe: str) -> list[tuple[str, str, str | None]]:
+        rows = self.db.execute(
+            'SELECT symbol, start, "end" FROM membership WHERE universe = ? ORDER BY symbol, start', [universe]
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    # --- rule state and alerts -----------------------------------------------------------------
+
+    def load_states(self) -> dict[str, RuleState]:
+        rows = self.db.execute("SELECT rule, state FROM rule_state").fetchall()
+        return {r[0]: RuleState.from_dict(json.loads(r[1])) for r in rows}
+
+    def save_states(self, states: Mapping[str, RuleState]) -> None:
+        now = utcnow()
+        self.db.table("rule_state").upsert_all(
+            ({"rule": k, "state": json.dumps(v.to_dict()), "updated_at": now} for k, v in states.items()),
+            pk="rule",
+        )
+
+    def record_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Insert alerts not seen before; returns only the new ones (a re-run alerts nothing twice)."""
+        new = []
+        now = utcnow()
+        for a in alerts:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO alerts (key, rule, date, kind, value, message, payload, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [a.key, a.rule, a.date.isoformat(), a.kind, a.value, a.message, json.dumps(a.to_dict()), now],
+            )
+            if cur.rowcount:
+                new.append(a)
+        return new
+
+    def alert_exists(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM alerts WHERE key = ?", [key]).fetchone() is not None
+
+    def alerts_on(self, day: dt.date) -> list[dict[str, Any]]:
+        """The alerts recorded for ``day``, in the order they were recorded."""
+        rows = self.db.execute(
+            "SELECT payload FROM alerts WHERE date = ? ORDER BY created_at, rule", [day.isoformat()]
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def recent_alerts(self, limit: int = 10, rule: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT payload FROM alerts"
+        params: list[Any] = []
+        if rule:
+            sql += " WHERE rule = ?"
+            params.append(rule)
+        sql += " ORDER BY date DESC, created_at DESC LIMIT ?"
+        params.append(limit)
+        return [json.loads(r[0]) for r in self.db.execute(sql, params).fetchall()]
+
+    # --- runs and sources ----------------------------------------------------------------------
+
+    def start_run(self, kind: str) -> int:
+        table = self.db.table("runs").insert({"kind": kind, "started_at": utcnow(), "status": "running"})
+        return int(table.last_pk or 0)
+
+    def finish_run(self, run_id: int, status: str, detail: str = "") -> None:
+        self.db.table("runs").update(run_id, {"finished_at": utcnow(), "status": status, "detail": detail})
+
+    def last_run(self, kind: str | None = None, status: str | None = None) -> dict[str, Any] | None:
+        sql = "SELECT id, kind, started_at, finished_at, status, detail FROM runs"
+        where, params = [], []
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        row = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "kind", "started_at", "finished_at", "status", "detail"), row, strict=True))
+
+    def mark_source(
+        self,
+        source: str,
+        ok: bool,
+        error: str | None = None,
+        last_data_date: dt.date | None = None,
+        next_retry: str | None = None,
+    ) -> None:
+        now = utcnow()
+        row: dict[str, Any] = {"source": source, "last_attempt": now, "last_error": error, "next_retry": next_retry}
+        if ok:
+            row["last_success"] = now
+        if last_data_date:
+            row["last_data_date"] = last_data_date.isoformat()
+        self.db.table("source_status").upsert(row, pk="source")
+
+    def set_next_retry(self, source: str, when: str) -> None:
+        self.db.execute("UPDATE source_status SET next_retry = ? WHERE source = ?", [when, source])
+
+    def source_status(self) -> list[dict[str, Any]]:
+        return list(self.db.table("source_status").rows)
+
+    # --- track-record cache (bot/history/track.py) -----------------------------------------------
+
+    def cached_track(self, rule: str, rule_hash: str, data_version: int) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT payload FROM track_cache WHERE rule = ? AND rule_hash = ? AND data_version = ?",
+            [rule, rule_hash, data_version],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_track(self, rule: str, rule_hash: str, data_version: int, payload: Mapping[str, Any]) -> None:
+        """Keep one cached record per rule: the one for its current definition and data."""
+        with self.transaction():
+            self.db.execute("DELETE FROM track_cache WHERE rule = ?", [rule])
+            self.db.execute(
+                "INSERT INTO track_cache (rule, rule_hash, data_version, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                [rule, rule_hash, data_version, json.dumps(payload, allow_nan=False), utcnow()],
+            )

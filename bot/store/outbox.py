@@ -1,0 +1,185 @@
+"""The outbox: alerts are queued per chat in SQLite first, then delivered (see bot/delivery).
+
+``text`` is plain text (an alert's rendered message); delivery escapes it for HTML. A row is
+``pending`` until Telegram accepts it (``sent``), or ``dropped`` (the chat blocked the bot or
+unsubscribed) or ``failed`` (Telegram refused it for good, e.g. a 400). Subscriptions live here
+too, because they decide who gets a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.store.db import Store, utcnow
+from rules import Alert
+
+
+def iso(moment: dt.datetime) -> str:
+    """Timestamps as the store writes them (UTC, seconds), so string order is time order."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def subscribers(store: Store) -> list[int]:
+    return [int(r[0]) for r in store.db.execute("SELECT chat_id FROM subscriptions ORDER BY chat_id").fetchall()]
+
+
+def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.datetime | None = None) -> int:
+    """Queue one message for one chat; a second call with the same (key, chat) does nothing.
+
+    Keys are ``rule|date|kind`` for alerts, ``@digest|date`` for the digest (already HTML) and
+    ``@admin|…`` for notices to admins. ``not_before`` holds the row (and the chat's later rows) until then.
+    """
+    now = utcnow()
+    cur = store.db.execute(
+        "INSERT OR IGNORE INTO outbox (alert_key, chat_id, text, status, attempts, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+        [key, chat_id, text, iso(not_before) if not_before else now, now],
+    )
+    return cur.rowcount
+
+
+def queue_digest(store: Store, day: dt.date, text: str, not_before: dt.datetime | None = None) -> int:
+    """Queue the day's digest (HTML) for every subscriber, once per day."""
+    return sum(queue_text(store, f"@digest|{day.isoformat()}", chat, text, not_before) for chat in subscribers(store))
+
+
+def attach_photos(store: Store, photos: Mapping[str, bytes]) -> None:
+    """Give the queued rows of these alerts their chart (sent as a photo with the alert as caption)."""
+    for key, png in photos.items():
+        store.db.execute("UPDATE outbox SET photo = ? WHERE alert_key = ? AND status = 'pending'", [png, key])
+
+
+def enqueue_alerts(store: Store, alerts: Sequence[Alert]) -> int:
+    """Queue each alert for every subscribed chat (or the rule's own ``chats``); idempotent per (alert, chat)."""
+    subs = subscribers(store)
+    queued = 0
+    for a in alerts:
+        for chat in list(a.chats) if a.chats is not None else subs:
+            queued += queue_text(store, a.key, chat, a.message)
+    return queued
+
+
+# --- subscriptions -------------------------------------------------------------------------------
+
+
+def subscribe(store: Store, chat_id: int) -> bool:
+    """Subscribe a chat; False when it already was (a second /subscribe changes nothing)."""
+    cur = store.db.execute(
+        "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until) VALUES (?, ?, NULL)",
+        [chat_id, utcnow()],
+    )
+    return bool(cur.rowcount)
+
+
+def unsubscribe(store: Store, chat_id: int, reason: str = "unsubscribed") -> bool:
+    """Remove a chat and drop its queued rows (it asked to stop, or it blocked the bot)."""
+    with store.db.atomic():
+        cur = store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
+        store.db.execute(
+            "UPDATE outbox SET status = 'dropped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+            [reason, chat_id],
+        )
+    return bool(cur.rowcount)
+
+
+def drop_chats_not_allowed(store: Store, allowed: Collection[int]) -> list[int]:
+    """Unsubscribe chats (and drop their queued rows) that the config no longer allows.
+
+    A chat removed from ``allowed_chats`` by an edit + /reload would otherwise keep receiving
+    alerts and could not even /unsubscribe (the chat guard refuses it). Rules' own ``chats`` are
+    validated against the same lists when the config loads.
+    """
+    queued = {int(r[0]) for r in store.db.execute("SELECT DISTINCT chat_id FROM outbox WHERE status = 'pending'")}
+    chats = (set(subscribers(store)) | queued) - set(allowed)
+    for chat in sorted(chats):
+        unsubscribe(store, chat, reason="chat no longer allowed by the config")
+    return sorted(chats)
+
+
+def mute(store: Store, chat_id: int, until: dt.datetime) -> bool:
+    """Hold a subscribed chat's alerts until ``until``; False when the chat is not subscribed."""
+    cur = store.db.execute("UPDATE subscriptions SET muted_until = ? WHERE chat_id = ?", [iso(until), chat_id])
+    return bool(cur.rowcount)
+
+
+def unmute(store: Store, chat_id: int) -> bool:
+    cur = store.db.execute(
+        "UPDATE subscriptions SET muted_until = NULL WHERE chat_id = ? AND muted_until IS NOT NULL", [chat_id]
+    )
+    return bool(cur.rowcount)
+
+
+def muted_chats(store: Store, now: dt.datetime) -> set[int]:
+    rows = store.db.execute("SELECT chat_id FROM subscriptions WHERE muted_until > ?", [iso(now)]).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    alert_key: str | None
+    chat_id: int
+    text: str
+    photo: bytes | None
+    attempts: int
+    next_attempt_at: str | None
+
+
+def pending_rows(
+    store: Store, only_chats: Collection[int] | None = None, skip_chats: Collection[int] = ()
+) -> list[OutboxRow]:
+    """Every pending row, per chat oldest first (delivery keeps that order within a chat)."""
+    rows = store.db.execute(
+        "SELECT id, alert_key, chat_id, text, photo, attempts, next_attempt_at FROM outbox"
+        " WHERE status = 'pending' ORDER BY chat_id, id"
+    ).fetchall()
+    out = [OutboxRow(int(r[0]), r[1], int(r[2]), r[3] or "", r[4], int(r[5] or 0), r[6]) for r in rows]
+    return [r for r in out if (only_chats is None or r.chat_id in only_chats) and r.chat_id not in set(skip_chats)]
+
+
+@retry(
+    retry=retry_if_exception_type(sqlite3.OperationalError),  # "database is locked" past busy_timeout
+    stop=stop_after_attempt(5),
+    wait=wait_exponential(multiplier=0.2, max=2),
+    reraise=True,
+)
+def mark_sent(store: Store, row_id: int) -> None:
+    """Record Telegram's acceptance; retried hard, because a row left pending is sent again."""
+    store.db.execute(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        [utcnow(), row_id],
+    )
+
+
+def mark_retry(store: Store, row_id: int, error: str, next_attempt_at: dt.datetime) -> None:
+    store.db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+        [error[:500], iso(next_attempt_at), row_id],
+    )
+
+
+def mark_failed(store: Store, row_id: int, error: str) -> None:
+    store.db.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+        [error[:500], row_id],
+    )
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Rows per status (for /status and ``rotation-bot status``)."""
+    rows = store.db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def oldest_pending(store: Store) -> str | None:
+    """When the oldest undelivered row was queued (a stuck outbox shows here)."""
+    row = store.db.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'").fetchone()
+    return row[0] if row else None

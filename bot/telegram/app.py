@@ -1,0 +1,282 @@
+"""The Telegram adapter: the PTB Application around the transport-free commands of bot/chat.
+
+Order of handling, as in PTB's examples: a ``TypeHandler`` in group -1 lets only allowed chats
+through (everyone else gets one polite refusal per chat, logged without the message text), then
+one ``CommandHandler`` per row of the command table (admin rows filtered to ``admin_chats``),
+then a fallback that answers unknown commands. Errors are logged with their traceback and
+reported, escaped and without the token, to the admin chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from typing import Any
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationHandlerStop,
+    CallbackContext,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.answers import clip
+from bot.chat import COMMANDS, DELIVERY_SECONDS, Command, CommandContext, Reply, Service, dispatch, run_command
+from bot.config import Config
+from bot.errors import BotError
+from bot.store import outbox
+from bot.telegram.delivery import deliver_pending
+
+log = logging.getLogger(__name__)
+
+REFUSAL = (
+    "Sorry, this bot is private. Your chat id is <code>{chat_id}</code>: "
+    "ask its owner to add it to <code>allowed_chats</code>."
+)
+Ctx = CallbackContext[Any, Any, Any, Any]
+App = Application[Any, Any, Any, Any, Any, Any]
+FLOOD_RETRIES = 2  # RetryAfter retries the rate limiter absorbs before delivery reschedules
+
+
+# --- logging hygiene -----------------------------------------------------------------------------
+
+
+class RedactToken(logging.Filter):
+    """Replace the bot token in any log record (httpx logs request URLs, which contain it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if self.token in msg:
+            record.msg = msg.replace(self.token, "<token>")
+            record.args = None
+        # Tracebacks too: PTB's InvalidToken quotes the token. Formatters reuse a pre-set exc_text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        if record.stack_info and self.token in record.stack_info:
+            record.stack_info = record.stack_info.replace(self.token, "<token>")
+        return True
+
+
+def redact_token_in_logs(token: str) -> None:
+    """Silence httpx's per-request INFO lines and redact the token from every handler's output."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redactor = RedactToken(token)
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext", ""):
+        logging.getLogger(name).addFilter(redactor)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+
+
+def warn_if_nobody_allowed(config: Config) -> None:
+    tg = config.settings.telegram
+    if not tg.allowed_chats and not tg.admin_chats:
+        log.warning(
+            "no [telegram] allowed_chats or admin_chats in the config: every chat will be refused. "
+            "Send the bot a message; the refusal shows your chat id, which goes into allowed_chats."
+        )
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+
+async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
+    if reply.photo is not None:
+        await bot.send_photo(chat_id, photo=reply.photo, caption=clip(reply.text, 1024), parse_mode=ParseMode.HTML)
+    else:
+        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML)
+
+
+def command_context(service: Service, chat_id: int) -> CommandContext:
+    return CommandContext(service, chat_id, admin=service.config.is_admin(chat_id))
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def make_guard(service: Service) -> Any:
+    refused: set[int] = set()
+
+    async def guard(update: object, context: Ctx) -> None:
+        """Only allowed chats get past group -1; the rest get one refusal and no data."""
+        if not isinstance(update, Update):
+            raise ApplicationHandlerStop
+        chat = update.effective_chat
+        if chat is not None and service.config.is_allowed(chat.id):
+            return
+        user = update.effective_user
+        log.warning(
+            "refused update %s from chat %s (user %s)",
+            update.update_id,
+            chat.id if chat else None,
+            user.id if user else None,
+        )
+        if chat is not None and chat.id not in refused and update.effective_message is not None:
+            refused.add(chat.id)
+            await context.bot.send_message(chat.id, REFUSAL.format(chat_id=chat.id), parse_mode=ParseMode.HTML)
+        raise ApplicationHandlerStop
+
+    return guard
+
+
+def make_handler(service: Service, command: Command) -> Any:
+    async def handle(update: Update, context: Ctx) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        reply = await run_command(command_context(service, chat.id), command, list(context.args or []))
+        await send_reply(context.bot, chat.id, reply)
+
+    handle.__name__ = f"cmd_{command.name}"
+    return handle
+
+
+def make_fallback(service: Service) -> Any:
+    async def fallback(update: Update, context: Ctx) -> None:
+        """Unknown commands, admin commands from non-admins and plain text get a pointer to /help."""
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None:
+            return
+        text = (message.text or "").strip()
+        head = text.split(maxsplit=1)[0] if text else ""
+        if head.startswith("/") and "@" in head:
+            if head.split("@", 1)[1].lower() != (context.bot.username or "").lower():
+                return  # "/ratio@other_bot" in a group is not for us
+        elif not head.startswith("/") and chat.type != ChatType.PRIVATE:
+            return  # group chatter: stay quiet
+        reply = await dispatch(command_context(service, chat.id), text)
+        await send_reply(context.bot, chat.id, reply)
+
+    return fallback
+
+
+def make_error_handler(service: Service) -> Any:
+    async def on_error(update: object, context: Ctx) -> None:
+        """Log with the traceback; tell the admins in one escaped line (the token is never in it)."""
+        err = context.error
+        log.error("error while handling an update", exc_info=err)
+        token = context.bot.token
+        text = f"{type(err).__name__}: {err}".replace(token, "<token>")
+        chat = update.effective_chat if isinstance(update, Update) else None
+        where = f" (chat {chat.id})" if chat else ""
+        report = f"⚠️ <b>Error</b>{where}: <code>{html.escape(text[:3000])}</code>"
+        for admin in service.config.settings.telegram.admin_chats:
+            try:
+                await context.bot.send_message(admin, report, parse_mode=ParseMode.HTML)
+            except TelegramError as exc:
+                log.warning("could not report the error to admin chat %s: %s", admin, exc)
+        admins = service.config.settings.telegram.admin_chats
+        if chat is not None and service.config.is_allowed(chat.id) and chat.id not in admins:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(chat.id, "Sorry, something went wrong; the admins were told.")
+
+    return on_error
+
+
+def install(app: App, service: Service) -> None:
+    """Register every handler on ``app``, from the one command table."""
+    app.add_handler(TypeHandler(Update, make_guard(service)), group=-1)
+    admins = service.config.settings.telegram.admin_chats
+    for command in COMMANDS:
+        # New messages only: editing an old "/consensus …" or "/subscribe" must not run it again.
+        only_new = filters.UpdateType.MESSAGE
+        chat_filter = filters.Chat(chat_id=admins) & only_new if command.admin else only_new
+        app.add_handler(CommandHandler(command.name, make_handler(service, command), filters=chat_filter))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, make_fallback(service)))
+    app.add_error_handler(make_error_handler(service))
+
+
+async def set_commands(bot: Any, config: Config) -> None:
+    """The command menu: public commands for everyone, all commands in each admin chat."""
+    public = [BotCommand(c.name, c.help) for c in COMMANDS if not c.admin]
+    everything = [BotCommand(c.name, c.help) for c in COMMANDS]
+    await bot.set_my_commands(public)
+    for admin in config.settings.telegram.admin_chats:
+        try:
+            await bot.set_my_commands(everything, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:  # an admin who never opened the bot: the chat does not exist yet
+            log.warning("could not set the admin command menu for chat %s: %s", admin, exc)
+
+
+# --- the application -----------------------------------------------------------------------------
+
+
+def build_application(service: Service, token: str, *, request_timeout: float = 10.0) -> App:
+    """The PTB Application for ``service``: handlers, rate limiter, command menu and delivery job.
+
+    The token goes to PTB only; logs get it redacted (``redact_token_in_logs``).
+    """
+    tg = service.config.settings.telegram
+    limiter = AIORateLimiter(overall_max_rate=tg.messages_per_second, overall_time_period=1, max_retries=FLOOD_RETRIES)
+
+    async def post_init(app: App) -> None:
+        await set_commands(app.bot, service.config)
+        service.start_periodic()
+
+    async def post_stop(app: App) -> None:
+        await service.stop_periodic()
+
+    app: App = (
+        Application.builder()
+        .token(token)
+        .base_url(tg.api_base_url)
+        .rate_limiter(limiter)
+        .connect_timeout(request_timeout)
+        .read_timeout(request_timeout)
+        .write_timeout(request_timeout)
+        .get_updates_read_timeout(request_timeout + 20)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .build()
+    )
+    install(app, service)
+
+    async def deliver() -> None:
+        tg = service.config.settings.telegram  # the config in force, after any /reload
+        dropped = outbox.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
+        if dropped:
+            log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
+        await deliver_pending(app.bot, service.store)
+
+    service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
+    return app
+
+
+def run_telegram(service: Service, token: str) -> None:
+    """Poll Telegram until interrupted (Ctrl-C / SIGTERM)."""
+    redact_token_in_logs(token)
+    warn_if_nobody_allowed(service.config)
+    app = build_application(service, token)
+    base_url = service.config.settings.telegram.api_base_url
+    try:
+        # One getMe of our own first: PTB would log a page of traceback before the error reached us.
+        asyncio.run(_preflight(token, base_url))
+        app.run_polling(allowed_updates=["message", "my_chat_member"])
+    except InvalidToken:
+        raise BotError("Telegram rejected the bot token: check the token from @BotFather") from None
+    except NetworkError as exc:  # unreachable at start (getMe): say so in one line; a supervisor restarts us
+        why = str(exc).replace(token, "<token>")
+        raise BotError(
+            f"cannot reach Telegram at {base_url}: {why}; "
+            "check the network and [telegram] api_base_url, then start again"
+        ) from None
+
+
+async def _preflight(token: str, base_url: str) -> None:
+    async with Bot(token, base_url=base_url):  # initialize() calls getMe
+        pass
