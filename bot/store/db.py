@@ -18,7 +18,7 @@ import pandas as pd
 
 from bot.store.base import utcnow
 from bot.store.cpi import CpiTables
-from bot.store.pricecache import PriceCache, wide_frames
+from bot.store.pricecache import PriceCache, extend_column, wide_frames
 from rules import Alert, RuleState
 
 __all__ = ["Store", "utcnow"]
@@ -60,7 +60,7 @@ class Store(CpiTables):
             )
             changed = conn.total_changes - before
             if changed:
-                conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
+                extend_column(conn, symbol, [(d, c, a) for _, d, c, a in rows])
                 self._bump_data_version()
         return changed
 

@@ -3,8 +3,10 @@
 Loading history is the expensive part of a check, a replay or a chart: Python's sqlite3 builds an
 object per value, about 0.5 µs each, so 25 years of 500 members cost over a second. So each
 symbol's whole history is also stored as one row of numpy bytes (table ``price_columns``), written
-the first time it is read and deleted by any write that changes that symbol's prices: a new
-process reads 500 such rows in milliseconds instead of two million price rows. On top, a
+the first time it is read. A write that only adds days after the column's last day (the daily
+fetch) appends them to it; any other change of that symbol's prices deletes it, to be rebuilt on the
+next read. So a new process reads 500 such rows in milliseconds instead of two million price rows,
+and the first check after the daily fetch does too. On top, a
 long-running bot keeps the arrays in memory and slices them for later requests; any price write
 bumps ``data_version``, which empties that cache, so a cached read always equals a fresh one.
 """
@@ -111,6 +113,51 @@ class PriceCache:
                 if len(days):
                     out[symbol] = (days, close, adj)
         return out
+
+
+def _same(a: Floats, b: Floats) -> bool:
+    """Equal values, NaN (a NULL in the store) equal to NaN."""
+    return bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+Row = tuple[str, float | None, float | None]  # date, close, adj_close
+
+
+def extend_column(conn: sqlite3.Connection, symbol: str, rows: Sequence[Row]) -> None:
+    """Bring the stored column of ``symbol`` up to date after ``rows`` (date, close, adj_close) were written.
+
+    Rows after the column's last day are appended; rows on its days must be what it already holds.
+    Anything else (a revised or inserted old day) drops the column, rebuilt from the rows on next read.
+    Call inside the write's transaction, so the column never disagrees with the rows.
+    """
+    row = conn.execute("SELECT days, close, adj_close FROM price_columns WHERE symbol = ?", [symbol]).fetchone()
+    if row is None:
+        return  # nothing stored yet: built on the next read
+    days = np.frombuffer(row[0], dtype=np.int64).astype("datetime64[D]")
+    close, adj = np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float)
+    new_days = np.array([r[0] for r in rows], dtype="datetime64[D]")
+    new_close = np.array([r[1] for r in rows], dtype=float)  # None becomes NaN
+    new_adj = np.array([r[2] for r in rows], dtype=float)
+    last = days[-1] if len(days) else None
+    old = new_days <= last if last is not None else np.zeros(len(new_days), dtype=bool)
+    at = np.searchsorted(days, new_days[old])
+    known = bool(np.all(at < len(days))) and bool(np.all(days[np.minimum(at, len(days) - 1)] == new_days[old]))
+    after = ~old
+    if len(np.unique(new_days[after])) < int(after.sum()):
+        known = False  # the same new day twice: let the rows decide
+    if not known or not _same(close[at], new_close[old]) or not _same(adj[at], new_adj[old]):
+        conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
+        return
+    order = np.argsort(new_days[after], kind="stable")
+    conn.execute(
+        "UPDATE price_columns SET days = ?, close = ?, adj_close = ? WHERE symbol = ?",
+        [
+            np.concatenate([days, new_days[after][order]]).astype(np.int64).tobytes(),
+            np.concatenate([close, new_close[after][order]]).tobytes(),
+            np.concatenate([adj, new_adj[after][order]]).tobytes(),
+            symbol,
+        ],
+    )
 
 
 def wide_frames(columns: dict[str, tuple[Days, Floats, Floats]]) -> tuple[pd.DataFrame, pd.DataFrame]:
