@@ -8,13 +8,14 @@ and are alerts stuck in the outbox.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.calendar import is_trading_day, last_trading_day
 from bot.config import Config
 from bot.history import expected_close, stale_symbols
-from bot.store import Store, outbox
+from bot.store import Store, outbox, store_fault
 
 # A symbol's close is expected once the session's daily check time has passed.
 OUTBOX_STUCK = dt.timedelta(hours=1)
@@ -26,6 +27,16 @@ def status_report(store: Store, config: Config, now: dt.datetime | None = None) 
     sc = config.settings.schedule
     local = now.astimezone(ZoneInfo(sc.timezone))
     warnings: list[str] = []
+
+    problems = store.integrity()  # a corrupt page shows here long before a query trips over it
+    if problems:
+        warnings.append(
+            str(
+                store_fault(
+                    store.path, sqlite3.DatabaseError("database disk image is malformed: " + "; ".join(problems))
+                )
+            )
+        )
 
     runs: dict[str, Any] = {}
     for kind in ("daily", "cpi"):
@@ -71,6 +82,7 @@ def status_report(store: Store, config: Config, now: dt.datetime | None = None) 
         "runs": runs,
         "sources": sources,
         "outbox": {"by_status": counts, "pending": counts.get("pending", 0), "oldest_pending": oldest},
+        "store": {"path": str(store.path), "integrity": problems or "ok"},
         "warnings": warnings,
         "ok": not warnings,
     }

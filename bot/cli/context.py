@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -45,6 +46,10 @@ class Context:
             self._store = bot.store.Store(self.config.store_path)
         return self._store
 
+    def store_path(self) -> Path:
+        """The store's file, without opening it (for messages about it)."""
+        return self._store.path if self._store is not None else self.config.store_path
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -73,6 +78,13 @@ class CommandGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (BotError, RuleError) as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"Error: {line}", err=True)
-            sys.exit(1)
+            _fail(exc)
+        except sqlite3.Error as exc:  # a store fault in the middle of a command: the file and what to do
+            obj = ctx.find_object(Context)
+            _fail(bot.store.store_fault(obj.store_path() if obj else Path("store"), exc))
+
+
+def _fail(exc: Exception) -> NoReturn:
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        click.echo(f"Error: {line}", err=True)
+    sys.exit(1)

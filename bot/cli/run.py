@@ -10,6 +10,7 @@ import click
 import bot
 import bot.chat
 import bot.jobs
+import bot.store
 import bot.telegram
 from bot.cli.context import Context, pass_ctx
 
@@ -30,22 +31,28 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
 
     Example: echo /ratio | rotation-bot run --console
     """
-    config, store = obj.config, obj.store
+    config = obj.config
     token = None if console else config.token()
     logging.basicConfig(
         level=logging.INFO if token else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    service = bot.chat.Service(config, store, config_path=obj.config_path)
-    if schedule or (schedule is None and token):
-        bot.jobs.install_scheduler(service)
-    if token:
-        bot.telegram.run_telegram(service, token)
-        return
-    if not console:
-        click.echo(
-            f"No Telegram token set (environment variable {config.settings.telegram.token_env} is empty): "
-            "running in console mode. Type /help; end with Ctrl-D.",
-            err=True,
-        )
-    asyncio.run(bot.console.run_console(service))
+    try:
+        with bot.store.running_alone(config.store_path):
+            service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
+            if schedule or (schedule is None and token):
+                bot.jobs.install_scheduler(service)
+            else:
+                bot.jobs.install_config_watch(service)  # edits take effect in seconds in every mode
+            if token:
+                bot.telegram.run_telegram(service, token)
+                return
+            if not console:
+                click.echo(
+                    f"No Telegram token set (environment variable {config.settings.telegram.token_env} is empty): "
+                    "running in console mode. Type /help; end with Ctrl-D.",
+                    err=True,
+                )
+            asyncio.run(bot.console.run_console(service))
+    except KeyboardInterrupt:  # Ctrl-C is how a foreground bot is stopped: not an error
+        click.echo("Stopped.", err=True)

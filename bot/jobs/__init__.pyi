@@ -7,4 +7,5 @@ from .check import CheckReport as CheckReport
 from .check import run_check as run_check
 from .notify import notifier as notifier
 from .scheduler import BotScheduler as BotScheduler
+from .scheduler import install_config_watch as install_config_watch
 from .scheduler import install_scheduler as install_scheduler

@@ -326,11 +326,19 @@ def install_scheduler(service: Any, notify: Notify | None = None) -> BotSchedule
     async def scheduler_step() -> None:
         await scheduler.step(notify)
 
+    service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
+    install_config_watch(service, notify)
+    return scheduler
+
+
+def install_config_watch(service: Any, notify: Notify | None = None) -> None:
+    """Reload config.toml within seconds of an edit (a broken edit keeps the last good rules), in every mode."""
+    holder: ConfigHolder = service.config_holder
+    notify = notify or getattr(service, "notify_admins", None)
+
     async def watch_step() -> None:
         message = holder.poll()
         if message and notify is not None:
             await notify(message)
 
-    service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
     service.add_periodic("config-watch", POLL_SECONDS, watch_step)
-    return scheduler

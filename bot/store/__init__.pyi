@@ -4,4 +4,7 @@ __all__: list[str]
 from . import outbox as outbox
 from .db import Store as Store
 from .db import utcnow as utcnow
+from .faults import FAULTS as FAULTS
+from .faults import store_fault as store_fault
+from .lock import running_alone as running_alone
 from .peek import stored_symbols as stored_symbols

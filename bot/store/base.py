@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.errors import StoreError
+from bot.store.faults import FAULTS, store_fault
 from bot.store.migrations import migrations
 
 
@@ -33,8 +34,13 @@ class StoreBase:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=5000")
             migrations.apply(self.db)
-        except Exception as exc:  # sqlite3.DatabaseError and friends: a corrupt or foreign file
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+        except FAULTS as exc:  # a corrupt or foreign file, a read-only file, a full disk
+            raise store_fault(self.path, exc) from None
+
+    def integrity(self) -> list[str]:
+        """SQLite's quick check: [] when the file is sound, else what is wrong (first lines)."""
+        rows = [r[0] for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+        return [] if rows == ["ok"] else rows
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,175 @@
+"""Store faults are one line that names the file and what to do: a second bot, a corrupt, read-only or full store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.store import Store
+from bot.store.base import StoreBase
+from bot.store.lock import lock_path
+from tests.conftest import price_frame
+
+RULE = """
+[[rules]]
+name = "a-above-1"
+metric = "close"
+symbol = "AAA"
+condition = "above"
+threshold = 1
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    store = Store(tmp_path / "s.sqlite")
+    store.upsert_prices("AAA", price_frame(np.arange(1.0, 30.0)))
+    store.close()
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n' + RULE)
+    return path
+
+
+def cli(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--config", str(config), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stderr
+
+
+# --- one instance per store ---------------------------------------------------------------------
+
+
+def start_bot(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", "--console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.fixture
+def first_bot(config: Path) -> Iterator[subprocess.Popen[str]]:
+    proc = start_bot(config)
+    lock = lock_path(config.parent / "s.sqlite")
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the first bot never took the lock"
+        time.sleep(0.05)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
+def test_a_second_run_on_the_same_store_refuses_and_names_the_first(
+    config: Path, first_bot: subprocess.Popen[str]
+) -> None:
+    second = start_bot(config)
+    out, err = second.communicate(input="/help\n", timeout=60)
+    assert second.returncode == 1
+    assert err.strip().splitlines() == [
+        f"Error: another rotation-bot is already running on the store {config.parent / 's.sqlite'} "
+        f"(pid {first_bot.pid}): stop it first, or give this one its own [store] path"
+    ]
+    assert out == ""
+
+
+def test_kill_9_releases_the_lock_so_a_restart_runs(config: Path, first_bot: subprocess.Popen[str]) -> None:
+    first_bot.send_signal(signal.SIGKILL)
+    first_bot.wait(timeout=30)
+    again = start_bot(config)
+    out, err = again.communicate(input="/rules\n", timeout=60)
+    assert again.returncode == 0, err
+    assert "a-above-1" in out
+
+
+# --- corrupt, read-only, full ---------------------------------------------------------------------
+
+
+def test_a_corrupt_store_is_one_line_with_the_way_out(config: Path) -> None:
+    store = config.parent / "s.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store}{suffix}").unlink(missing_ok=True)
+    store.write_bytes(b"this is not sqlite" * 500)
+    for args in (["check"], ["status"], ["replay", "--from", "2024-01-01"]):
+        code, err = cli(config, *args)
+        assert code == 1
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith(f"Error: the store {store} is corrupt") and ".recover" in lines[0]
+
+
+def test_status_runs_an_integrity_check(config: Path) -> None:
+    store = config.parent / "s.sqlite"
+    s = Store(store)
+    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page = s.db.execute("PRAGMA page_size").fetchone()[0]
+    root = s.db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'prices'").fetchone()[0]
+    s.close()
+    with store.open("r+b") as fh:  # scribble over the prices table's root page, keep the schema intact
+        fh.seek((root - 1) * page + 100)
+        fh.write(os.urandom(page - 200))
+    code, err = cli(config, "status")
+    assert code == 1
+    assert f"the store {store} is corrupt" in err
+
+
+@pytest.mark.parametrize(
+    ("pragma", "words"),
+    [
+        ("PRAGMA query_only = 1", "is read-only"),  # what a read-only file or folder gives
+        ("PRAGMA max_page_count = 1", "is full"),  # SQLite's own 'database or disk is full'
+    ],
+    ids=["read-only", "full"],
+)
+def test_a_store_that_cannot_be_written_is_one_line_and_nothing_half_written(
+    config: Path, monkeypatch: pytest.MonkeyPatch, pragma: str, words: str
+) -> None:
+    store = Store(config.parent / "s.sqlite")
+    before = store.db.execute("SELECT COUNT(*) FROM rule_state").fetchone()[0]
+    store.close()
+    opened = StoreBase.__init__
+
+    def then_break(self: StoreBase, path: str | Path) -> None:
+        opened(self, path)
+        if pragma.startswith("PRAGMA max_page_count"):
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            self.db.execute(f"PRAGMA max_page_count = {pages}")
+        else:
+            self.db.execute(pragma)
+
+    monkeypatch.setattr(StoreBase, "__init__", then_break)
+    code, err = cli(config, "fetch", "--source", "csv", "--path", str(write_prices(config.parent)))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "nothing was half-written" in lines[0], err
+    monkeypatch.undo()
+    store = Store(config.parent / "s.sqlite")
+    assert store.db.execute("SELECT COUNT(*) FROM rule_state").fetchone()[0] == before
+    assert "BBB" not in store.symbols()
+    store.close()
+
+
+def write_prices(folder: Path) -> Path:
+    data = folder / "csv"
+    data.mkdir()
+    days = [d.date().isoformat() for d in pd.bdate_range("2000-01-03", periods=3000)]  # more than the free pages
+    rows = "\n".join(f"{d},,,,{100 + i},{100 + i}," for i, d in enumerate(days))
+    (data / "BBB.csv").write_text("date,open,high,low,close,adj_close,volume\n" + rows + "\n")
+    return data
