@@ -252,8 +252,8 @@ def event_problems(spec: RuleSpec, metric: str, rule: str) -> list[Problem]:
     """Options that mean nothing when each observation is its own event (a CPI release is judged alone)."""
     why = f'metric "{metric}" judges each release on its own'
     out = []
-    if spec.condition == "crosses":
-        out.append(Problem(f"{why}: use above or below", rule=rule, field="condition"))
+    if spec.condition in CROSSING:  # a crossing needs the previous release's side: nothing to compare with
+        out.append(Problem(f"{why}, so it cannot cross a line: use above or below", rule=rule, field="condition"))
     if spec.for_days:
         out.append(Problem(f"{why}, so there are no consecutive days to wait for", rule=rule, field="for_days"))
     if spec.hysteresis:

@@ -8,8 +8,10 @@ the same everywhere. Every problem in the file is reported at once, each naming 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -143,14 +145,30 @@ class Config:
         return self.resolve(self.settings.store.path)
 
     def token(self) -> str | None:
-        """The bot token: from the file named in config, else the environment variable."""
+        """The bot token: from the file named in config, else the environment variable.
+
+        Surrounding whitespace (the newline of a file or of ``$(cat …)``) is dropped; anything else that
+        does not look like a token is named here, not reported later as a network problem.
+        """
         tg = self.settings.telegram
         if tg.token_file:
+            where = f"telegram.token_file {tg.token_file}"
             try:
-                return self.resolve(tg.token_file).read_text().strip() or None
+                raw = self.resolve(tg.token_file).read_text()
             except OSError as exc:
-                raise ConfigFileError(f"cannot read telegram.token_file {tg.token_file}: {exc.strerror}") from None
-        return os.environ.get(tg.token_env) or None
+                raise ConfigFileError(f"cannot read {where}: {exc.strerror}") from None
+        else:
+            where = f"the environment variable {tg.token_env}"
+            raw = os.environ.get(tg.token_env) or ""
+        token = raw.strip()
+        if token and not TOKEN_SHAPE.fullmatch(token):
+            odd = sorted({repr(c) for c in token if not (c.isalnum() or c in ":_-")})
+            what = f" (it holds {', '.join(odd)})" if odd else ""
+            raise ConfigFileError(
+                f"the Telegram token in {where} is malformed{what}: a token is the bot's id, a colon and its "
+                "secret, like 123456789:AAH…, as @BotFather gave it"
+            )
+        return token or None
 
     def is_allowed(self, chat_id: int) -> bool:
         tg = self.settings.telegram
@@ -158,6 +176,9 @@ class Config:
 
     def is_admin(self, chat_id: int) -> bool:
         return chat_id in self.settings.telegram.admin_chats
+
+
+TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 
 
 def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path | None = None) -> Config:
@@ -201,9 +222,31 @@ def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path |
                         source=source,
                     )
                 )
+    if settings is not None:
+        problems.extend(universe_problems(rules, settings, source))
     if problems or settings is None:
         raise ConfigFileError("\n".join(str(p) for p in problems))
     return Config(settings, rules, path)
+
+
+def universe_problems(rules: list[Rule], settings: Settings, source: str) -> list[Problem]:
+    """A universe no [universes.NAME] section defines has no member list: say so now, not at the next check."""
+    known = sorted({*settings.universes, *Settings().universes})  # sp500 is built in
+    out = []
+    for rule in rules:
+        for name in sorted(rule.universes - set(known)):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            out.append(
+                Problem(
+                    f'unknown universe "{name}"; {hint}known: {", ".join(known)} '
+                    f"(a [universes.{name}] section defines one)",
+                    rule=rule.name,
+                    field="universe",
+                    source=source,
+                )
+            )
+    return out
 
 
 def number_problems(data: dict[str, Any], source: str) -> list[Problem]:

@@ -32,8 +32,9 @@ def rules_start(rules: Sequence[Rule], first_day: dt.date, *, warm_up: bool = Fa
     return load_start(first_day, lookback_days(rules), WARM_UP if warm_up else dt.timedelta(0))
 
 
-def require_prices(store: Store) -> None:
-    if store.count_prices() == 0:
+def require_prices(store: Store, rules: Sequence[Rule]) -> None:
+    """Rules that read prices need some (CPI rules read releases, and say so themselves when there are none)."""
+    if any(r.symbols or r.universes for r in rules) and store.count_prices() == 0:
         raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
 
 
@@ -46,10 +47,13 @@ def require_data_by(store: Store, rules: Sequence[Rule], day: dt.date) -> None:
 
 
 def default_as_of(store: Store, rules: Sequence[Rule]) -> dt.date:
-    """The latest close of the rules' symbols (of any symbol when they name none)."""
+    """The latest close of the rules' symbols (of any symbol when they name none; the latest CPI release for
+    CPI rules on a store without prices)."""
     symbols = sorted(set().union(*(r.symbols for r in rules))) if rules else []
     latest = store.latest_date(symbols) if symbols else None
     latest = latest or store.latest_date()
+    if latest is None and rules and all(r.metric.uses_cpi for r in rules):
+        latest = store.last_release_date(dt.date.today())  # CPI rules alone: the latest release
     if latest is None:
         raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
     return latest
@@ -76,8 +80,9 @@ def run_replay(
     """Every alert the rules would have sent between ``start`` and ``end``, with the time it took."""
     t0 = time.perf_counter()
     rules = enabled_rules(config, rule_names)
-    require_prices(store)
+    require_prices(store, rules)
     end = end or default_as_of(store, rules)
+    require_data_by(store, rules, end)  # a range before all the data is one clear line, not a warning per rule
     data = load_market_data(store, config, rules, end=end, start=rules_start(rules, start, warm_up=True))
     result = replay(rules, data, start, end)
     return result, time.perf_counter() - t0

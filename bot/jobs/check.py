@@ -57,7 +57,7 @@ def run_check(
     """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
-    require_prices(store)
+    require_prices(store, rules)
     as_of = as_of or default_as_of(store, rules)
     require_data_by(store, rules, as_of)
     stored = store.load_states()
