@@ -152,14 +152,16 @@ def fetch_yahoo(
     for symbol, why in sorted(result.failures.items()):
         by_reason.setdefault(why, []).append(symbol)
     for why, names in by_reason.items():
-        log.warning("yahoo: no new data for %s: %s", ", ".join(names), why)
+        log.warning("yahoo: no new data for %d symbols (%s): %s", len(names), _names(names), why)
     report.symbols = len(result.frames)
     report.calls = result.calls
     report.failures = dict(result.failures)
     report.last_data_date = store.latest_date(list(data.symbols)) or store.latest_date()
     if symbols and not result.frames and len(result.failures) >= len(set(symbols)):
         reason = _common_reason(result.failures)
-        if len(result.failures) > 5 and len(set(result.failures.values())) == 1:
+        if reason.startswith("network unreachable"):
+            reason = f"{reason}; none of {len(result.failures)} symbols fetched"
+        elif len(result.failures) > 5 and len(set(result.failures.values())) == 1:
             reason = f"all {len(result.failures)} symbols failed ({reason}): Yahoo unreachable or refusing requests?"
         store.mark_source("yahoo", ok=False, error=reason, last_data_date=report.last_data_date)
         raise SourceUnavailable("yahoo", reason)

@@ -8,6 +8,7 @@ CSV is parsed by the same ``parse_fred_csv`` the offline csv source uses.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,10 +26,37 @@ TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Network trouble, timeouts, 429 and 5xx are worth another try; a 404 is not."""
+    """Timeouts, dropped connections, 429 and 5xx are worth another try; a 404 is not, and neither is a
+    host that does not resolve or refuses connections (the network is down: retrying only delays the news)."""
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code == 429 or exc.response.status_code >= 500
-    return isinstance(exc, httpx.TransportError)
+    return isinstance(exc, httpx.TransportError) and _network_down(exc) is None
+
+
+def _network_down(exc: BaseException) -> str | None:
+    """'cannot resolve HOST' or 'connection refused by HOST:PORT' when that is what ``exc`` means."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    url = exc.request.url
+    chain = [exc, *_causes(exc)]
+    if (
+        any(isinstance(e, socket.gaierror) for e in chain)
+        or "name resolution" in str(exc).lower()
+        or "name or service not known" in str(exc).lower()
+        or "nodename" in str(exc).lower()
+    ):
+        return f"network unreachable (cannot resolve {url.host})"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(exc).lower():
+        return f"network unreachable (connection refused by {url.host}:{url.port or 443})"
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    out = []
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        out.append(exc)
+    return out
 
 
 @dataclass
@@ -90,6 +118,9 @@ class FredSource:
             except (httpx.HTTPError, RetryError, ValueError) as exc:
                 result.failures[sid] = _describe(exc)
                 log.warning("fred: %s failed: %s", sid, result.failures[sid])
+                if result.failures[sid].startswith("network unreachable"):  # the next series would fail alike
+                    result.failures.update({s: result.failures[sid] for s in series if s not in result.changed})
+                    break
                 continue
             if not rows:
                 result.failures[sid] = "FRED returned no observations"
@@ -102,6 +133,9 @@ class FredSource:
 
 
 def _describe(exc: BaseException) -> str:
+    down = _network_down(exc)
+    if down:
+        return down
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code} from {exc.request.url.host}"
     if isinstance(exc, httpx.TimeoutException):

@@ -52,6 +52,17 @@ _TRANSIENT = re.compile(
     r"rate.?limit|too many requests|timed? ?out|timeout|connection|network|curl|ssl|502|503|504", re.I
 )
 _LOGGED_ERROR = re.compile(r"^\[(?P<syms>[^\]]*)\]:\s*(?P<why>.+)$", re.S)
+# What yfinance 1.x logs when the network itself is down (curl errors 6, 7: DNS, connection refused),
+# before it reports every ticker as "possibly delisted; no timezone found".
+_NETWORK_DOWN = re.compile(
+    r"curl: \((?:6|7)\)[^.]*?(?P<what>Could not resolve host: [\w.-]+|Failed to connect to [\w.-]+(?: port \d+)?"
+    r"|Couldn't connect to server|Connection refused)",
+    re.I,
+)
+
+
+class NetworkDown(Exception):
+    """Yahoo's host cannot be resolved or refuses connections: no retry can help, so none is made."""
 
 
 class TransientError(Exception):
@@ -60,6 +71,8 @@ class TransientError(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     """Rate limits and network trouble are retried; programming errors are not."""
+    if isinstance(exc, NetworkDown):
+        return False
     if isinstance(exc, TransientError | yf.exceptions.YFRateLimitError | OSError | TimeoutError):
         return True
     module = type(exc).__module__ or ""
@@ -110,10 +123,16 @@ class _ErrorCapture(logging.Handler):
     """Collects the per-ticker reasons yfinance logs (``['XYZ']: YFTzMissingError(...)``) during one call."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.reasons: dict[str, str] = {}
+        self.network_down: str | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
+        down = _NETWORK_DOWN.search(record.getMessage())
+        if down and self.network_down is None:
+            self.network_down = down.group("what")
+        if record.levelno < logging.ERROR:
+            return
         match = _LOGGED_ERROR.match(record.getMessage().strip())
         if not match:
             return
@@ -233,7 +252,13 @@ class YahooSource:
                 if self.on_batch:
                     self.on_batch(batch)
                 continue  # nothing settled can be newer: no call at all
-            frames, failures, calls = self._fetch_batch(batch)
+            try:
+                frames, failures, calls = self._fetch_batch(batch)
+            except NetworkDown as down:
+                result.calls += 1
+                result.failures.update({s: str(down) for s in symbols if s not in result.frames})
+                log.warning("yahoo: %s: fetched nothing, nothing retried", down)
+                break
             result.calls += calls
             for symbol, why in list(failures.items()):
                 last = since.get(symbol)
@@ -288,6 +313,8 @@ class YahooSource:
                             next(iter(transient.values())),
                         )
                         raise TransientError(next(iter(transient.values())))
+        except NetworkDown:
+            raise  # the caller stops every batch: one clear reason, no retries, no 2-minute wait
         except RetryError as err:
             exc = err.last_attempt.exception()
             reason = _reason(exc) if exc else "gave up"
@@ -316,6 +343,8 @@ class YahooSource:
         shared_errors = getattr(getattr(yf, "shared", None), "_ERRORS", None)
         if isinstance(shared_errors, dict):  # yfinance < 1.7 kept them here
             reasons.update({str(k).upper(): str(v) for k, v in shared_errors.items()})
+        if (frame is None or frame.empty) and captured.network_down:
+            raise NetworkDown(f"network unreachable ({captured.network_down})")
         if frame is None or frame.empty:
             why = next(iter(reasons.values()), "Yahoo returned no rows")
             return {}, {s: reasons.get(s.upper(), why) for s in symbols}
