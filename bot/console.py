@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.answers import to_plain
@@ -30,11 +31,20 @@ def _default_write(text: str) -> None:
     print(text, flush=True)
 
 
-def save_photo(photo: bytes) -> str:
-    """Charts go to a temporary PNG file; the console prints its path."""
-    with tempfile.NamedTemporaryFile(prefix="rotation-bot-chart-", suffix=".png", delete=False) as f:
+CHART_DIR = Path(tempfile.gettempdir()) / "rotation-bot-charts"
+CHARTS_KEPT = 20  # the console keeps the latest charts only, so a long session does not fill the temp folder
+
+
+def save_photo(photo: bytes, folder: Path | None = None) -> str:
+    """Charts go to PNG files in one temp folder, the oldest beyond CHARTS_KEPT removed; the console prints the path."""
+    folder = folder or CHART_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="chart-", suffix=".png", delete=False) as f:
         f.write(photo)
-        return f.name
+    charts = sorted(folder.glob("chart-*.png"), key=lambda p: p.stat().st_mtime_ns)
+    for old in charts[:-CHARTS_KEPT]:
+        old.unlink(missing_ok=True)
+    return f.name
 
 
 def show(reply: Reply, write: Write) -> None:

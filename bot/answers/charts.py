@@ -70,11 +70,21 @@ def _same_metric(config: Config, rule: Rule) -> tuple[Rule, ...]:
 
 
 def choices(config: Config) -> list[str]:
-    """Every name ``render_chart`` accepts, for help texts and error messages."""
+    """Every name ``render_chart`` accepts, for help texts and error messages: shortcuts, rule names, and the
+    metrics that can be drawn as they are (one that needs parameters, such as sma's symbol, only through a rule)."""
     names = list(SHORTCUTS)
     names += [r.name for r in config.rules if r.name not in names]
-    names += [m for m in sorted(METRICS) if m not in names]
+    used = {r.spec.metric for r in config.rules if r.spec.enabled}
+    names += [m for m in sorted(METRICS) if m not in names and (m in used or _needs_nothing(m))]
     return names
+
+
+def _needs_nothing(metric: str) -> bool:
+    try:
+        _synthetic_rule(metric, {"metric": metric})
+    except RuleError:
+        return False
+    return True
 
 
 def resolve(config: Config, metric: str) -> ChartTarget:
@@ -93,9 +103,10 @@ def resolve(config: Config, metric: str) -> ChartTarget:
         try:
             base = _synthetic_rule(metric, {"metric": metric})
         except RuleError:
+            takes = ", ".join(METRICS[metric].params.model_fields)
             raise ChartError(
-                f'metric "{metric}" needs parameters and no rule uses it; chart a rule name instead '
-                f"(choices: {', '.join(choices(config))})"
+                f'metric "{metric}" needs parameters ({takes}) and no rule uses it: add a rule with it to '
+                f"config.toml and chart the rule by name (choices: {', '.join(choices(config))})"
             ) from None
         return ChartTarget(base, ())
     raise ChartError(f'unknown chart "{metric}"; choices: ' + ", ".join(choices(config)))

@@ -9,10 +9,12 @@ arguments raise ``UsageError`` and the caller answers with the command's usage l
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.answers import digest_text, e, render, render_chart, views
 from bot.calendar import CHART_PERIODS
@@ -67,10 +69,12 @@ class Command:
     help: str
     usage: str = ""
     admin: bool = False
+    hint: str = ""  # an example and the limits, shown with the usage line after a mistake
 
     @property
     def usage_line(self) -> str:
-        return f"Usage: /{self.name} {self.usage}".rstrip()
+        line = f"Usage: /{self.name} {self.usage}".rstrip()
+        return f"{line} ({self.hint})" if self.hint else line
 
 
 def _no_args(args: list[str]) -> None:
@@ -191,13 +195,32 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
     if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1] not in CHART_PERIODS):
         raise UsageError
     metric, period = args[0], args[1] if len(args) == 2 else "1y"
-    png = render_chart(ctx.store, ctx.config, metric, period)
+    png = await _render_off_loop(ctx, metric, period)
     return Reply(f"{e(metric)}, {e(period)}", photo=png)
+
+
+async def _render_off_loop(ctx: CommandContext, metric: str, period: str) -> bytes:
+    """Draw in a worker thread with its own connection, at most CHART_WORKERS at once: a pile of
+    ``/chart breadth max`` requests queues behind the slots while other chats' commands go on."""
+    path = ctx.store.path
+    if str(path) == ":memory:":  # a private in-memory store exists on this connection only
+        return render_chart(ctx.store, ctx.config, metric, period)
+    async with ctx.service.chart_slots:
+        return await asyncio.to_thread(_render_with_own_store, path, ctx.config, metric, period)
+
+
+def _render_with_own_store(path: Path, config: Config, metric: str, period: str) -> bytes:
+    store = Store(path)  # SQLite connections stay in the thread that opened them
+    try:
+        return render_chart(store, config, metric, period)
+    finally:
+        store.close()
 
 
 async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1:
-        raise UsageError
+        names = ", ".join(r.name for r in ctx.config.rules) or "none configured"
+        return Reply(e(f"Usage: /stats RULE — rules: {names}"))
     rule = find_rule(ctx.config, args[0])
     return Reply(render.stats_html(track_record_for(ctx.store, ctx.config, rule.name), rule))
 
@@ -242,7 +265,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", cmd_status, "data freshness, last and next run, last error"),
     Command("subscribe", cmd_subscribe, "get alerts in this chat"),
     Command("unsubscribe", cmd_unsubscribe, "stop alerts in this chat"),
-    Command("mute", cmd_mute, "pause alerts for a while (30m, 2h, 3d, 1w)", "DURATION"),
+    Command(
+        "mute",
+        cmd_mute,
+        "pause alerts for a while (30m, 2h, 3d, 1w)",
+        "DURATION",
+        hint=f"e.g. /mute 4h or /mute 2d: a number and m, h, d or w, at most {MAX_MUTE.days} days",
+    ),
     Command("unmute", cmd_unmute, "resume alerts now"),
     Command("reload", cmd_reload, "reload config.toml (keeps the last good rules on error)", admin=True),
     Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),

@@ -31,6 +31,7 @@ JobFn = Callable[[], Awaitable[object]]
 Interval = float | Callable[[], float]
 
 DELIVERY_SECONDS = 2.0  # how often the outbox is delivered, whichever transport delivers it
+CHART_WORKERS = 2  # charts drawn at once in worker threads; more requests wait for a slot
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Service:
         self.config_path = config_path
         self.periodic: list[Periodic] = []
         self.last_error: str | None = None
+        self.chart_slots = asyncio.Semaphore(CHART_WORKERS)
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
 

@@ -22,6 +22,10 @@ def chart(obj: Context, metric: str, period: str, out: Path) -> None:
 
     Example: rotation-bot chart ratio --period 5y --out ratio.png
     """
+    if out.suffix.lower() != ".png":
+        raise click.BadParameter(
+            f"charts are PNG images: name the file {out.with_suffix('.png').name}", param_hint="--out"
+        )
     png = bot.answers.render_chart(obj.store, obj.config, metric, period)
     try:
         out.write_bytes(png)
