@@ -13,10 +13,12 @@ import pandas as pd
 from benchmarks import (
     bench_breadth,
     bench_check,
+    bench_daily,
     bench_incremental,
     bench_memory,
     bench_ratio_query,
     bench_replay,
+    bench_startup,
     bench_track,
 )
 from benchmarks.common import env
@@ -29,7 +31,9 @@ BENCHMARKS = (
     bench_check,
     bench_ratio_query,
     bench_incremental,
+    bench_daily,
     bench_track,
+    bench_startup,
 )
 
 

@@ -1,8 +1,9 @@
 """The daily incremental update of the 503 members: source calls made, and rows read from SQLite.
 
-``yfinance.download`` is replaced at its public boundary by a fake that answers one new trading day
-for every requested ticker, in yfinance 1.x's shape (MultiIndex columns Price × Ticker), so the
-real fetch job (bot.ingest.fetch) runs unchanged and offline.
+``yfinance.download`` is replaced at its public boundary by a fake (benchmarks.common.fake_download)
+that answers every business day since the call's start up to the day after the latest close, each
+ticker flat, in yfinance 1.x's shape (MultiIndex columns Price × Ticker), so the real fetch job
+(bot.ingest.fetch) runs unchanged and offline.
 """
 
 from __future__ import annotations
@@ -11,35 +12,29 @@ import datetime as dt
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 
-from benchmarks.common import WORK, Result, env, fmt_time, report
+from benchmarks.common import WORK, Result, env, fake_download, fmt_time, report
 from bot.store.db import Store
 
 GOAL_CALLS = 6
-FIELDS = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
 
 
-def fake_download(calls: list[tuple[int, str]], last_close: dict[str, float], until: dt.date) -> Any:
-    """yfinance 1.x's frame for every business day from ``start`` to ``until``, each symbol flat at its last close."""
+def flat_quotes(last_close: dict[str, float], until: dt.date) -> Callable[[str, dt.date], pd.DataFrame]:
+    """Every business day from the call's start to ``until``, each symbol flat at its last close."""
 
-    def download(tickers: list[str] | str, start: str | None = None, **_: Any) -> pd.DataFrame:
-        symbols = [tickers] if isinstance(tickers, str) else list(tickers)
-        calls.append((len(symbols), str(start)))
-        days = pd.bdate_range(pd.Timestamp(str(start)), pd.Timestamp(until))
-        columns = pd.MultiIndex.from_product([FIELDS, symbols], names=["Price", "Ticker"])
-        row = np.array([last_close.get(sym, 100.0) for _ in FIELDS for sym in symbols])
-        values = np.tile(row, (len(days), 1))
-        return pd.DataFrame(values, index=pd.DatetimeIndex(days, name="Date"), columns=columns)
+    def quote(symbol: str, start: dt.date) -> pd.DataFrame:
+        days = pd.bdate_range(pd.Timestamp(start), pd.Timestamp(until))
+        price = last_close.get(symbol, 100.0)
+        return pd.DataFrame({"close": price, "adj_close": price}, index=days)
 
-    return download
+    return quote
 
 
 class CountingCursor:
@@ -122,7 +117,10 @@ def run() -> Result:
         close, _ = store.load_prices(members)
         last_close = {sym: float(close[sym].dropna().iloc[-1]) for sym in close.columns}
         before = store.count_prices()
-        with mock.patch("yfinance.download", fake_download(calls, last_close, next_day)), counting(store) as counter:
+        with (
+            mock.patch("yfinance.download", fake_download(calls, flat_quotes(last_close, next_day))),
+            counting(store) as counter,
+        ):
             t0 = time.perf_counter()
             fetch = fetch_yahoo(store, config, members, source=source, now=lambda: now)
             seconds = time.perf_counter() - t0

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,15 +161,84 @@ class Result:
     note: str = ""
 
     def line(self) -> str:
-        verdict = "PASS" if self.ok else "MISS"
         text = f"{self.name}: measured {self.measured}, baseline {self.baseline}, ratio {self.ratio}"
-        text += f" ({self.goal}) {verdict}"
+        if self.goal:  # a line without a goal is information only: no verdict
+            text += f" ({self.goal}) {'PASS' if self.ok else 'MISS'}"
         return text + (f" — {self.note}" if self.note else "")
 
 
 def report(result: Result) -> Result:
     print(result.line(), flush=True)
     return result
+
+
+def copy_store(src: Path, dst: Path) -> None:
+    """Copy a store file (and its write-ahead log, if any) to ``dst``, dropping ``dst``'s stale WAL files."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{dst}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(src, dst)
+    wal = Path(f"{src}-wal")
+    if wal.exists():
+        shutil.copyfile(wal, f"{dst}-wal")
+
+
+def remove_store(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+
+
+# --- a stand-in for yfinance.download -----------------------------------------------------------
+
+FIELDS = ("Adj Close", "Close", "High", "Low", "Open", "Volume")
+
+
+def yahoo_frame(quotes: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The frame yfinance 1.x ``download(tickers, auto_adjust=False, group_by="column")`` returns for ``quotes``
+    (per ticker, rows by date with columns ``close`` and ``adj_close``).
+
+    Index: the union of every ticker's days, tz-naive, named "Date". Columns: a MultiIndex named
+    ("Price", "Ticker") of FIELDS × tickers, both levels sorted, as yfinance sorts them. A ticker
+    without a row on some day has NaN there, which makes Volume float, as in yfinance.
+    """
+    tickers = sorted(quotes)
+    stamps = [pd.DatetimeIndex(quotes[t].index).to_numpy(dtype="datetime64[ns]") for t in tickers]
+    days = np.unique(np.concatenate(stamps)) if stamps else np.array([], dtype="datetime64[ns]")
+    close = np.full((len(days), len(tickers)), np.nan)
+    adj = np.full((len(days), len(tickers)), np.nan)
+    for j, t in enumerate(tickers):
+        rows = np.searchsorted(days, stamps[j])
+        close[rows, j] = quotes[t]["close"].to_numpy(dtype=float)
+        adj[rows, j] = quotes[t]["adj_close"].to_numpy(dtype=float)
+    volume = np.where(np.isnan(close), np.nan, 1_000_000.0)
+    blocks = {
+        "Adj Close": adj,
+        "Close": close,
+        "High": close * 1.01,
+        "Low": close * 0.99,
+        "Open": close * 0.995,
+        "Volume": volume,
+    }
+    columns = pd.MultiIndex.from_product([FIELDS, tickers], names=["Price", "Ticker"])
+    frame = pd.DataFrame(
+        np.hstack([blocks[f] for f in FIELDS]) if tickers else np.empty((len(days), 0)),
+        index=pd.DatetimeIndex(days, name="Date"),
+        columns=columns,
+    )
+    if not np.isnan(volume).any():
+        frame = frame.astype({("Volume", t): "int64" for t in tickers})
+    return frame
+
+
+def fake_download(calls: list[tuple[int, str]], quote: Callable[[str, dt.date], pd.DataFrame]) -> Any:
+    """A ``yfinance.download`` answering ``quote(ticker, start)`` per requested ticker; records (tickers, start)."""
+
+    def download(tickers: list[str] | str, start: str | None = None, **_: Any) -> pd.DataFrame:
+        symbols = [tickers] if isinstance(tickers, str) else list(tickers)
+        calls.append((len(symbols), str(start)))
+        first = dt.date.fromisoformat(str(start))
+        return yahoo_frame({s.upper(): quote(s, first) for s in symbols})
+
+    return download
 
 
 def today_of(store: Store) -> dt.date:
