@@ -218,15 +218,19 @@ def yahoo_frame(quotes: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         "Open": close * 0.995,
         "Volume": volume,
     }
-    columns = pd.MultiIndex.from_product([FIELDS, tickers], names=["Price", "Ticker"])
-    frame = pd.DataFrame(
-        np.hstack([blocks[f] for f in FIELDS]) if tickers else np.empty((len(days), 0)),
-        index=pd.DatetimeIndex(days, name="Date"),
-        columns=columns,
+    index = pd.DatetimeIndex(days, name="Date")
+    prices = pd.DataFrame(
+        np.hstack([blocks[f] for f in FIELDS[:-1]]) if tickers else np.empty((len(days), 0)),
+        index=index,
+        columns=pd.MultiIndex.from_product([FIELDS[:-1], tickers], names=["Price", "Ticker"]),
     )
-    if not np.isnan(volume).any():
-        frame = frame.astype({("Volume", t): "int64" for t in tickers})
-    return frame
+    whole = not np.isnan(volume).any()  # yfinance's Volume is int64 unless a ticker lacks a row
+    volumes = pd.DataFrame(
+        volume.astype("int64") if whole else volume,
+        index=index,
+        columns=pd.MultiIndex.from_product([["Volume"], tickers], names=["Price", "Ticker"]),
+    )
+    return pd.concat([prices, volumes], axis=1)
 
 
 def fake_download(calls: list[tuple[int, str]], quote: Callable[[str, dt.date], pd.DataFrame]) -> Any:

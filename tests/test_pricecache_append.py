@@ -1,4 +1,5 @@
-"""The stored price columns follow every write: new days are appended, any other change drops the column."""
+"""The stored price columns follow every write: new days are read from the rows after the column (kept as it is
+until enough of them accumulate), any change to a day the column covers drops it; reads always equal the rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from bot.store.db import Store
+from bot.store.pricecache import TAIL_ROWS
 from tests.conftest import price_frame
 
 
@@ -50,21 +52,30 @@ def _assert_column_is_the_rows(store: Store) -> None:
     pd.testing.assert_frame_equal(got[1], want[1])
 
 
-def test_a_new_day_is_appended_to_the_stored_column(store: Store) -> None:
+def test_a_new_day_keeps_the_stored_column_and_is_read_after_it(store: Store) -> None:
     before = _column_days(store, "A")
     assert before is not None
     assert store.upsert_prices("A", price_frame([21.0], start="2024-01-29")) == 1
+    assert _column_days(store, "A") == before  # not rewritten, not dropped
+    _assert_column_is_the_rows(store)  # and the new day is read with it
+
+
+def test_the_column_is_rewritten_once_many_days_came_after_it(store: Store) -> None:
+    before = _column_days(store, "A")
+    assert before is not None
+    days = TAIL_ROWS + 1
+    assert store.upsert_prices("A", price_frame(np.arange(100.0, 100.0 + days), start="2024-01-29")) == days
+    _assert_column_is_the_rows(store)  # a fresh process reads the rows after the column, then stores it whole
     after = _column_days(store, "A")
-    assert after == [*before, "2024-01-29"]
-    _assert_column_is_the_rows(store)
+    assert after is not None and len(after) == len(before) + days
 
 
 def test_the_daily_refetch_of_known_days_plus_one_new_day_appends(store: Store) -> None:
     """The live fetch asks again for the last two weeks: unchanged days cost nothing, the new one is appended."""
     frame = price_frame(np.arange(11.0, 22.0), start="2024-01-15")  # days 11..20 as stored, then a new day
+    before = _column_days(store, "A")
     assert store.upsert_prices("A", frame) == 1
-    days = _column_days(store, "A")
-    assert days is not None and len(days) == 21
+    assert _column_days(store, "A") == before
     _assert_column_is_the_rows(store)
 
 
@@ -87,4 +98,11 @@ def test_a_missing_close_is_appended_as_nan_and_read_back_from_adj_close(store: 
     frame = pd.DataFrame({"close": [np.nan], "adj_close": [3.5]}, index=pd.DatetimeIndex(["2024-01-29"], name="date"))
     assert store.upsert_prices("A", frame) == 1
     assert _column_days(store, "A") is not None
+    _assert_column_is_the_rows(store)
+
+
+def test_a_revision_inside_a_batch_of_new_days_counts_every_changed_row(store: Store) -> None:
+    frame = price_frame([5.0, 50.0, 51.0], start="2024-01-26")  # the last stored day revised, two new days
+    assert store.upsert_prices("A", frame) == 3
+    assert _column_days(store, "A") is None
     _assert_column_is_the_rows(store)

@@ -98,5 +98,5 @@ def test_reopening_keeps_data_and_applies_no_migration_twice(tmp_path: Path) -> 
 def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.sqlite"
     bad.write_text("this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot open the store"):
+    with pytest.raises(StoreError, match=r"the store .*bad\.sqlite is corrupt .*\.recover"):
         Store(bad)

@@ -12,11 +12,12 @@ import datetime as dt
 import logging
 import sys
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -69,25 +70,36 @@ def _names(symbols: Collection[str]) -> str:
     return ", ".join(names[:NAMED_FAILURES]) + more
 
 
-def split_like_jump(store: Store, symbol: str, frame: pd.DataFrame) -> str | None:
-    """Why ``frame`` (new rows for ``symbol``) looks like an unadjusted split, or None.
+def split_like_jumps(store: Store, frames: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """Per symbol whose new rows look like an unadjusted split, why.
 
-    Compares each new close with the one before it, the first with the last stored close; the
-    store keeps the rows anyway (it cannot tell a split from a crash), and the fetch warns.
+    Compares each new close with the one before it, the first with the last close stored in the two
+    weeks before (one query for every symbol); the store keeps the rows anyway (it cannot tell a split
+    from a crash), and the fetch warns.
     """
-    if frame.empty:
-        return None
-    new = frame["close"].fillna(frame["adj_close"]) if "adj_close" in frame else frame["close"]
-    first = pd.Timestamp(new.index.min()).date()
-    close, _adj = store.load_prices([symbol], start=first - dt.timedelta(days=15), end=first - dt.timedelta(days=1))
-    stored = close[symbol].dropna() if symbol in close else pd.Series(dtype=float)
-    series = pd.concat([stored.iloc[-1:], new.dropna()]).astype(float)
-    factor = (series / series.shift(1)).iloc[1:]
-    jumps = factor[(factor >= SPLIT_LIKE) | (factor <= 1 / SPLIT_LIKE)]
-    if jumps.empty:
-        return None
-    day = pd.Timestamp(jumps.index[0]).date()
-    return f"close moved ×{jumps.iloc[0]:.2f} on {day}, like an unadjusted split: check it, refetch if so"
+    firsts = {s: pd.Timestamp(f.index.min()).date() for s, f in frames.items() if not f.empty}
+    before = store.closes_before({s: (d - dt.timedelta(days=15), d) for s, d in firsts.items()})
+    out: dict[str, str] = {}
+    for symbol in firsts:
+        frame = frames[symbol]
+        close = frame["close"].to_numpy(dtype=float)
+        if "adj_close" in frame:
+            close = np.where(np.isnan(close), frame["adj_close"].to_numpy(dtype=float), close)
+        days = frame.index[~np.isnan(close)]
+        series = close[~np.isnan(close)]
+        if symbol in before:
+            series = np.concatenate([[before[symbol]], series])
+            days = days.insert(0, days[0] if len(days) else frame.index[0])
+        if len(series) < 2:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            factor = series[1:] / series[:-1]
+        hit = np.flatnonzero((factor >= SPLIT_LIKE) | (factor <= 1 / SPLIT_LIKE))
+        if len(hit):
+            i = int(hit[0])
+            day = pd.Timestamp(days[i + 1]).date()
+            out[symbol] = f"close moved ×{factor[i]:.2f} on {day}, like an unadjusted split: check it, refetch if so"
+    return out
 
 
 def live_symbols(store: Store, config: Config) -> list[str]:
@@ -132,15 +144,13 @@ def fetch_yahoo(
             result: FetchResult = yahoo.fetch(symbols, since)
         finally:
             yahoo.on_batch = previous
-    jumps: dict[str, str] = {}
-    dupes: dict[str, str] = {}
-    for symbol, frame in result.frames.items():
-        why = split_like_jump(store, symbol, frame)
-        if why:
-            jumps[symbol] = why
-        if frame.attrs.get("duplicate_dates"):
-            dupes[symbol] = f"{frame.attrs['duplicate_dates']} duplicate dates in Yahoo's answer; kept the last row"
-        report.rows += store.upsert_prices(symbol, frame)
+    jumps = split_like_jumps(store, result.frames)
+    dupes = {
+        symbol: f"{frame.attrs['duplicate_dates']} duplicate dates in Yahoo's answer; kept the last row"
+        for symbol, frame in result.frames.items()
+        if frame.attrs.get("duplicate_dates")
+    }
+    report.rows += sum(store.upsert_many(result.frames).values())
     for found in (jumps, dupes):
         for symbol, why in found.items():
             log.warning("yahoo: %s: %s", symbol, why)

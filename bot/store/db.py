@@ -18,10 +18,15 @@ import pandas as pd
 
 from bot.store.base import utcnow
 from bot.store.cpi import CpiTables
-from bot.store.pricecache import PriceCache, extend_column, wide_frames
+from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
 
 __all__ = ["Store", "utcnow"]
+
+# Unchanged rows cost nothing: re-running a fetch changes 0 rows.
+UPSERT_PRICE = """INSERT INTO prices (symbol, date, close, adj_close) VALUES (?, ?, ?, ?)
+ON CONFLICT (symbol, date) DO UPDATE SET close = excluded.close, adj_close = excluded.adj_close
+WHERE prices.close IS NOT excluded.close OR prices.adj_close IS NOT excluded.adj_close"""
 
 
 class Store(CpiTables):
@@ -37,32 +42,49 @@ class Store(CpiTables):
         Returns how many rows were new or changed; unchanged rows cost nothing, so re-running a
         fetch adds 0.
         """
-        if frame.empty:
-            return 0
-        close = frame["close"] if "close" in frame else pd.Series(np.nan, index=frame.index)
-        adj = frame["adj_close"] if "adj_close" in frame else pd.Series(np.nan, index=frame.index)
-        dates = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")
-        rows = [
-            (symbol, d, None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
-            for d, c, a in zip(dates, close.to_numpy(dtype=float), adj.to_numpy(dtype=float), strict=True)
-            if not (np.isnan(c) and np.isnan(a))
-        ]
-        if not rows:
-            return 0
+        return self.upsert_many({symbol: frame})[symbol]
+
+    def upsert_many(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        """``upsert_prices`` for many symbols in one transaction (the daily fetch writes 500 at once)."""
+        changed: dict[str, int] = {}
         conn = self.db.conn
-        before = conn.total_changes
         with self.db.atomic():
-            conn.executemany(
-                """INSERT INTO prices (symbol, date, close, adj_close) VALUES (?, ?, ?, ?)
-                ON CONFLICT (symbol, date) DO UPDATE SET close = excluded.close, adj_close = excluded.adj_close
-                WHERE prices.close IS NOT excluded.close OR prices.adj_close IS NOT excluded.adj_close""",
-                rows,
-            )
-            changed = conn.total_changes - before
-            if changed:
-                extend_column(conn, symbol, [(d, c, a) for _, d, c, a in rows])
+            ends = column_ends(conn, list(frames))
+            for symbol, frame in frames.items():
+                changed[symbol] = self._upsert(symbol, frame, ends.get(symbol))
+            if any(changed.values()):
                 self._bump_data_version()
         return changed
+
+    def _upsert(self, symbol: str, frame: pd.DataFrame, column_end: str | None) -> int:
+        """Write one symbol's rows; a change to a day its stored column covers drops that column.
+
+        Days after the column's end are read from the rows with it (bot/store/pricecache.py), so the
+        daily fetch appends without rewriting 25 years of bytes.
+        """
+        if frame.empty:
+            return 0
+        n = len(frame.index)
+        close = frame["close"].to_numpy(dtype=float) if "close" in frame else np.full(n, np.nan)
+        adj = frame["adj_close"].to_numpy(dtype=float) if "adj_close" in frame else np.full(n, np.nan)
+        dates = np.datetime_as_string(pd.DatetimeIndex(frame.index).to_numpy().astype("datetime64[D]"))
+        rows = [
+            (symbol, str(d), None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
+            for d, c, a in zip(dates, close, adj, strict=True)
+            if not (np.isnan(c) and np.isnan(a))
+        ]
+        conn = self.db.conn
+        covered = [r for r in rows if column_end is not None and r[1] <= column_end]
+        revised = 0
+        if covered:
+            before = conn.total_changes
+            conn.executemany(UPSERT_PRICE, covered)
+            revised = conn.total_changes - before
+            if revised:  # a revised or inserted old day: the column is rebuilt from the rows on next read
+                drop_column(conn, symbol)
+        before = conn.total_changes
+        conn.executemany(UPSERT_PRICE, [r for r in rows if column_end is None or r[1] > column_end])
+        return revised + conn.total_changes - before
 
     def symbols(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol").fetchall()]
@@ -82,6 +104,20 @@ class Store(CpiTables):
         sql = f"SELECT s.value, (SELECT {fn}(date) FROM prices WHERE symbol = s.value) FROM json_each(?) AS s"
         rows = self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()
         return {sym: dt.date.fromisoformat(d) for sym, d in rows if d is not None}
+
+    def closes_before(self, spans: Mapping[str, tuple[dt.date, dt.date]]) -> dict[str, float]:
+        """Per symbol, its last close (adj_close where close is missing) on or after ``lo`` and before ``hi``."""
+        pairs = [[s, lo.isoformat(), hi.isoformat()] for s, (lo, hi) in spans.items()]
+        rows = self.db.execute(
+            """SELECT json_extract(p.value, '$[0]'), (
+                SELECT COALESCE(close, adj_close) FROM prices
+                WHERE symbol = json_extract(p.value, '$[0]') AND date >= json_extract(p.value, '$[1]')
+                  AND date < json_extract(p.value, '$[2]') AND COALESCE(close, adj_close) IS NOT NULL
+                ORDER BY date DESC LIMIT 1)
+            FROM json_each(?) AS p""",
+            [json.dumps(pairs)],
+        ).fetchall()
+        return {s: float(v) for s, v in rows if v is not None}
 
     def latest_date(self, symbols: Sequence[str] | None = None) -> dt.date | None:
         dates = self.last_dates(symbols)

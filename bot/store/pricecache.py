@@ -3,16 +3,18 @@
 Loading history is the expensive part of a check, a replay or a chart: Python's sqlite3 builds an
 object per value, about 0.5 µs each, so 25 years of 500 members cost over a second. So each
 symbol's whole history is also stored as one row of numpy bytes (table ``price_columns``), written
-the first time it is read. A write that only adds days after the column's last day (the daily
-fetch) appends them to it; any other change of that symbol's prices deletes it, to be rebuilt on the
-next read. So a new process reads 500 such rows in milliseconds instead of two million price rows,
-and the first check after the daily fetch does too. On top, a
+the first time it is read. Days written after the column's last day (the daily fetch) are read from
+the price rows with it, an index seek of a few rows, until TAIL_ROWS of them make it worth
+rewriting; a change to a day the column covers deletes it, to be rebuilt on the next read. So a new
+process reads 500 such rows in milliseconds instead of two million price rows, and the first check
+after the daily fetch does too, without the fetch rewriting 25 years of bytes. On top, a
 long-running bot keeps the arrays in memory and slices them for later requests; any price write
 bumps ``data_version``, which empties that cache, so a cached read always equals a fresh one.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -21,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+# A stored column is rewritten once this many days have been written after it (read from the rows until then).
+TAIL_ROWS = 60
 
 Days = npt.NDArray[np.datetime64]
 Floats = npt.NDArray[np.float64]
@@ -68,20 +73,31 @@ class PriceCache:
         row = conn.execute("SELECT days, close, adj_close FROM price_columns WHERE symbol = ?", [symbol]).fetchone()
         if row is not None:
             days = np.frombuffer(row[0], dtype=np.int64).astype("datetime64[D]")
-            return Span(None, None, days, np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float))
+            close, adj = np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float)
+            tail = conn.execute(  # the days written since the column was stored: an index seek, a few rows
+                "SELECT date, close, adj_close FROM prices WHERE symbol = ? AND date > ? ORDER BY date",
+                [symbol, str(days[-1]) if len(days) else ""],
+            ).fetchall()
+            if len(tail) <= TAIL_ROWS:
+                if tail:
+                    t_days, t_close, t_adj = zip(*tail, strict=True)
+                    days = np.concatenate([days, np.array(t_days, dtype="datetime64[D]")])
+                    close = np.concatenate([close, np.array(t_close, dtype=float)])
+                    adj = np.concatenate([adj, np.array(t_adj, dtype=float)])
+                return Span(None, None, days, close, adj)
         rows = conn.execute(
             "SELECT date, close, adj_close FROM prices WHERE symbol = ? ORDER BY date", [symbol]
         ).fetchall()
         if not rows:
             empty = np.array([], dtype="datetime64[D]")
             return Span(None, None, empty, np.array([], dtype=float), np.array([], dtype=float))
-        dates, close, adj = zip(*rows, strict=True)
+        dates, closes, adjs = zip(*rows, strict=True)
         span = Span(
             None,
             None,
             np.array(dates, dtype="datetime64[D]"),
-            np.array(close, dtype=float),  # None becomes NaN
-            np.array(adj, dtype=float),
+            np.array(closes, dtype=float),  # None becomes NaN
+            np.array(adjs, dtype=float),
         )
         if not conn.in_transaction:  # never commit someone else's transaction; store it next time instead
             try:
@@ -115,49 +131,21 @@ class PriceCache:
         return out
 
 
-def _same(a: Floats, b: Floats) -> bool:
-    """Equal values, NaN (a NULL in the store) equal to NaN."""
-    return bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+def column_ends(conn: sqlite3.Connection, symbols: Sequence[str]) -> dict[str, str]:
+    """The last day (ISO) each symbol's stored column covers; read from the blob's last 8 bytes, one query."""
+    rows = conn.execute(
+        "SELECT symbol, substr(days, -8) FROM price_columns WHERE symbol IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(symbols))],
+    ).fetchall()
+    out = {}
+    for symbol, tail in rows:
+        if tail:
+            out[symbol] = str(np.frombuffer(tail, dtype=np.int64).astype("datetime64[D]")[0])
+    return out
 
 
-Row = tuple[str, float | None, float | None]  # date, close, adj_close
-
-
-def extend_column(conn: sqlite3.Connection, symbol: str, rows: Sequence[Row]) -> None:
-    """Bring the stored column of ``symbol`` up to date after ``rows`` (date, close, adj_close) were written.
-
-    Rows after the column's last day are appended; rows on its days must be what it already holds.
-    Anything else (a revised or inserted old day) drops the column, rebuilt from the rows on next read.
-    Call inside the write's transaction, so the column never disagrees with the rows.
-    """
-    row = conn.execute("SELECT days, close, adj_close FROM price_columns WHERE symbol = ?", [symbol]).fetchone()
-    if row is None:
-        return  # nothing stored yet: built on the next read
-    days = np.frombuffer(row[0], dtype=np.int64).astype("datetime64[D]")
-    close, adj = np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float)
-    new_days = np.array([r[0] for r in rows], dtype="datetime64[D]")
-    new_close = np.array([r[1] for r in rows], dtype=float)  # None becomes NaN
-    new_adj = np.array([r[2] for r in rows], dtype=float)
-    last = days[-1] if len(days) else None
-    old = new_days <= last if last is not None else np.zeros(len(new_days), dtype=bool)
-    at = np.searchsorted(days, new_days[old])
-    known = bool(np.all(at < len(days))) and bool(np.all(days[np.minimum(at, len(days) - 1)] == new_days[old]))
-    after = ~old
-    if len(np.unique(new_days[after])) < int(after.sum()):
-        known = False  # the same new day twice: let the rows decide
-    if not known or not _same(close[at], new_close[old]) or not _same(adj[at], new_adj[old]):
-        conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
-        return
-    order = np.argsort(new_days[after], kind="stable")
-    conn.execute(
-        "UPDATE price_columns SET days = ?, close = ?, adj_close = ? WHERE symbol = ?",
-        [
-            np.concatenate([days, new_days[after][order]]).astype(np.int64).tobytes(),
-            np.concatenate([close, new_close[after][order]]).tobytes(),
-            np.concatenate([adj, new_adj[after][order]]).tobytes(),
-            symbol,
-        ],
-    )
+def drop_column(conn: sqlite3.Connection, symbol: str) -> None:
+    conn.execute("DELETE FROM price_columns WHERE symbol = ?", [symbol])
 
 
 def wide_frames(columns: dict[str, tuple[Days, Floats, Floats]]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -159,11 +159,27 @@ def _capture_yfinance_errors() -> Iterator[_ErrorCapture]:
         logger.removeHandler(handler)
 
 
-def _column(frame: pd.DataFrame, field: str, ticker: str) -> pd.Series | None:
+def _block(frame: pd.DataFrame, field: str, tickers: Sequence[str]) -> np.ndarray | None:
+    """One price field as a days × tickers float array (NaN where a ticker or a value is missing)."""
     if isinstance(frame.columns, pd.MultiIndex):
-        key = (field, ticker)
-        return frame[key] if key in frame.columns else None
-    return frame[field] if field in frame.columns else None
+        if field not in frame.columns.get_level_values(0):
+            return None
+        part = pd.DataFrame(frame.xs(field, axis=1, level=0))
+    elif field in frame.columns:
+        part = frame[[field]].set_axis([tickers[0]] if tickers else [field], axis=1)
+    else:
+        return None
+    if any(str(t) == "object" for t in part.dtypes.tolist()):  # text in a broken answer: unreadable values are NaN
+        part = pd.DataFrame({c: pd.to_numeric(part[c], errors="coerce") for c in part.columns}, index=part.index)
+    columns = [str(c).upper() for c in part.columns]
+    values = part.to_numpy(dtype=float, na_value=np.nan)
+    out = np.full((len(frame.index), len(tickers)), np.nan)
+    where = {c: i for i, c in enumerate(columns)}
+    for j, ticker in enumerate(tickers):
+        i = where.get(ticker)
+        if i is not None:
+            out[:, j] = values[:, i]
+    return out
 
 
 def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -171,35 +187,36 @@ def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[st
 
     Rows where both prices are NaN are dropped, duplicate dates keep the last row (counted in the
     frame's ``attrs["duplicate_dates"]``), and a symbol with no usable row is a failure ("no data returned").
+    The fields are read as two arrays once, not column by column: a daily fetch cuts 500 symbols.
     """
     frames: dict[str, pd.DataFrame] = {}
     failures: dict[str, str] = {}
-    tickers = set(frame.columns.get_level_values(-1)) if isinstance(frame.columns, pd.MultiIndex) else set()
-    for symbol in symbols:
-        ticker = symbol.upper()
-        if isinstance(frame.columns, pd.MultiIndex) and ticker not in tickers:
+    multi = isinstance(frame.columns, pd.MultiIndex)
+    present = {str(t).upper() for t in frame.columns.get_level_values(-1)} if multi else set()
+    tickers = [s.upper() for s in symbols]
+    close = _block(frame, "Close", tickers)
+    adj = _block(frame, "Adj Close", tickers)
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    index = index.normalize().rename("date")
+    order = np.argsort(index.to_numpy(), kind="stable")
+    index = index[order]
+    nan = np.full(len(index), np.nan)
+    for j, (symbol, ticker) in enumerate(zip(symbols, tickers, strict=True)):
+        if multi and ticker not in present:
             failures[symbol] = "not in Yahoo's answer"
             continue
-        close = _column(frame, "Close", ticker)
-        adj = _column(frame, "Adj Close", ticker)
         if close is None and adj is None:
             failures[symbol] = "no Close or Adj Close column"
             continue
-        index = pd.DatetimeIndex(frame.index)
-        if index.tz is not None:
-            index = index.tz_localize(None)
-        nan = np.full(len(index), np.nan)
-        out = pd.DataFrame(
-            {
-                "close": nan if close is None else pd.to_numeric(close, errors="coerce").to_numpy(dtype=float),
-                "adj_close": nan if adj is None else pd.to_numeric(adj, errors="coerce").to_numpy(dtype=float),
-            },
-            index=index.normalize().rename("date"),
-        )
-        out = out.dropna(how="all").sort_index()
+        c = nan if close is None else close[order, j]
+        a = nan if adj is None else adj[order, j]
+        keep = ~(np.isnan(c) & np.isnan(a))
+        out = pd.DataFrame({"close": c[keep], "adj_close": a[keep]}, index=index[keep])
         dupes = out.index.duplicated(keep="last")
-        out = out[~dupes]
         if dupes.any():
+            out = out[~dupes]
             out.attrs["duplicate_dates"] = int(dupes.sum())  # the fetch job warns about them
         if out.empty:
             failures[symbol] = "no data returned (delisted or unknown symbol?)"
