@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import sys
 import traceback
 
@@ -21,7 +22,7 @@ from benchmarks import (
     bench_startup,
     bench_track,
 )
-from benchmarks.common import env
+from benchmarks.common import WORK, env
 
 # Memory first: RUSAGE_CHILDREN keeps the largest child's peak, so no other child may come before it.
 BENCHMARKS = (
@@ -61,13 +62,18 @@ def main() -> int:
     e = env()
     print(f"data: {e.kind}, {e.members} members × {e.days} days, store {e.path}", flush=True)
     failed = 0
-    for bench in BENCHMARKS:
-        try:
-            bench.run()
-        except Exception:  # one broken benchmark must not hide the others
-            failed += 1
-            print(f"{bench.__name__}: ERROR", flush=True)
-            traceback.print_exc()
+    try:
+        for bench in BENCHMARKS:
+            try:
+                bench.run()
+            except Exception:  # one broken benchmark must not hide the others
+                failed += 1
+                print(f"{bench.__name__}: ERROR", flush=True)
+                traceback.print_exc()
+    finally:
+        # The scratch stores take hundreds of MB of the temp folder; BENCH_KEEP=1 keeps them for the next run.
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(WORK, ignore_errors=True)
     return 1 if failed else 0
 
 
