@@ -140,8 +140,8 @@ def run_rule(
     xs = cond.to_numpy(dtype=float)[lo:hi]
     metric_name = rule.describe_metric()
     events = rule.metric.events
-    for ts, x in zip(days, xs, strict=True):
-        day = ts.date()
+    dates = days.date  # one conversion, not a Timestamp → date per step
+    for i, (day, x) in enumerate(zip(dates, xs, strict=True)):
         live = emit_from is None or day >= emit_from
         if live and state.warm and state.state is State.FIRING and not trig.crossing:
             # A level rule that already holds when it goes live fires now, as Prometheus would.
@@ -156,7 +156,7 @@ def run_rule(
         prev_state = state
         state = tr.state
         if prev_state.warm and state.state is State.FIRING and not tr.fired:
-            state = replace(state, warm=True)  # the same warm episode goes on
+            state = state.but(warm=True)  # the same warm episode goes on
         if not live:
             if tr.fired:
                 # Warm-up: nobody was told, so nothing to resolve later and no cooldown to serve.
@@ -165,6 +165,7 @@ def run_rule(
             continue
         if not (tr.fired or (tr.resolved and rule.resolve_template())):
             continue
+        ts = days[i]
         value = float(values.loc[ts])
         pos = values.index.get_loc(ts)
         back = (rule.spec.days or 1) if rule.spec.condition.startswith("change_") else 1
@@ -262,8 +263,9 @@ def evaluate(
 @dataclass(frozen=True)
 class Replay:
     alerts: list[Alert]
-    counts: dict[str, int]
+    counts: dict[str, int]  # firings per rule
     errors: dict[str, str]
+    first: dict[str, dt.date] = field(default_factory=dict)  # the first day each rule could run (its metric exists)
 
 
 def replay(
@@ -280,11 +282,14 @@ def replay(
     alerts: list[Alert] = []
     counts: dict[str, int] = {}
     errors: dict[str, str] = {}
+    first: dict[str, dt.date] = {}
+    metrics: dict[tuple[str, object], MetricSeries] = {}  # a sweep varies the condition, not the metric
     for rule in rules:
         if not rule.spec.enabled:
             continue
         try:
-            metric = compute(rule, data)
+            key = (rule.spec.metric, rule.params)
+            metric = metrics[key] if key in metrics else metrics.setdefault(key, compute(rule, data))
         except DataError as exc:
             errors[rule.name] = str(exc)
             counts[rule.name] = 0
@@ -292,8 +297,11 @@ def replay(
         fired, _ = run_rule(rule, metric, RuleState(), end, emit_from=start)
         alerts.extend(fired)
         counts[rule.name] = sum(1 for a in fired if a.kind == "firing")
+        days = metric.values.index[metric.values.index >= pd.Timestamp(start)]
+        if len(days):
+            first[rule.name] = days[0].date()
     alerts.sort(key=lambda a: (a.date, a.rule, a.kind))
-    return Replay(alerts, counts, errors)
+    return Replay(alerts, counts, errors, first)
 
 
 __all__ = ["Alert", "Evaluation", "Replay", "RuleResult", "State", "evaluate", "replay", "run_rule"]

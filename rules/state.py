@@ -57,6 +57,13 @@ class RuleState:
     last_day: dt.date | None = None
     last_value: float | None = None
 
+    def but(self, **changes: Any) -> RuleState:
+        """A copy with ``changes``: ``dataclasses.replace`` without re-running ``__init__``, which the
+        engine's day-by-day walk would otherwise pay on every day of a long firing episode."""
+        new = object.__new__(RuleState)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["state"] = self.state.value

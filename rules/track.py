@@ -237,8 +237,9 @@ def track_record(
 
     A firing is measured from the last close on or before its day (a breadth firing on a day the
     index lacks still counts) to ``h`` closes later; closes after ``as_of`` are unknown, so a
-    horizon reaching past ``as_of`` (default: the last close) leaves that move open. Firings
-    after ``as_of`` are ignored. Raises ``DataError`` when a symbol has no prices.
+    horizon reaching past ``as_of`` (default: the last close) leaves that move open. Firings after
+    an explicit ``as_of`` are ignored; without one, firings after the last close are kept, all open.
+    Raises ``DataError`` when a symbol has no prices.
     """
     symbol, benchmark = symbols
     hs = tuple(int(h) for h in horizons)
@@ -252,8 +253,10 @@ def track_record(
     if as_of is not None:
         both = both.loc[: pd.Timestamp(as_of)]
     last = both.index[-1].date() if len(both.index) else None
-    as_of = as_of or last
+    # A firing after the last close (a CPI release before the day's close is stored) is open, not dropped;
+    # firings after an explicit ``as_of`` are not known yet on that day.
     points = [p for p in _firing_points(firings) if as_of is None or p[0] <= as_of]
+    as_of = as_of or last
     days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in points])
     pos = both.index.searchsorted(days, side="right") - 1
     sym = both.iloc[:, 0].to_numpy(dtype=float)

@@ -78,9 +78,10 @@ def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
 
 
 def compute_track_records(
-    store: Store, config: Config, rules: Sequence[Rule]
+    store: Store, config: Config, rules: Sequence[Rule], start: dt.date | None = None
 ) -> tuple[dict[str, TrackRecord], dict[str, str]]:
-    """Replay ``rules`` over all stored history (one data load) and measure what followed each firing.
+    """Replay ``rules`` over all stored history (from ``start``, when given; one data load) and measure what
+    followed each firing.
 
     Returns the records and, per rule that could not be tracked, why (its data is missing).
     Disabled rules are replayed too: their history is still a fair question.
@@ -98,7 +99,8 @@ def compute_track_records(
     if not enabled:
         return {}, errors
     sub = Config(config.settings, enabled, config.path)
-    replayed, _ = run_replay(store, sub, min(starts.values()), rule_names=[r.name for r in enabled])
+    first_day = start or min(starts.values())
+    replayed, _ = run_replay(store, sub, first_day, rule_names=[r.name for r in enabled])
     errors.update(replayed.errors)
     symbols = {s for r in enabled if r.name not in errors for s in track_symbols(r) if s}
     close, adj = store.load_prices(symbols)
@@ -115,7 +117,7 @@ def compute_track_records(
                 track_symbols(rule),
                 track_horizons(rule),
                 basis=track_basis(rule),
-                since=starts[rule.name],
+                since=replayed.first.get(rule.name, max(first_day, starts[rule.name])),  # the first day it could run
                 rule=rule.name,
             )
         except RuleError as exc:

@@ -1,0 +1,172 @@
+"""What a rule change would have done: the rule as it is and as edited, replayed over the stored history.
+
+Every variant is a real rule, validated like config.toml (the same located errors as ``rules check``),
+replayed by the engine and tracked like ``stats``; all variants share one data load and one metric
+computation, so a 20-value threshold sweep costs about one replay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import tomllib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Config
+from bot.errors import BotError
+from bot.history.track import compute_track_records
+from bot.store import Store
+from rules import ConfigError, Rule, TrackRecord, load_rules
+
+QUARTER = 63  # trading days: the horizon whose median move a what-if quotes ("3 months")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One version of a rule and what it would have done since ``since``."""
+
+    label: str
+    rule: Rule
+    edits: dict[str, Any]
+    record: TrackRecord | None
+    error: str | None = None
+
+    @property
+    def firings(self) -> list[dt.date]:
+        return [f.date for f in self.record.firings] if self.record else []
+
+    @property
+    def by_year(self) -> Counter[int]:
+        return Counter(d.year for d in self.firings)
+
+    @property
+    def most_in_a_year(self) -> tuple[int, int | None]:
+        """(firings, year) of the busiest calendar year; (0, None) without firings."""
+        if not self.firings:
+            return 0, None
+        year, n = max(self.by_year.items(), key=lambda kv: (kv[1], kv[0]))
+        return n, year
+
+    @property
+    def horizon(self) -> int | None:
+        if self.record is None or not self.record.horizons:
+            return None
+        return QUARTER if QUARTER in self.record.horizons else self.record.horizons[len(self.record.horizons) // 2]
+
+    def outcome(self) -> tuple[int, int, float | None]:
+        """(n complete, n followed by a positive move, median move) at the quoted horizon."""
+        if self.record is None or self.horizon is None:
+            return 0, 0, None
+        s = self.record.summary(self.horizon)
+        return s.n, s.positive, s.median
+
+
+def parse_value(text: str) -> Any:
+    """A TOML value (0.42, 5, true, [1, 2], "text"); a bare word is text (condition=crosses_below)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_edits(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["threshold=0.42", "hysteresis=0.01"]`` → ``{"threshold": 0.42, "hysteresis": 0.01}``."""
+    edits: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BotError(f"expected KEY=VALUE (e.g. threshold=0.42), got {pair!r}")
+        edits[key.strip()] = parse_value(value.strip())
+    return edits
+
+
+def rule_table(rule: Rule) -> dict[str, Any]:
+    """The rule as the keys of its [[rules]] table."""
+    return {**rule.spec.model_dump(exclude_none=True), **rule.params.model_dump()}
+
+
+def edited(rule: Rule, edits: Mapping[str, Any], source: str) -> Rule:
+    """``rule`` with ``edits`` applied, validated as config.toml is (ConfigError names the rule and field)."""
+    return load_rules([{**rule_table(rule), **edits}], source=source)[0]
+
+
+def sweep_axis(spec: str) -> tuple[str, list[Any]]:
+    """``threshold=0.38:0.44:0.01`` → ("threshold", [0.38, 0.39, …, 0.44]) (STOP included; whole numbers stay whole)."""
+    key, sep, span = spec.partition("=")
+    parts = span.split(":")
+    if not sep or len(parts) != 3:
+        raise BotError(f"expected KEY=START:STOP:STEP (e.g. threshold=0.38:0.44:0.01), got {spec!r}")
+    try:
+        lo, hi, step = (float(p) for p in parts)
+    except ValueError:
+        raise BotError(f"expected numbers in {spec!r} (KEY=START:STOP:STEP)") from None
+    if step <= 0 or hi < lo:
+        raise BotError(f"{spec!r}: STEP must be positive and STOP not below START")
+    count = round((hi - lo) / step) + 1
+    if count > 200:
+        raise BotError(f"{spec!r} makes {count} values; at most 200")
+    whole = all(float(p).is_integer() for p in parts)
+    values = [lo + i * step for i in range(count)]
+    return key.strip(), [round(v) if whole else round(v, 10) for v in values]
+
+
+def replay_variants(
+    store: Store, config: Config, variants: Sequence[tuple[str, Rule, dict[str, Any]]], start: dt.date | None
+) -> list[Variant]:
+    """Replay and track every (label, rule, edits) at once; a variant whose data is missing carries its error."""
+    renamed = [
+        Rule(rule.spec.model_copy(update={"name": f"#{i}"}), rule.params) for i, (_, rule, _) in enumerate(variants)
+    ]
+    records, errors = compute_track_records(store, config, renamed, start=start)
+    return [
+        Variant(label, rule, edits, records.get(f"#{i}"), errors.get(f"#{i}"))
+        for i, (label, rule, edits) in enumerate(variants)
+    ]
+
+
+def load_rule_file(text: str, source: str) -> Rule:
+    """A rule to try without saving it: a file with one [[rules]] table (or a bare rule table)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BotError(f"{source}: not valid TOML: {exc}") from None
+    tables = data.get("rules", [data])
+    if not isinstance(tables, list) or len(tables) != 1:
+        raise BotError(f"{source}: expected exactly one [[rules]] table")
+    return load_rules(tables, source=source)[0]
+
+
+def whatif(
+    store: Store, config: Config, rule: Rule, edits: Mapping[str, Any], start: dt.date | None = None
+) -> list[Variant]:
+    """The rule as it is and as edited (when there are edits), side by side."""
+    variants: list[tuple[str, Rule, dict[str, Any]]] = [("as is", rule, {})]
+    if edits:
+        label = " ".join(f"{k}={v}" for k, v in edits.items())
+        variants.append(
+            (label, edited(rule, edits, f"{config.path.name if config.path else 'config.toml'}"), dict(edits))
+        )
+    return replay_variants(store, config, variants, start)
+
+
+def sweep(
+    store: Store, config: Config, rule: Rule, axes: Sequence[tuple[str, list[Any]]], start: dt.date | None = None
+) -> list[Variant]:
+    """One variant per value (or pair of values) of the swept keys, in order."""
+    source = _source(config)
+    variants = []
+    for combo in itertools.product(*(values for _, values in axes)):
+        edits = {key: value for (key, _), value in zip(axes, combo, strict=True)}
+        try:
+            variants.append((" ".join(f"{k}={v}" for k, v in edits.items()), edited(rule, edits, source), edits))
+        except ConfigError as exc:
+            raise BotError(f"sweep value {edits}: {exc}") from None
+    return replay_variants(store, config, variants, start)
+
+
+def _source(config: Config) -> str:
+    """Edits are errors of the rule in the config file, named as ``rules check`` names them."""
+    return config.path.name if config.path else "config.toml"
