@@ -140,7 +140,7 @@ def run_rule(
     xs = cond.to_numpy(dtype=float)[lo:hi]
     metric_name = rule.describe_metric()
     events = rule.metric.events
-    dates = days.date  # one conversion, not a Timestamp → date per step
+    dates = pd.DatetimeIndex(days).date  # one conversion, not a Timestamp → date per step
     for i, (day, x) in enumerate(zip(dates, xs, strict=True)):
         live = emit_from is None or day >= emit_from
         if live and state.warm and state.state is State.FIRING and not trig.crossing:

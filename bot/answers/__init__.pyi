@@ -14,5 +14,9 @@ from .render import clip as clip
 from .render import e as e
 from .render import stats_html as stats_html
 from .render import stats_table as stats_table
+from .render import sweep_table as sweep_table
 from .render import to_plain as to_plain
+from .render import variant_json as variant_json
+from .render import whatif_table as whatif_table
 from .status import status_report as status_report
+from .sweepchart import sweep_chart as sweep_chart

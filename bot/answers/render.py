@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answers.views import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine, StatusView
+from bot.history import Variant
 from rules import Rule, TrackRecord, format_move, horizon_label, signed, summary_line
 
 # Telegram's limits, in characters after entity parsing; answers keep some headroom below them.
@@ -268,3 +269,73 @@ def stats_html(record: TrackRecord, rule: Rule | None = None) -> str:
         if hidden:
             lines.append(f"(latest {len(table) - 1} of {len(record.firings)} firings; all of them: rotation-bot stats)")
     return "\n".join(lines)
+
+
+# --- what-if and sweeps -------------------------------------------------------------------------
+
+
+def variant_json(v: Variant) -> dict[str, object]:
+    n, positive, median = v.outcome()
+    busiest, year = v.most_in_a_year
+    return {
+        "label": v.label,
+        "edits": v.edits,
+        "firings": len(v.firings),
+        "most_in_one_year": {"firings": busiest, "year": year},
+        "per_year": {str(y): c for y, c in sorted(v.by_year.items())},
+        "last_five": [d.isoformat() for d in v.firings[-5:]],
+        "since": v.record.since.isoformat() if v.record and v.record.since else None,
+        "track": None
+        if v.record is None
+        else {
+            "horizon": v.horizon,
+            "n": n,
+            "positive": positive,
+            "share_positive": round(positive / n, 3) if n else None,
+            "median": median,
+            "unit": v.record.unit,
+        },
+        "error": v.error,
+    }
+
+
+def _outcome_cells(v: Variant) -> tuple[str, str]:
+    n, positive, median = v.outcome()
+    if v.record is None or not n:
+        return "n = 0", "–"
+    return f"{positive} of {n} ({positive / n:.0%})", f"{format_move(median, v.record.unit)} (n = {n})"
+
+
+def whatif_table(rule: str, variants: Sequence[Variant]) -> str:
+    """The rule as it is and as edited, side by side (plain text for the terminal)."""
+    since = next((v.record.since for v in variants if v.record and v.record.since), None)
+    head = f"{rule}, replayed from {since}" if since else rule
+    label = f"after {horizon_label(variants[0].horizon or 63)}"
+    rows: list[tuple[str, ...]] = [("", *(v.label for v in variants))]
+    rows.append(("firings", *(str(len(v.firings)) for v in variants)))
+    rows.append(("most in one year", *(_busiest(v) for v in variants)))
+    rows.append((f"followed by a rise {label}", *(_outcome_cells(v)[0] for v in variants)))
+    rows.append((f"median move {label}", *(_outcome_cells(v)[1] for v in variants)))
+    width = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [head, *("  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in rows)]
+    for v in variants:
+        dates = ", ".join(d.isoformat() for d in v.firings[-5:]) or "none"
+        lines.append(f"last five ({v.label}): {dates}" + (f"  [{v.error}]" if v.error else ""))
+    return "\n".join(lines)
+
+
+def _busiest(v: Variant) -> str:
+    n, year = v.most_in_a_year
+    return f"{n} ({year})" if year else "0"
+
+
+def sweep_table(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> str:
+    """One row per swept value: firings, most in one year, hit rate and median forward move with n."""
+    label = horizon_label(variants[0].horizon or 63) if variants else "3 months"
+    rows = [(*keys, "firings", "most/yr", f"rise after {label}", f"median {label}")]
+    for v in variants:
+        hit, median = _outcome_cells(v)
+        rows.append((*(str(v.edits[k]) for k in keys), str(len(v.firings)), _busiest(v), hit, median))
+    width = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, width, strict=True)) for r in rows]
+    return "\n".join([f"{rule}: sweep of {' × '.join(keys)}", *lines])

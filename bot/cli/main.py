@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import chart, data, rules, run, stats, status
+from bot.cli import chart, data, rules, run, stats, status, whatif
 from bot.cli.context import CommandGroup, Context
 
 
@@ -35,5 +35,15 @@ def main(ctx: click.Context, config_path: Path) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (data.fetch, data.check, data.replay, rules.rules, stats.stats, chart.chart, status.status, run.run):
+for command in (
+    data.fetch,
+    data.check,
+    data.replay,
+    whatif.whatif,
+    rules.rules,
+    stats.stats,
+    chart.chart,
+    status.status,
+    run.run,
+):
     main.add_command(command)

@@ -28,6 +28,7 @@ from .track import stats_line as stats_line
 from .track import track_record_for as track_record_for
 from .track import track_records as track_records
 from .whatif import Variant as Variant
+from .whatif import edited as edited
 from .whatif import load_rule_file as load_rule_file
 from .whatif import parse_edits as parse_edits
 from .whatif import sweep as sweep
