@@ -1,5 +1,9 @@
 """Built-in rules, used when config.toml has no ``[[rules]]`` at all (the shipped config.toml
-spells the same rules out so users can edit them)."""
+spells the same rules out so users can edit them).
+
+They are tuned to be quiet: replayed over all the offline data, each fires at most 4 times in any
+calendar year (README, "Default rules and their noise"; `rotation-bot whatif` shows the evidence).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "denominator": "^GSPC",
         "condition": "crosses_above",
         "threshold": 0.4,
+        "hysteresis": 0.01,
         "message": "Small caps gaining: Russell 2000 / S&P 500 at {value:.3f}, above {threshold}",
     },
     {
@@ -22,6 +27,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "denominator": "^GSPC",
         "condition": "crosses_below",
         "threshold": 0.4,
+        "hysteresis": 0.01,
         "message": "Small caps fading: Russell 2000 / S&P 500 at {value:.3f}, below {threshold}",
     },
     {
@@ -31,6 +37,9 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "window": 200,
         "condition": "crosses_above",
         "threshold": 75,
+        "hysteresis": 5,
+        "for_days": 2,
+        "cooldown_days": 50,
         "message": "Broad rally: {value:.1f}% of S&P 500 members above their 200-day average ({counted} counted)",
     },
     {
@@ -41,6 +50,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "days": 10,
         "condition": "crosses_above",
         "threshold": 8,
+        "cooldown_days": 21,
         "message": "Russell 2000 beat the S&P 500 by {value:.1f} pt over 10 trading days",
     },
     {
@@ -52,6 +62,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "basis": "adj_close",
         "condition": "crosses_above",
         "threshold": 0,
+        "for_days": 5,
+        "cooldown_days": 21,
         "message": "Equal weight gaining: RSP / SPY crossed above its 200-day average ({value:+.2f}% on {date})",
     },
 ]
