@@ -1,0 +1,37 @@
+"""The README documents every command of the CLI and of the bot, and every CLI command has help."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from bot.chat.commands import COMMANDS
+from bot.cli.main import main
+from tests.support.paths import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def cli_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in sorted(group.commands.items()):
+        full = f"{prefix}{name}"
+        out.append((full, cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(cli_commands(cmd, f"{full} "))
+    return out
+
+
+@pytest.mark.parametrize(("name", "command"), cli_commands(main), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_cli_command_is_documented_and_has_help(name: str, command: click.Command) -> None:
+    assert f"`{name}" in README, f"README does not document `rotation-bot {name}`"
+    assert command.help and command.help.strip(), f"`rotation-bot {name}` has no help text"
+
+
+@pytest.mark.parametrize("name", [c.name for c in COMMANDS])
+def test_every_bot_command_is_documented(name: str) -> None:
+    assert f"`/{name}" in README, f"README does not document /{name}"
+
+
+def test_the_two_commands_are_shown() -> None:
+    assert "make run" in README and "make test" in README

@@ -1,0 +1,56 @@
+"""The public API of rules/ is exactly its table of contents (rules/__init__.pyi)."""
+
+from __future__ import annotations
+
+import rules
+
+
+def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
+    assert sorted(rules.__all__) == sorted(
+        [
+            "Alert",
+            "Basis",
+            "BreadthParams",
+            "CONDITIONS",
+            "CPI_MEASURES",
+            "ConfigError",
+            "DataError",
+            "Evaluation",
+            "METRICS",
+            "MarketData",
+            "MetricSeries",
+            "Problem",
+            "RatioParams",
+            "Replay",
+            "Rule",
+            "RuleError",
+            "RuleResult",
+            "RuleState",
+            "State",
+            "TrackRecord",
+            "breadth_frame",
+            "compute",
+            "condition_series",
+            "cpi_surprise",
+            "evaluate",
+            "format_move",
+            "horizon_label",
+            "load_rules",
+            "load_test_file",
+            "lookback_days",
+            "pydantic_problems",
+            "ratio_series",
+            "replay",
+            "run_rule",
+            "run_test",
+            "signed",
+            "summary_line",
+            "track_basis",
+            "track_horizons",
+            "track_record",
+            "track_symbols",
+            "usable_breadth",
+        ]
+    )
+    for name in rules.__all__:
+        assert getattr(rules, name) is not None
