@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 YEARLY_CAP = 4
 
 

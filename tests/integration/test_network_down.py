@@ -20,7 +20,7 @@ from bot.ingest.fetch import fetch_fred, fetch_yahoo
 from bot.ingest.sources.fred import FredSource
 from bot.ingest.sources.yahoo import YahooSource
 from bot.store import Store
-from tests.test_yahoo import empty_ohlcv, yf_shape
+from tests.support.fake_yahoo import empty_ohlcv, yf_shape
 
 MEMBERS = [f"M{i:03d}" for i in range(250)]
 AFTER_CLOSE = dt.datetime(2024, 7, 26, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))

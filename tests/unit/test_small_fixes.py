@@ -18,8 +18,8 @@ from bot.chat.service import Service
 from bot.cli import main
 from bot.console import CHARTS_KEPT, save_photo
 from bot.store import Store
-from tests.conftest import make_config, price_frame
-from tests.tg_helpers import ADMIN, ALLOWED, load_prices, tg_config
+from tests.support.factories import make_config, price_frame
+from tests.support.tg_helpers import ADMIN, ALLOWED, load_prices, tg_config
 
 
 @pytest.fixture

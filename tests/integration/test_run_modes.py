@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bot.store import Store
-from tests.conftest import price_frame
+from tests.support.factories import price_frame
 
 RULE = """
 [[rules]]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.store import Store
-from tests.conftest import price_frame
+from tests.support.factories import price_frame
 
 
 def run(config: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

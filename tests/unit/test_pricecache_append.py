@@ -11,7 +11,7 @@ import pytest
 
 from bot.store.db import Store
 from bot.store.pricecache import TAIL_ROWS
-from tests.conftest import price_frame
+from tests.support.factories import price_frame
 
 
 def _column_days(store: Store, symbol: str) -> list[str] | None:

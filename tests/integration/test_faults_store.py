@@ -19,7 +19,7 @@ from bot.cli import main
 from bot.store import Store
 from bot.store.base import StoreBase
 from bot.store.lock import lock_path
-from tests.conftest import price_frame
+from tests.support.factories import price_frame
 
 RULE = """
 [[rules]]
