@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -285,6 +286,21 @@ async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTeleg
     assert keys == [f"@digest|{day}"] + [f"@digest|{day}|{i}" for i in range(2, len(parts) + 1)]
     assert all(len(p) <= TEXT_LIMIT for p in parts)
     assert "\n".join(parts) == whole  # cut at line breaks, nothing lost, in order
+
+
+def test_split_message_cuts_at_line_breaks_and_fits_every_line() -> None:
+    from bot.answers.render import split_message
+
+    lines = [f"<b>line {i}</b> &amp; more" for i in range(500)]
+    parts = split_message("\n".join(lines), limit=1000)
+    assert len(parts) > 1 and all(len(p) <= 1000 for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)
+    assert split_message("short") == ["short"]
+    # A single line longer than a message loses its tags and its end, never its entities' integrity.
+    (only,) = split_message("<b>" + "S&amp;P " * 300 + "</b>", limit=100)
+    assert len(only) <= 100 and only.endswith("…") and "<b>" not in only
+    body = only.removesuffix("…")
+    assert html.escape(html.unescape(body), quote=False) == body  # no entity cut in half
 
 
 async def test_admin_notices_and_captions_fit_too(tg: FakeTelegram, bot: Bot, service: Service) -> None:

@@ -33,7 +33,7 @@ def subscribers(store: Store) -> list[int]:
 def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.datetime | None = None) -> int:
     """Queue one message for one chat; a second call with the same (key, chat) does nothing.
 
-    Keys are ``rule|date|kind`` for alerts, ``@digest|date`` for the digest (already HTML) and
+    Keys are ``rule|date|kind`` for alerts, ``@digest|date[|part]`` for the digest (already HTML) and
     ``@admin|…`` for notices to admins. ``not_before`` holds the row (and the chat's later rows) until then.
     A group that became a supergroup gets the row at its new id (the config and rules still name the old).
     """
@@ -47,9 +47,18 @@ def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.d
     return cur.rowcount
 
 
-def queue_digest(store: Store, day: dt.date, text: str, not_before: dt.datetime | None = None) -> int:
-    """Queue the day's digest (HTML) for every subscriber, once per day."""
-    return sum(queue_text(store, f"@digest|{day.isoformat()}", chat, text, not_before) for chat in subscribers(store))
+def queue_digest(store: Store, day: dt.date, parts: Sequence[str], not_before: dt.datetime | None = None) -> int:
+    """Queue the day's digest (HTML, already split to fit a message) for every subscriber, once per day.
+
+    Part 1 keeps the key ``@digest|DAY``; part n > 1 is ``@digest|DAY|n``, queued after it, so ids keep the order.
+    """
+    keys = [f"@digest|{day.isoformat()}" + (f"|{n}" if n > 1 else "") for n in range(1, len(parts) + 1)]
+    with store.db.atomic():
+        return sum(
+            queue_text(store, key, chat, part, not_before)
+            for chat in subscribers(store)
+            for key, part in zip(keys, parts, strict=True)
+        )
 
 
 def attach_photos(store: Store, photos: Mapping[str, bytes]) -> None:

@@ -103,9 +103,9 @@ def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
     """An outbox row as the chat sees it: the rule's name in bold, then its message."""
     rule = (row.alert_key or "").split("|", 1)[0]
     if rule == "@digest":
-        return row.text  # rendered as HTML by bot/digest, which keeps it short
+        return row.text  # HTML from bot/answers/digest, split to fit a message when it was queued
     if rule == "@admin":
-        return "⚠️ " + html.escape(clip(row.text, limit - 2))
+        return "⚠️ " + html.escape(clip(row.text, limit - len("⚠️ ")))
     head = f"🔔 {rule}\n" if rule else ""
     body = clip(row.text, max(limit - len(head), 1))
     return (f"🔔 <b>{html.escape(rule)}</b>\n" if rule else "") + html.escape(body)
