@@ -30,16 +30,18 @@ from telegram import Bot
 from telegram.error import TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.answers import digest_text
+from bot.answers.render import split_message
 from bot.chat.service import Service
 from bot.config.settings import Config
 from bot.jobs.scheduler import queue_daily_digest
 from bot.store import outbox
 from bot.store.db import Store
-from bot.telegram.delivery import backoff_seconds, deliver_pending
+from bot.telegram.delivery import backoff_seconds, deliver_pending, outcome_unknown
 from rules import Alert
-from tests.conftest import make_config
-from tests.fake_telegram import CAPTION_LIMIT, TEXT_LIMIT, Failure, FakeTelegram, Request, visible_length
-from tests.tg_helpers import ADMIN, ALLOWED, RATIO_RULE, TOKEN, build, load_prices
+from tests.support.factories import make_config
+from tests.support.fake_telegram import CAPTION_LIMIT, TEXT_LIMIT, Failure, FakeTelegram, Request, visible_length
+from tests.support.tg_helpers import ADMIN, ALLOWED, RATIO_RULE, TOKEN, build, load_prices
 
 A, B = ALLOWED, 222
 GROUP, SUPERGROUP = -4001, -1004001  # a group, and the supergroup Telegram upgraded it to
@@ -186,7 +188,6 @@ async def test_an_unknown_outcome_is_marked_not_resent_and_reported_once(tg: Fak
     ],
 )
 def test_which_timeouts_leave_the_outcome_unknown(cause: Exception, unknown: bool) -> None:
-    from bot.telegram.delivery import outcome_unknown
 
     try:
         raise TimedOut() from cause  # what PTB's HTTPXRequest raises
@@ -263,7 +264,6 @@ def many_rules(n: int) -> list[dict[str, object]]:
 
 async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTelegram, bot: Bot, tmp_path: Path) -> None:
     """A digest of 150 rules is queued whole today, and Telegram refuses it ("message is too long")."""
-    from bot.answers import digest_text
 
     tg.enforce_limits = True
     config = config_for(tmp_path, tg, rules=many_rules(150))
@@ -289,7 +289,6 @@ async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTeleg
 
 
 def test_split_message_cuts_at_line_breaks_and_fits_every_line() -> None:
-    from bot.answers.render import split_message
 
     lines = [f"<b>line {i}</b> &amp; more" for i in range(500)]
     parts = split_message("\n".join(lines), limit=1000)
