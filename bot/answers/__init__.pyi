@@ -12,6 +12,7 @@ from .render import MAX_TEXT as MAX_TEXT
 from .render import MESSAGE_LIMIT as MESSAGE_LIMIT
 from .render import clip as clip
 from .render import e as e
+from .render import split_message as split_message
 from .render import stats_html as stats_html
 from .render import stats_table as stats_table
 from .render import sweep_table as sweep_table

@@ -1,8 +1,9 @@
-"""The daily digest: one message with every metric, how far each rule is from firing, and what is stale.
+"""The daily digest: every metric, how far each rule is from firing, and what is stale.
 
 Alerts only speak when a line is crossed; the digest answers "how close are we?" once a day (and
 on ``/digest``). It evaluates the rules from the stored states without saving anything, so asking
-for a digest never changes what the daily check will alert. One message, short lines, for a phone.
+for a digest never changes what the daily check will alert. Short lines, for a phone; when many rules
+make it longer than a Telegram message, the daily job queues it in parts (``render.split_message``).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _stale(store: Store, config: Config, rules: Sequence[Rule], as_of: dt.date, 
 
 
 def digest_text(store: Store, config: Config, as_of: dt.date | None = None, today: dt.date | None = None) -> str:
-    """The digest as one HTML message (the console strips the tags).
+    """The digest as HTML, one closed line after another (the console strips the tags).
 
     ``as_of`` defaults to the latest stored close; then the digest also warns when that close is
     more than a long weekend older than ``today`` (default: the date now).

@@ -42,6 +42,40 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text[: cut if cut > 0 else limit - 2] + "\n…"
 
 
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut an HTML text into messages of at most ``limit`` characters, at line breaks, in order.
+
+    Telegram refuses a longer message outright, so a long digest goes out in parts rather than not
+    at all. Each line closes its own tags, so every part is valid HTML, and the parts joined with
+    line breaks are the text again. Only a single line longer than a message loses something: its
+    tags, and its end (clipped like ``clip``).
+    """
+    parts: list[str] = []
+    lines: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if len(line) > limit:
+            line = _fit_line(line, limit)
+        if lines and size + 1 + len(line) > limit:
+            if any(x.strip() for x in lines):  # blank lines alone would be an empty message: dropped
+                parts.append("\n".join(lines))
+            lines, size = [], 0
+        size += len(line) + (1 if lines else 0)
+        lines.append(line)
+    if any(x.strip() for x in lines) or not parts:
+        parts.append("\n".join(lines))
+    return parts
+
+
+def _fit_line(line: str, limit: int) -> str:
+    """One over-long HTML line as escaped plain text of at most ``limit`` characters, ending in "…"."""
+    plain = to_plain(line)
+    n = limit - 1
+    while (overflow := len(e(plain[:n])) + 1 - limit) > 0:
+        n -= overflow  # escaping lengthened the cut: shorten it by as much
+    return e(plain[:n]) + "…"
+
+
 def _signed(x: float, digits: int) -> str:
     return f"{x:+.{digits}f}"
 

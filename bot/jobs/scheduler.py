@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
-from bot.answers import digest_text
+from bot.answers import digest_text, split_message
 from bot.calendar import Slot, at, cpi_slot, daily_slot, last_trading_day
 from bot.config import POLL_SECONDS, Config, ConfigHolder, Notify
 from bot.errors import BotError, SourceUnavailable
@@ -71,10 +71,14 @@ def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | N
 
 
 def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datetime) -> int:
-    """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed)."""
+    """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed).
+
+    Many rules make a digest longer than one Telegram message: it is queued as several, in order.
+    """
     tz = ZoneInfo(config.settings.schedule.timezone)
     evening = at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
-    return outbox.queue_digest(store, day, digest_text(store, config, as_of=day), not_before=max(evening, now))
+    parts = split_message(digest_text(store, config, as_of=day))
+    return outbox.queue_digest(store, day, parts, not_before=max(evening, now))
 
 
 def _check_summary(report: CheckReport | None) -> str:

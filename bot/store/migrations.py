@@ -114,3 +114,9 @@ def m003_price_columns(db: Database) -> None:
             adj_close BLOB NOT NULL
         )"""
     )
+
+
+@migrations()
+def m004_chat_migrations(db: Database) -> None:
+    """Groups Telegram upgraded to supergroups: the config still names the old id, which allows the new one."""
+    db.table("chat_migrations").create({"old_chat_id": int, "new_chat_id": int, "migrated_at": str}, pk="old_chat_id")

@@ -2,8 +2,10 @@
 
 ``text`` is plain text (an alert's rendered message); delivery escapes it for HTML. A row is
 ``pending`` until Telegram accepts it (``sent``), or ``dropped`` (the chat blocked the bot or
-unsubscribed) or ``failed`` (Telegram refused it for good, e.g. a 400). Subscriptions live here
-too, because they decide who gets a row.
+unsubscribed), ``failed`` (Telegram refused it for good, e.g. a 400) or ``unknown`` (a send timed
+out after leaving and its one retry failed too: Telegram may have it, so it is not sent again).
+Subscriptions and chat migrations (a group upgraded to a supergroup) live here too, because they
+decide who gets a row.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.store.db import Store, utcnow
 from rules import Alert
@@ -31,9 +33,11 @@ def subscribers(store: Store) -> list[int]:
 def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.datetime | None = None) -> int:
     """Queue one message for one chat; a second call with the same (key, chat) does nothing.
 
-    Keys are ``rule|date|kind`` for alerts, ``@digest|date`` for the digest (already HTML) and
+    Keys are ``rule|date|kind`` for alerts, ``@digest|date[|part]`` for the digest (already HTML) and
     ``@admin|…`` for notices to admins. ``not_before`` holds the row (and the chat's later rows) until then.
+    A group that became a supergroup gets the row at its new id (the config and rules still name the old).
     """
+    chat_id = current_chat(store, chat_id)
     now = utcnow()
     cur = store.db.execute(
         "INSERT OR IGNORE INTO outbox (alert_key, chat_id, text, status, attempts, next_attempt_at, created_at)"
@@ -43,9 +47,18 @@ def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.d
     return cur.rowcount
 
 
-def queue_digest(store: Store, day: dt.date, text: str, not_before: dt.datetime | None = None) -> int:
-    """Queue the day's digest (HTML) for every subscriber, once per day."""
-    return sum(queue_text(store, f"@digest|{day.isoformat()}", chat, text, not_before) for chat in subscribers(store))
+def queue_digest(store: Store, day: dt.date, parts: Sequence[str], not_before: dt.datetime | None = None) -> int:
+    """Queue the day's digest (HTML, already split to fit a message) for every subscriber, once per day.
+
+    Part 1 keeps the key ``@digest|DAY``; part n > 1 is ``@digest|DAY|n``, queued after it, so ids keep the order.
+    """
+    keys = [f"@digest|{day.isoformat()}" + (f"|{n}" if n > 1 else "") for n in range(1, len(parts) + 1)]
+    with store.db.atomic():
+        return sum(
+            queue_text(store, key, chat, part, not_before)
+            for chat in subscribers(store)
+            for key, part in zip(keys, parts, strict=True)
+        )
 
 
 def attach_photos(store: Store, photos: Mapping[str, bytes]) -> None:
@@ -92,13 +105,57 @@ def drop_chats_not_allowed(store: Store, allowed: Collection[int]) -> list[int]:
 
     A chat removed from ``allowed_chats`` by an edit + /reload would otherwise keep receiving
     alerts and could not even /unsubscribe (the chat guard refuses it). Rules' own ``chats`` are
-    validated against the same lists when the config loads.
+    validated against the same lists when the config loads. A supergroup is allowed while the
+    config allows the group it was upgraded from (the admins were told to update the config).
     """
     queued = {int(r[0]) for r in store.db.execute("SELECT DISTINCT chat_id FROM outbox WHERE status = 'pending'")}
-    chats = (set(subscribers(store)) | queued) - set(allowed)
+    chats = (set(subscribers(store)) | queued) - {current_chat(store, c) for c in allowed} - set(allowed)
     for chat in sorted(chats):
         unsubscribe(store, chat, reason="chat no longer allowed by the config")
     return sorted(chats)
+
+
+# --- groups upgraded to supergroups ---------------------------------------------------------------
+
+
+def current_chat(store: Store, chat_id: int) -> int:
+    """The id a chat has now: a group upgraded to a supergroup answers to its new id only."""
+    for _ in range(3):  # Telegram upgrades a group once; the bound only guards against a cycle
+        row = store.db.execute("SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", [chat_id]).fetchone()
+        if row is None:
+            break
+        chat_id = int(row[0])
+    return chat_id
+
+
+def migrate_chat(store: Store, old: int, new: int) -> int:
+    """Move a group's subscription (with its mute) and queued rows to its supergroup id; returns rows moved.
+
+    Remembered in ``chat_migrations``, so later rows for the old id (a rule's own ``chats``) go to
+    the new one and the config's allowed-chat check keeps it.
+    """
+    with store.db.atomic():
+        store.db.execute(
+            "INSERT OR REPLACE INTO chat_migrations (old_chat_id, new_chat_id, migrated_at) VALUES (?, ?, ?)",
+            [old, new, utcnow()],
+        )
+        store.db.execute(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until)"
+            " SELECT ?, subscribed_at, muted_until FROM subscriptions WHERE chat_id = ?",
+            [new, old],
+        )
+        store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [old])
+        moved = store.db.execute(
+            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old]
+        ).rowcount
+        store.db.execute(  # the same message was already queued for the new id
+            "UPDATE outbox SET status = 'dropped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+            [f"group moved to {new}, where this message is queued already", old],
+        )
+    return int(moved)
+
+
+# --- mutes ---------------------------------------------------------------------------------------
 
 
 def mute(store: Store, chat_id: int, until: dt.datetime) -> bool:
@@ -145,14 +202,19 @@ def pending_rows(
     return [r for r in out if (only_chats is None or r.chat_id in only_chats) and r.chat_id not in set(skip_chats)]
 
 
+def _busy(exc: BaseException) -> bool:
+    """A store another connection holds ("database is locked") frees up; a read-only or full one does not."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 @retry(
-    retry=retry_if_exception_type(sqlite3.OperationalError),  # "database is locked" past busy_timeout
+    retry=retry_if_exception(_busy),  # past busy_timeout; other errors go to delivery, which holds the row in memory
     stop=stop_after_attempt(5),
     wait=wait_exponential(multiplier=0.2, max=2),
     reraise=True,
 )
 def mark_sent(store: Store, row_id: int) -> None:
-    """Record Telegram's acceptance; retried hard, because a row left pending is sent again."""
+    """Record Telegram's acceptance; retried while the store is busy, because a row left pending is sent again."""
     store.db.execute(
         "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
         [utcnow(), row_id],
@@ -166,10 +228,11 @@ def mark_retry(store: Store, row_id: int, error: str, next_attempt_at: dt.dateti
     )
 
 
-def mark_failed(store: Store, row_id: int, error: str) -> None:
+def mark_failed(store: Store, row_id: int, error: str, status: str = "failed") -> None:
+    """End a row that must not be sent again: ``failed`` (refused for good) or ``unknown`` (may have arrived)."""
     store.db.execute(
-        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
-        [error[:500], row_id],
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+        [status, error[:500], row_id],
     )
 
 

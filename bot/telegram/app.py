@@ -251,7 +251,7 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
         dropped = outbox.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
         if dropped:
             log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
-        await deliver_pending(app.bot, service.store)
+        await deliver_pending(app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout)
 
     service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
     return app

@@ -1,11 +1,22 @@
 """Deliver the outbox: oldest first, in order per chat, marked sent only once Telegram accepted.
 
 Failures never lose a row. ``RetryAfter`` (flood control) is waited out, honouring
-``retry_after``; network errors, timeouts and 5xx answers reschedule the row with exponential
-backoff; ``Forbidden`` (the user blocked the bot) unsubscribes the chat and drops its rows; a
-``BadRequest`` (Telegram will never accept this message) marks the row failed so it cannot block
-the chat's queue forever. A chat's later rows wait while an earlier one is being retried, so
-alerts arrive in order. Muted chats keep their rows until the mute ends.
+``retry_after``; network errors, 5xx answers and timeouts before the request left reschedule the
+row with exponential backoff; ``Forbidden`` (the user blocked the bot) unsubscribes the chat and
+drops its rows; a ``BadRequest`` (Telegram will never accept this message) marks the row failed so
+it cannot block the chat's queue forever. A chat's later rows wait while an earlier one is being
+retried, so alerts arrive in order. Muted chats keep their rows until the mute ends.
+
+Three faults would otherwise send one alert again and again, so each has its own answer:
+
+- a timeout after the request left (Telegram may have the message): one more send, waiting much
+  longer for the answer; still unknown, the row is marked ``unknown``, the admins are told which
+  alert to which chat may be missing, and the chat's later rows go on;
+- ``ChatMigrated`` (a group upgraded to a supergroup): the chat's subscription, mute and rows move
+  to the new id (bot/store), delivery goes on there, and the admins are told to update the config;
+- a store that cannot record (read-only, full disk): what Telegram accepted is kept in memory and
+  recorded first once the store can write again; until then nothing is sent, and the admins are
+  told once, directly (the outbox cannot take their notice).
 
 The global rate (≈30 messages/s) is the Application's ``AIORateLimiter``; the per-chat limit
 (1 message/s) is paced here, between consecutive sends to the same chat.
@@ -15,16 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import html
 import logging
+import sqlite3
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import groupby
 from typing import Any, Protocol
 
+import httpx
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, clip
 from bot.store import Store, outbox
@@ -35,6 +51,8 @@ PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second into the same 
 BACKOFF_BASE = 2.0
 BACKOFF_MAX = 600.0
 INLINE_RETRY_AFTER_MAX = 30.0  # longer flood waits are rescheduled instead of slept through
+READ_TIMEOUT = 10.0  # the bot's own read timeout, as bot/telegram/app.py configures it
+UNKNOWN_RETRY_FACTOR = 6.0  # the one retry of a send that may have arrived waits this many read timeouts
 
 Sleep = Callable[[float], Awaitable[None]]
 # One delivery pass at a time per store: two overlapping passes would both send the same row.
@@ -44,14 +62,34 @@ _LOCKS: weakref.WeakKeyDictionary[Store, asyncio.Lock] = weakref.WeakKeyDictiona
 class Sender(Protocol):
     """What delivery needs from a bot: PTB's ``Bot`` has it, and so does the console's printer."""
 
-    async def send_message(self, chat_id: int, text: str, *, parse_mode: str = ...) -> Any: ...
+    async def send_message(
+        self, chat_id: int, text: str, *, parse_mode: str = ..., read_timeout: float = ..., write_timeout: float = ...
+    ) -> Any: ...
 
-    async def send_photo(self, chat_id: int, photo: bytes, *, caption: str = ..., parse_mode: str = ...) -> Any: ...
+    async def send_photo(
+        self,
+        chat_id: int,
+        photo: bytes,
+        *,
+        caption: str = ...,
+        parse_mode: str = ...,
+        read_timeout: float = ...,
+        write_timeout: float = ...,
+    ) -> Any: ...
 
 
 def backoff_seconds(attempts: int) -> float:
     """2, 4, 8, … seconds after the 1st, 2nd, 3rd failure, capped at ten minutes."""
     return float(min(BACKOFF_MAX, BACKOFF_BASE ** max(1, attempts)))
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Did a failed send perhaps reach Telegram? Only a timeout after the request left leaves that open.
+
+    PTB raises ``TimedOut`` from httpx's timeout: a connect or pool timeout means the request never
+    left (safe to send again); a read or write timeout means Telegram may have the message.
+    """
+    return isinstance(exc, TimedOut) and not isinstance(exc.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -65,65 +103,251 @@ def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
     """An outbox row as the chat sees it: the rule's name in bold, then its message."""
     rule = (row.alert_key or "").split("|", 1)[0]
     if rule == "@digest":
-        return row.text  # rendered as HTML by bot/digest, which keeps it short
+        return row.text  # HTML from bot/answers/digest, split to fit a message when it was queued
     if rule == "@admin":
-        return "⚠️ " + html.escape(clip(row.text, limit - 2))
+        return "⚠️ " + html.escape(clip(row.text, limit - len("⚠️ ")))
     head = f"🔔 {rule}\n" if rule else ""
     body = clip(row.text, max(limit - len(head), 1))
     return (f"🔔 <b>{html.escape(rule)}</b>\n" if rule else "") + html.escape(body)
 
 
-async def _send(bot: Sender, row: outbox.OutboxRow) -> None:
+class Step(enum.Enum):
+    SENT = "sent"  # Telegram accepted the row
+    NEXT = "next"  # the row is done without being sent (refused, unknown): the chat goes on
+    STOP = "stop"  # the chat waits (a retry is scheduled, the chat is gone, or the store cannot record)
+
+
+@dataclass
+class _Ledger:
+    """Store writes this process owes: outcomes Telegram gave that the store could not record yet.
+
+    While it holds any, nothing is sent: a row Telegram has but the store still calls pending would
+    go out again on every pass. Each pass first retries them, oldest first. A restart loses them,
+    like the instant between Telegram's answer and its record (see README).
+    """
+
+    writes: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
+    error: str | None = None  # why the store stopped recording
+    told: bool = False  # the admins and the log heard of this outage
+
+
+_LEDGERS: weakref.WeakKeyDictionary[Store, _Ledger] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _Pass:
+    """What one delivery pass shares between its chats."""
+
+    bot: Sender
+    store: Store
+    now: dt.datetime
+    sleep: Sleep
+    interval: float
+    admins: tuple[int, ...]
+    slow_timeout: float
+    ledger: _Ledger
+
+    def record(self, what: str, write: Callable[[], object]) -> bool:
+        """Write to the store; when it cannot take the write, owe it (and so stop sending)."""
+        if not self.ledger.writes:  # owed writes go first, in order
+            try:
+                write()
+                return True
+            except sqlite3.Error as exc:
+                self.ledger.error = f"{type(exc).__name__}: {exc}"
+        self.ledger.writes.append((what, write))
+        return False
+
+
+def _settle(ledger: _Ledger, store: Store) -> bool:
+    """Retry the writes the store could not take, oldest first; True when none is left (delivery may send)."""
+    while ledger.writes:
+        try:
+            ledger.writes[0][1]()
+        except sqlite3.Error:
+            return False
+        ledger.writes.pop(0)
+    if ledger.error is not None:
+        log.warning("the store %s records again: delivery resumes", store.path)
+    ledger.error, ledger.told = None, False
+    return True
+
+
+async def _send(bot: Sender, row: outbox.OutboxRow, timeout: float | None = None) -> None:
+    """Send one row; ``timeout`` replaces the bot's read and write timeouts (the retry of an unknown outcome)."""
     if row.photo:
         caption = alert_html(row, CAPTION_LIMIT)
-        await bot.send_photo(row.chat_id, photo=row.photo, caption=caption, parse_mode=ParseMode.HTML)
+        if timeout is None:
+            await bot.send_photo(row.chat_id, photo=row.photo, caption=caption, parse_mode=ParseMode.HTML)
+        else:
+            await bot.send_photo(
+                row.chat_id,
+                photo=row.photo,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                read_timeout=timeout,
+                write_timeout=timeout,
+            )
+    elif timeout is None:
+        await bot.send_message(row.chat_id, alert_html(row), parse_mode=ParseMode.HTML)
     else:
-        text = alert_html(row)
-        await bot.send_message(row.chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(
+            row.chat_id, alert_html(row), parse_mode=ParseMode.HTML, read_timeout=timeout, write_timeout=timeout
+        )
 
 
-async def _deliver_chat(
-    bot: Sender, store: Store, rows: list[outbox.OutboxRow], now: dt.datetime, sleep: Sleep, interval: float
-) -> int:
-    """Send one chat's rows in order; stop at the first row that must wait."""
+async def _try_row(p: _Pass, row: outbox.OutboxRow, timeout: float | None = None) -> Step:
+    """Send one row and record the outcome; ``ChatMigrated`` goes to the caller, which moves the chat.
+
+    ``timeout`` set: this is the one retry of a send that may have arrived, which is never rescheduled.
+    """
+    for _ in range(3):  # RetryAfter that the rate limiter did not already absorb
+        try:
+            await _send(p.bot, row, timeout)
+        except RetryAfter as exc:
+            wait = retry_after_seconds(exc)
+            if wait > INLINE_RETRY_AFTER_MAX:
+                return _later(p, row, str(exc), wait, timeout)
+            log.info("flood control: waiting %.1f s before retrying chat %s", wait, row.chat_id)
+            await p.sleep(wait)
+            continue
+        except ChatMigrated:
+            raise
+        except Forbidden as exc:
+            log.warning("chat %s blocked the bot (%s): unsubscribing it", row.chat_id, exc)
+            p.record("unsubscribe", partial(outbox.unsubscribe, p.store, row.chat_id, reason=f"forbidden: {exc}"))
+            return Step.STOP
+        except BadRequest as exc:
+            log.error("Telegram refused outbox row %s for chat %s: %s", row.id, row.chat_id, exc)
+            p.record("failed", partial(outbox.mark_failed, p.store, row.id, str(exc)))
+            return Step.NEXT
+        except (TelegramError, OSError) as exc:  # NetworkError, TimedOut, 5xx, …
+            if timeout is None and outcome_unknown(exc):
+                log.warning(
+                    "no answer from Telegram for row %s to chat %s (%s), which may have it: sending once more,"
+                    " waiting up to %.0f s",
+                    row.id,
+                    row.chat_id,
+                    exc,
+                    p.slow_timeout,
+                )
+                if not p.record("attempt", partial(outbox.mark_retry, p.store, row.id, str(exc), p.now)):
+                    return Step.STOP  # the first send is on record before the second goes (attempts, last_error)
+                return await _try_row(p, row, p.slow_timeout)
+            delay = backoff_seconds(row.attempts + 1)
+            if timeout is None:
+                log.warning("sending to chat %s failed (%s); retrying in %.0f s", row.chat_id, exc, delay)
+            return _later(p, row, str(exc), delay, timeout)
+        else:
+            p.record("sent", partial(outbox.mark_sent, p.store, row.id))
+            return Step.SENT
+    return _later(p, row, "flood control", backoff_seconds(row.attempts), timeout)
+
+
+def _later(p: _Pass, row: outbox.OutboxRow, error: str, seconds: float, timeout: float | None) -> Step:
+    """Try the row again in ``seconds``; but a retry of an unknown outcome is not retried again."""
+    if timeout is not None:
+        return _unknown(p, row, error)
+    p.record("retry", partial(outbox.mark_retry, p.store, row.id, error, p.now + dt.timedelta(seconds=seconds)))
+    return Step.STOP
+
+
+def _unknown(p: _Pass, row: outbox.OutboxRow, error: str) -> Step:
+    """A send that may have arrived, and its retry failed too: mark the row ``unknown``, tell the admins once, go on.
+
+    A third send could make a third copy, and a send on every pass a copy per pass; one missing
+    alert the admins know about is the lesser harm.
+    """
+    log.error(
+        "outbox row %s (%s) to chat %s: its first send went unanswered and its retry failed (%s);"
+        " marked unknown, not sent again",
+        row.id,
+        row.alert_key,
+        row.chat_id,
+        error,
+    )
+    text = (
+        f"Telegram did not confirm the alert {row.alert_key} to chat {row.chat_id}: a send went unanswered and"
+        " its retry failed too, so the chat may have it once, twice or not at all. It is not sent again: check"
+        " that chat, and forward the alert by hand if it is missing."
+    )
+    admins = () if (row.alert_key or "").startswith("@admin") else p.admins  # no notice about a notice
+
+    def write() -> None:
+        with p.store.transaction():
+            outbox.mark_failed(p.store, row.id, f"outcome unknown: {error}", status="unknown")
+            for admin in admins:
+                outbox.queue_text(p.store, f"@admin|unknown|{row.id}", admin, text)
+
+    p.record("unknown", write)
+    return Step.NEXT
+
+
+def _migrate(p: _Pass, old: int, new: int) -> bool:
+    """Move a group's subscription, mute and rows to its supergroup id and queue one notice for the admins."""
+    log.warning("chat %s became the supergroup %s: moving its subscription and queued alerts there", old, new)
+    text = (
+        f"Telegram upgraded the group {old} to a supergroup with the new id {new}. Its subscription, mute"
+        f" and queued alerts moved there, and alerts go to {new} from now on. Replace {old} with {new} in"
+        " config.toml ([telegram] allowed_chats and admin_chats, and any rule's chats), then /reload."
+    )
+
+    def write() -> None:
+        with p.store.transaction():
+            outbox.migrate_chat(p.store, old, new)
+            for admin in p.admins:  # the key makes it once per group, however many rows still name it
+                outbox.queue_text(p.store, f"@admin|migrated|{old}", admin, text)
+
+    return p.record("migrate", write)
+
+
+async def _deliver_chat(p: _Pass, rows: list[outbox.OutboxRow], moved: bool = False) -> int:
+    """Send one chat's rows in order; stop at the first row that must wait, or when the store cannot record."""
     sent = 0
     for i, row in enumerate(rows):
-        if row.next_attempt_at and row.next_attempt_at > outbox.iso(now):
+        if p.ledger.writes:
+            return sent  # the store could not record a send: sending more would repeat it later
+        if row.next_attempt_at and row.next_attempt_at > outbox.iso(p.now):
             break  # an earlier failure scheduled this row later; later rows wait behind it
         if i:
-            await sleep(interval)
-        for _ in range(3):  # RetryAfter that the rate limiter did not already absorb
-            try:
-                await _send(bot, row)
-            except RetryAfter as exc:
-                wait = retry_after_seconds(exc)
-                if wait > INLINE_RETRY_AFTER_MAX:
-                    outbox.mark_retry(store, row.id, str(exc), now + dt.timedelta(seconds=wait))
-                    return sent
-                log.info("flood control: waiting %.1f s before retrying chat %s", wait, row.chat_id)
-                await sleep(wait)
-                continue
-            except Forbidden as exc:
-                log.warning("chat %s blocked the bot (%s): unsubscribing it", row.chat_id, exc)
-                outbox.unsubscribe(store, row.chat_id, reason=f"forbidden: {exc}")
-                return sent
-            except BadRequest as exc:
-                log.error("Telegram refused outbox row %s for chat %s: %s", row.id, row.chat_id, exc)
-                outbox.mark_failed(store, row.id, str(exc))
-                break
-            except (TelegramError, OSError) as exc:  # NetworkError, TimedOut, 5xx, …
-                delay = backoff_seconds(row.attempts + 1)
-                log.warning("sending to chat %s failed (%s); retrying in %.0f s", row.chat_id, exc, delay)
-                outbox.mark_retry(store, row.id, str(exc), now + dt.timedelta(seconds=delay))
-                return sent
-            else:
-                outbox.mark_sent(store, row.id)
-                sent += 1
-                break
-        else:
-            outbox.mark_retry(store, row.id, "flood control", now + dt.timedelta(seconds=backoff_seconds(row.attempts)))
+            await p.sleep(p.interval)
+        try:
+            step = await _try_row(p, row)
+        except ChatMigrated as exc:
+            new = int(exc.new_chat_id)
+            if moved or new == row.chat_id or not _migrate(p, row.chat_id, new):
+                return sent  # (a second move in one pass is not Telegram's behaviour: wait for the next)
+            return sent + await _deliver_chat(p, [replace(r, chat_id=new) for r in rows[i:]], moved=True)
+        if step is Step.SENT:
+            sent += 1
+        elif step is Step.STOP:
             return sent
     return sent
+
+
+async def _tell_admins_directly(p: _Pass) -> None:
+    """The store cannot record: one log line, and one message to each admin chat, sent now, not queued."""
+    held = sum(1 for what, _ in p.ledger.writes if what == "sent")
+    log.error(
+        "outbox delivery paused: the store %s cannot record (%s); %d message(s) Telegram accepted are held"
+        " in memory and will not be sent again; delivery resumes once the store is writable",
+        p.store.path,
+        p.ledger.error,
+        held,
+    )
+    text = (
+        f"⚠️ <b>Alert delivery paused</b>: the store <code>{html.escape(str(p.store.path))}</code> cannot record"
+        f" sends (<code>{html.escape(p.ledger.error or '')}</code>). {held} message(s) Telegram accepted are"
+        " held in memory and will not be sent again; nothing else is sent until the store is writable"
+        " (check disk space and the file's permissions), then delivery resumes by itself. A restart before"
+        " then sends those messages once more."
+    )
+    for admin in p.admins:
+        try:
+            await p.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except (TelegramError, OSError) as exc:
+            log.warning("could not tell admin chat %s that delivery is paused: %s", admin, exc)
+    p.ledger.told = True
 
 
 async def deliver_pending(
@@ -135,21 +359,30 @@ async def deliver_pending(
     skip_chats: Collection[int] = (),
     per_chat_interval: float = PER_CHAT_INTERVAL,
     sleep: Sleep = asyncio.sleep,
+    admins: Collection[int] = (),
+    read_timeout: float = READ_TIMEOUT,
 ) -> int:
     """Send every due outbox row; returns how many Telegram accepted.
 
     Chats are delivered concurrently (the rate limiter caps the total), each in order. ``now``
-    and ``sleep`` are injectable so tests can step time instead of waiting for it.
+    and ``sleep`` are injectable so tests can step time instead of waiting for it. ``admins`` hear
+    of unknown outcomes, moved groups and a store that cannot record; ``read_timeout`` is the bot's
+    own, which the retry of an unknown outcome multiplies by ``UNKNOWN_RETRY_FACTOR``.
     """
     lock = _LOCKS.setdefault(store, asyncio.Lock())
     async with lock:
+        ledger = _LEDGERS.setdefault(store, _Ledger())
+        if not _settle(ledger, store):
+            return 0  # still cannot record what Telegram already has: send nothing
         now = now or dt.datetime.now(dt.UTC)
         muted = outbox.muted_chats(store, now)
         rows = [r for r in outbox.pending_rows(store, only_chats, skip_chats) if r.chat_id not in muted]
         if not rows:
             return 0
+        slow = read_timeout * UNKNOWN_RETRY_FACTOR
+        p = _Pass(bot, store, now, sleep, per_chat_interval, tuple(admins), slow, ledger)
         per_chat = [list(g) for _, g in groupby(rows, key=lambda r: r.chat_id)]
-        results = await asyncio.gather(
-            *(_deliver_chat(bot, store, chat_rows, now, sleep, per_chat_interval) for chat_rows in per_chat)
-        )
+        results = await asyncio.gather(*(_deliver_chat(p, chat_rows) for chat_rows in per_chat))
+        if ledger.writes and not ledger.told:
+            await _tell_admins_directly(p)
         return sum(results)

@@ -2,8 +2,11 @@
 
 It answers getMe, getUpdates (from a queue the test fills), sendMessage, sendPhoto,
 setMyCommands and friends, records every request, and can be told to fail the next calls of a
-method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, or a delay longer than the
-client's timeout. Modelled on httpx's ``serve_in_thread`` test server.
+method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, a delay longer than the
+client's timeout, or "late" (accepted, answered only after ``delay``: the client may time out on a
+message Telegram has). ``migrate`` turns a group into a supergroup (later sends to the old id get
+Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions
+longer than Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
+import html
 import itertools
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -24,6 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "RotationBot", "username": "rotation_test_bot"}
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, in characters after entity parsing
+ACCEPTED = ("ok", "delay", "late")  # outcomes of a message Telegram has, whether or not the client saw the answer
 
 
 @dataclass
@@ -48,7 +55,7 @@ class Request:
 
 @dataclass
 class Failure:
-    kind: str  # "429" | "500" | "403" | "400" | "delay"
+    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late"
     retry_after: int = 1
     delay: float = 1.5
 
@@ -88,6 +95,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._failures: dict[str, deque[Failure]] = {}
+        self._migrated: dict[int, int] = {}
+        self.enforce_limits = False
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -160,6 +169,10 @@ class FakeTelegram:
         for f in failures:
             q.append(f if isinstance(f, Failure) else Failure(f))
 
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group ``old_chat_id`` became a supergroup: later sends to it are refused with its new id."""
+        self._migrated[old_chat_id] = new_chat_id
+
     # --- reading what happened -------------------------------------------------------------------
 
     def calls(self, method: str, chat_id: int | None = None, outcome: str | None = "ok") -> list[Request]:
@@ -178,6 +191,16 @@ class FakeTelegram:
             for r in list(self.requests)
             if r.method in ("sendMessage", "sendPhoto")
             and r.outcome == "ok"
+            and (chat_id is None or r.chat_id == chat_id)
+        ]
+
+    def accepted(self, chat_id: int | None = None) -> list[Request]:
+        """Messages and photos Telegram has, including those answered too late for the client to know."""
+        return [
+            r
+            for r in list(self.requests)
+            if r.method in ("sendMessage", "sendPhoto")
+            and r.outcome in ACCEPTED
             and (chat_id is None or r.chat_id == chat_id)
         ]
 
@@ -214,15 +237,39 @@ class FakeTelegram:
         length = int(h.headers.get("Content-Length") or 0)
         params, files = _parse_body(h.headers.get("Content-Type") or "", h.rfile.read(length))
         req = Request(method, token, params, files)
+        refusal = self._refusal(method, req)
+        if refusal is not None:
+            req.outcome = refusal[0]
+            self.requests.append(req)
+            self._reply(h, 400, {"ok": False, "error_code": 400, **refusal[1]})
+            return
         queue = self._failures.get(method)
         failure = queue.popleft() if queue else None
         if failure is not None:
             req.outcome = failure.kind
         self.requests.append(req)
-        if failure is not None:
+        if failure is not None and failure.kind == "late":
+            time.sleep(failure.delay)  # the message is in; the answer comes after the client's timeout
+        elif failure is not None:
             self._fail(h, failure)
             return
         self._reply(h, 200, {"ok": True, "result": self._result(method, params)})
+
+    def _refusal(self, method: str, req: Request) -> tuple[str, dict[str, Any]] | None:
+        """Refusals that follow from the chat or the message, not from a programmed failure."""
+        if method not in ("sendMessage", "sendPhoto"):
+            return None
+        new_id = self._migrated.get(req.chat_id) if req.chat_id is not None else None
+        if new_id is not None:
+            why = "Bad Request: group chat was upgraded to a supergroup chat"
+            return "migrated", {"description": why, "parameters": {"migrate_to_chat_id": new_id}}
+        if self.enforce_limits:
+            limit, what = (
+                (TEXT_LIMIT, "message is") if method == "sendMessage" else (CAPTION_LIMIT, "message caption is")
+            )
+            if visible_length(req.text, req.params.get("parse_mode")) > limit:
+                return "too long", {"description": f"Bad Request: {what} too long"}
+        return None
 
     def _fail(self, h: BaseHTTPRequestHandler, f: Failure) -> None:
         if f.kind == "429":
@@ -286,6 +333,13 @@ class FakeTelegram:
                 if ready or left <= 0:
                     return ready
                 self._cond.wait(left)
+
+
+def visible_length(text: str, parse_mode: str | None) -> int:
+    """What Telegram counts against its limits: the text after entity parsing, in characters."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return len(text)
 
 
 @contextmanager
