@@ -1,4 +1,4 @@
-"""PNG charts of a metric: its line, each rule's threshold and the alerts it sent.
+"""PNG charts of a metric: its line, each rule's threshold and every alert its rules would have made.
 
 The metric is computed by the rule engine itself (``rules.engine.compute`` with the rule's own
 parameters), so a chart can never disagree with the alert it illustrates. Drawing uses
@@ -26,14 +26,13 @@ from bot.errors import BotError
 from bot.history import load_market_data, rules_start, universe_members
 from bot.store import Store
 from bot.values import short
-from rules import METRICS, Alert, MetricSeries, Rule, RuleError, compute, load_rules
+from rules import METRICS, Alert, MarketData, MetricSeries, Rule, RuleError, compute, load_rules, replay
 
 log = logging.getLogger(__name__)
 
 PERIODS = CHART_PERIODS
 SIZE_INCHES = (9.0, 6.0)
 DPI = 120  # 9×6 in at 120 dpi = 1080×720 px
-ALERTS_PER_RULE = 10_000
 
 # Chart names that are not metric or rule names, and the metric they stand for.
 SHORTCUTS: dict[str, dict[str, Any]] = {
@@ -41,7 +40,16 @@ SHORTCUTS: dict[str, dict[str, Any]] = {
     "breadth": {"metric": "breadth", "universe": "sp500", "window": 200},
 }
 FIRING_COLOR = "#ffb000"  # amber: no threshold line uses it, so alerts stand out
+DOWN_COLOR = "#00b7ff"  # sky blue, apart from the line's dark blue
 RESOLVED_COLOR = "#00a651"
+# How each kind of alert is marked: firings by the way the value went, resolutions apart.
+# Resolutions are drawn first and smaller: a firing of another rule on the same day stays visible on top.
+MARKERS: dict[str, tuple[str, str, str]] = {
+    "resolved": ("o", RESOLVED_COLOR, "resolved"),
+    "above": ("^", FIRING_COLOR, "fired, value going up"),
+    "below": ("v", DOWN_COLOR, "fired, value going down"),
+    "inside": ("D", FIRING_COLOR, "fired, value inside the range"),
+}
 THRESHOLD_COLORS = ("#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
 
 
@@ -112,26 +120,37 @@ def resolve(config: Config, metric: str) -> ChartTarget:
     raise ChartError(f'unknown chart "{metric}"; choices: ' + ", ".join(choices(config)))
 
 
-def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> MetricSeries:
-    """The rule's metric over the period, ending at the latest stored day it has a value."""
+def _period(store: Store, config: Config, rules: Sequence[Rule], period: str) -> tuple[MarketData, dt.date | None]:
+    """The data for the charted rules over the period (warmed up as a replay is), and its first day."""
     if period not in PERIODS:
         raise ChartError(f'unknown period "{period}"; choices: {", ".join(PERIODS)}')
     days = PERIODS[period]
     first: dt.date | None = None
     if days is not None:
-        symbols = set(rule.symbols)
-        for universe in rule.universes:
+        symbols = set().union(*(r.symbols for r in rules))
+        for universe in set().union(*(r.universes for r in rules)):
             symbols |= set(universe_members(store, config, universe))
         latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()
         if latest is None:
             raise ChartError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
         first = latest - dt.timedelta(days=days)
-    data = load_market_data(store, config, [rule], start=rules_start([rule], first) if first else None)
+    start = rules_start(rules, first, warm_up=True) if first else None
+    return load_market_data(store, config, rules, start=start), first
+
+
+def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> MetricSeries:
+    """The rule's metric over the period, ending at the latest stored day it has a value."""
+    data, _ = _period(store, config, [rule], period)
+    return _trim(rule, data, period)
+
+
+def _trim(rule: Rule, data: MarketData, period: str) -> MetricSeries:
     try:
         series = compute(rule, data)
     except RuleError as exc:
         raise ChartError(f"cannot chart {rule.describe_metric()}: {exc}") from None
     values = series.values
+    days = PERIODS[period]
     if days is not None and not values.empty:
         values = values.loc[values.index[-1] - pd.Timedelta(days=days) :]
     if values.empty:
@@ -139,15 +158,22 @@ def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> 
     return MetricSeries(values, None, series.unit)
 
 
-def _alert_rows(store: Store, rules: Sequence[Rule], extra: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Past alerts of the charted rules, plus ``extra`` (an alert about to be sent), without repeats."""
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for rule in rules:
-        for a in store.recent_alerts(ALERTS_PER_RULE, rule=rule.name):
-            rows[(a["rule"], a["date"], a.get("kind", "firing"))] = a
-    for e in extra:
+def _firings(rules: Sequence[Rule], data: MarketData, series: MetricSeries) -> list[dict[str, Any]]:
+    """Every alert the charted rules would have made in the drawn span: the replay ``stats`` and ``replay`` use."""
+    live = [Rule(r.spec.model_copy(update={"enabled": True}), r.params) for r in rules]
+    first, last = series.values.index[0].date(), series.values.index[-1].date()
+    return [a.to_dict() for a in replay(live, data, first, last).alerts]
+
+
+def _chart(
+    store: Store, config: Config, rule: Rule, rules: Sequence[Rule], period: str, extra: Sequence[Mapping[str, Any]]
+) -> bytes:
+    data, _ = _period(store, config, [rule, *rules], period)
+    series = _trim(rule, data, period)
+    rows = {(a["rule"], a["date"], a.get("kind", "firing")): a for a in _firings(rules, data, series)}
+    for e in extra:  # the alert about to be sent, in case its rule changed since
         rows[(e["rule"], e["date"], e.get("kind", "firing"))] = dict(e)
-    return list(rows.values())
+    return draw(series, rule.describe_metric(), rules, list(rows.values()))
 
 
 def draw(
@@ -192,7 +218,7 @@ def draw(
             label=f"{level:g}: {', '.join(names)}",
         )
     lo, hi = values.index[0], values.index[-1]
-    firing_x, firing_y, resolved_x, resolved_y = [], [], [], []
+    points: dict[str, tuple[list[pd.Timestamp], list[float]]] = {}
     for a in alerts:
         ts = pd.Timestamp(a["date"])
         if not lo <= ts <= hi:
@@ -200,25 +226,22 @@ def draw(
         y = float(values.loc[ts]) if ts in values.index else float(a.get("value") or math.nan)
         if math.isnan(y):
             continue
-        if a.get("kind", "firing") == "resolved":
-            resolved_x.append(ts)
-            resolved_y.append(y)
-        else:
-            firing_x.append(ts)
-            firing_y.append(y)
-    marker: dict[str, Any] = {"s": 150, "zorder": 5, "edgecolor": "black"}
-    if firing_x:
+        kind = "resolved" if a.get("kind", "firing") == "resolved" else a.get("direction") or "above"
+        xs, ys = points.setdefault(kind if kind in MARKERS else "inside", ([], []))
+        xs.append(ts)
+        ys.append(y)
+    for kind, (xs, ys) in sorted(points.items(), key=lambda kv: list(MARKERS).index(kv[0])):
+        shape, colour, label = MARKERS[kind]
+        size = 90 if kind == "resolved" else 150
         ax.scatter(
-            pd.DatetimeIndex(firing_x).to_numpy(), firing_y, marker="^", color=FIRING_COLOR, label="alert", **marker
-        )
-    if resolved_x:
-        ax.scatter(
-            pd.DatetimeIndex(resolved_x).to_numpy(),
-            resolved_y,
-            marker="o",
-            color=RESOLVED_COLOR,
-            label="resolved",
-            **marker,
+            pd.DatetimeIndex(xs).to_numpy(),
+            ys,
+            marker=shape,
+            color=colour,
+            label=label,
+            s=size,
+            zorder=5,
+            edgecolor="black",
         )
     last_day, last = values.index[-1], float(values.iloc[-1])
     unit = {"%": "%", "pt": " pt"}.get(series.unit, "")
@@ -228,7 +251,8 @@ def draw(
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     ax.tick_params(labelsize=14)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=12, loc="best", framealpha=0.85)
+    # Below the plot, never over the data: a chart is read for its line, not its legend.
+    fig.legend(loc="outside lower center", ncols=2, fontsize=11, frameon=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
@@ -240,9 +264,7 @@ def render_chart(store: Store, config: Config, metric: str, period: str = "1y") 
     Example: render_chart(store, config, "breadth", "5y")
     """
     target = resolve(config, metric)
-    series = metric_for_period(store, config, target.rule, period)
-    alerts = _alert_rows(store, target.rules, [])
-    return draw(series, target.rule.describe_metric(), target.rules, alerts)
+    return _chart(store, config, target.rule, target.rules, period, [])
 
 
 def chart_for_alert(store: Store, config: Config, alert: Alert | Mapping[str, Any]) -> bytes | None:
@@ -253,9 +275,7 @@ def chart_for_alert(store: Store, config: Config, alert: Alert | Mapping[str, An
         return None
     try:
         target = resolve(config, rule.name)
-        series = metric_for_period(store, config, rule, "1y")
-        alerts = _alert_rows(store, target.rules, [payload])
-        return draw(series, rule.describe_metric(), target.rules, alerts)
+        return _chart(store, config, rule, target.rules, "1y", [payload])
     except (BotError, RuleError) as exc:
         log.warning("no chart for alert %s: %s", payload.get("rule"), exc)
         return None

@@ -93,20 +93,35 @@ def test_period_1y_draws_less_history_than_max(filled: tuple[Store, Config]) -> 
     assert render_chart(store, config, "ratio", "1y") != render_chart(store, config, "ratio", "max")
 
 
-def test_past_alerts_are_drawn_as_red_markers(filled: tuple[Store, Config]) -> None:
+def _amber(px: np.ndarray) -> int:
+    """Firings going up are amber triangles (#ffb000), a colour nothing else on the chart uses."""
+    return int(((px[..., 0] > 230) & (px[..., 1] > 150) & (px[..., 1] < 200) & (px[..., 2] < 60)).sum())
+
+
+def _sky(px: np.ndarray) -> int:
+    """Firings going down are sky-blue triangles (#00b7ff)."""
+    return int(((px[..., 0] < 40) & (px[..., 1] > 160) & (px[..., 1] < 210) & (px[..., 2] > 230)).sum())
+
+
+def test_every_firing_of_the_period_is_drawn_even_before_any_check(filled: tuple[Store, Config]) -> None:
+    """A chart shows what the rule would have done (the replay stats and replay use), not only recorded alerts."""
     store, config = filled
-    before = _assert_chart(render_chart(store, config, "ratio-up", "max"))
-    result, _ = run_replay(store, config, dt.date(2022, 3, 1), rule_names=["ratio-up"])
+    result, _ = run_replay(store, config, dt.date(2022, 1, 3), rule_names=["ratio-up"])
     assert result.counts["ratio-up"] > 0
+    before = _assert_chart(render_chart(store, config, "ratio-up", "max"))  # nothing recorded yet
     store.record_alerts(result.alerts)
     after = _assert_chart(render_chart(store, config, "ratio-up", "max"))
+    assert _amber(before) > 200
+    assert _amber(after) == _amber(before)  # the same firings: recording them changes nothing
+    assert _sky(before) == 0  # ratio-up only fires going up
 
-    # Firing alerts are amber triangles (#ffb000), a colour nothing else on the chart uses.
-    def amber(px: np.ndarray) -> int:
-        return int(((px[..., 0] > 230) & (px[..., 1] > 150) & (px[..., 1] < 200) & (px[..., 2] < 60)).sum())
 
-    assert amber(before) == 0
-    assert amber(after) > 200
+def test_firings_going_down_have_their_own_marker(filled: tuple[Store, Config], tmp_path: Path) -> None:
+    store, _ = filled
+    down = {**RULES[0], "name": "ratio-down", "condition": "crosses_below", "resolve": False}
+    config = make_config(tmp_path, extra={"universes": {"sp500": {"members": MEMBERS}}}, rules=[RULES[0], down])
+    pixels = _assert_chart(render_chart(store, config, "ratio-down", "max"))
+    assert _sky(pixels) > 200 and _amber(pixels) > 200  # both rules share the ratio: both kinds drawn
 
 
 def test_unknown_metric_names_the_choices(filled: tuple[Store, Config]) -> None:
