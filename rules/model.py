@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import json
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,6 +71,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "change_above": "{metric} rose {change:+.4g} over {days} days to {value:.4g} on {date}",
     "change_below": "{metric} fell {change:+.4g} over {days} days to {value:.4g} on {date}",
 }
+# Keys that change how an alert reads or where it goes, not when it fires.
+WORDING = frozenset({"message", "description", "chats", "severity", "enabled"})
 DEFAULT_RESOLVE = "Resolved: {metric} no longer meets {rule} ({value:.4g} on {date})"
 
 
@@ -180,6 +184,18 @@ class Rule:
     def on_level(self) -> bool:
         """Does the condition judge the metric's level (lines drawn on its chart), not its change?"""
         return not self.spec.condition.startswith("change_")
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything that shapes the rule's firings or their tracking changes (not its wording)."""
+        payload = {
+            "metric": self.spec.metric,
+            "spec": self.spec.model_dump(
+                mode="json", exclude={"message", "description", "chats", "severity", "enabled"}
+            ),
+            "params": self.params.model_dump(mode="json"),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
     def describe_metric(self) -> str:
         return self.metric.describe(self.params)

@@ -210,7 +210,8 @@ def rules(lines_in: Sequence[RuleLine]) -> str:
             value = f" at {r.last_value:.4g}" if r.last_value is not None else ""
             state = f"<i>{e(r.state)}</i> as of {r.last_day}{value}"
         fired = f", last fired {r.fired_at}" if r.fired_at else ""
-        lines.append(f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — {state}{fired}")
+        noise = f"\n  fires {e(r.noise)}" if r.noise else ""
+        lines.append(f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — {state}{fired}{noise}")
     return "\n".join(lines)
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from bot.answers.noise import noise_text
 from bot.answers.status import status_report
 from bot.config import Config
 from bot.errors import StoreError
-from bot.history import YEAR_BACK, cpi_summary, load_market_data, load_start, universe_members
+from bot.history import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
 from bot.store import Store, outbox
 from bot.values import as_float
 from rules import (
@@ -28,6 +29,7 @@ from rules import (
     RatioParams,
     Rule,
     RuleState,
+    TrackRecord,
     breadth_frame,
     cpi_surprise,
     load_rules,
@@ -145,6 +147,7 @@ class RuleLine:
     last_day: dt.date | None
     last_value: float | None
     fired_at: dt.date | None
+    noise: str | None = None  # how often it fired over the stored history
 
 
 @dataclass(frozen=True)
@@ -323,6 +326,7 @@ def status_view(
 
 def rule_lines(store: Store, config: Config) -> list[RuleLine]:
     states = store.load_states()
+    records = track_records(store, config, strict=False) if store.count_prices() else {}  # cached per data
     out = []
     for r in config.rules:
         st = states.get(r.name, RuleState())
@@ -336,9 +340,14 @@ def rule_lines(store: Store, config: Config) -> list[RuleLine]:
                 st.last_day,
                 st.last_value,
                 st.fired_at,
+                _noise(records.get(r.name)),
             )
         )
     return out
+
+
+def _noise(record: TrackRecord | None) -> str | None:
+    return noise_text([f.date for f in record.firings], record.since, record.as_of) if record else None
 
 
 def recent_alerts(store: Store, limit: int) -> list[AlertLine]:

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+import bot.answers
 import bot.config
+import bot.history
 import bot.store
 import rules as engine
 from bot.cli.context import Context, pass_ctx
@@ -59,11 +61,37 @@ def _unknown_symbols(rules: list[Rule], store_path: Path) -> list[tuple[str, lis
 @rules.command("list")
 @pass_ctx
 def rules_list(obj: Context) -> None:
-    """List the configured rules with their metric and condition."""
+    """List the configured rules with their metric and condition, and how often each fired over the stored history.
+
+    The frequency comes from the track records cached in the store; when the data changed since, they are
+    computed again (a replay of each rule: seconds, once).
+    """
     width = max((len(r.name) for r in obj.config.rules), default=0)
     for r in obj.config.rules:
         flag = "" if r.spec.enabled else " (disabled)"
         click.echo(f"{r.name:<{width}} {r.describe_metric()} {r.describe_condition()}{flag}")
+    noise = _noise(obj)
+    for r in obj.config.rules:
+        if r.name in noise:
+            click.echo(f"{r.name:<{width}} fires {noise[r.name]}")
+
+
+def _noise(obj: Context) -> dict[str, str]:
+    """Per rule, how often it fired: from the cache without opening the store, else computed once."""
+    path = obj.config.store_path
+    cached = bot.store.cached_tracks(path)
+    out = {
+        r.name: bot.answers.noise_from_payload(cached[r.name][1])
+        for r in obj.config.rules
+        if r.name in cached and cached[r.name][0] == r.fingerprint
+    }
+    if len(out) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
+        return out  # all cached, or no store to compute from
+    records = bot.history.track_records(obj.store, obj.config, strict=False)
+    return {
+        name: bot.answers.noise_text([f.date for f in rec.firings], rec.since, rec.as_of)
+        for name, rec in records.items()
+    }
 
 
 def config_rules(path: Path) -> list[Rule]:

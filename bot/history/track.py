@@ -9,8 +9,6 @@ prices makes a new key, and anything else reads the cached row.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -41,16 +39,6 @@ def find_rule(config: Config, name: str) -> Rule:
             return rule
     known = ", ".join(r.name for r in config.rules) or "none"
     raise BotError(f"no rule named {name!r}; known rules: {known}")
-
-
-def rule_hash(rule: Rule) -> str:
-    """Changes whenever anything that shapes the rule's firings or their tracking changes."""
-    payload = {
-        "metric": rule.spec.metric,
-        "spec": rule.spec.model_dump(mode="json", exclude={"message", "description", "chats", "severity", "enabled"}),
-        "params": rule.params.model_dump(mode="json"),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
@@ -126,14 +114,17 @@ def compute_track_records(
 
 
 def _cached(store: Store, rule: Rule, version: int) -> TrackRecord | None:
-    payload = store.cached_track(rule.name, rule_hash(rule), version)
+    payload = store.cached_track(rule.name, rule.fingerprint, version)
     return TrackRecord.from_dict(payload) if payload else None
 
 
 def track_records(
-    store: Store, config: Config, names: Sequence[str] | None = None, use_cache: bool = True
+    store: Store, config: Config, names: Sequence[str] | None = None, use_cache: bool = True, strict: bool = True
 ) -> dict[str, TrackRecord]:
-    """Track records for the named rules (default: all), from the cache where it is current."""
+    """Track records for the named rules (default: all), from the cache where it is current.
+
+    A rule that cannot be tracked (its data is missing) raises StoreError, or is left out when not ``strict``.
+    """
     rules = [find_rule(config, n) for n in names] if names is not None else list(config.rules)
     version = store.data_version()
     out: dict[str, TrackRecord] = {}
@@ -147,12 +138,12 @@ def track_records(
     if missing:
         fresh, errors = compute_track_records(store, config, missing)
         for name, record in fresh.items():
-            store.save_track(name, rule_hash(find_rule(config, name)), version, record.to_dict())
-        if errors:
+            store.save_track(name, find_rule(config, name).fingerprint, version, record.to_dict())
+        if errors and strict:
             name, why = next(iter(errors.items()))
             raise StoreError(f'no track record for rule "{name}": {why}')
         out.update(fresh)
-    return {r.name: out[r.name] for r in rules}
+    return {r.name: out[r.name] for r in rules if r.name in out}
 
 
 def track_record_for(store: Store, config: Config, name: str) -> TrackRecord:

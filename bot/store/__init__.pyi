@@ -7,4 +7,5 @@ from .db import utcnow as utcnow
 from .faults import FAULTS as FAULTS
 from .faults import store_fault as store_fault
 from .lock import running_alone as running_alone
+from .peek import cached_tracks as cached_tracks
 from .peek import stored_symbols as stored_symbols

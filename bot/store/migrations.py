@@ -120,3 +120,10 @@ def m003_price_columns(db: Database) -> None:
 def m004_chat_migrations(db: Database) -> None:
     """Groups Telegram upgraded to supergroups: the config still names the old id, which allows the new one."""
     db.table("chat_migrations").create({"old_chat_id": int, "new_chat_id": int, "migrated_at": str}, pk="old_chat_id")
+
+
+@migrations()
+def m005_track_cache_since(db: Database) -> None:
+    """Track records now keep firings after the last close and date "since" from the first day a rule could run:
+    cached ones made before are dropped and computed again on first use."""
+    db.execute("DELETE FROM track_cache")

@@ -30,3 +30,23 @@ def stored_symbols(path: Path, symbols: Iterable[str]) -> set[str] | None:
     finally:
         conn.close()
     return {r[0] for r in rows}
+
+
+def cached_tracks(path: Path) -> dict[str, tuple[str, dict[str, object]]]:
+    """The track records cached for the store's current data: {rule: (rule fingerprint, payload)}."""
+    if not path.exists():
+        return {}
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return {}
+    try:
+        rows = conn.execute(
+            "SELECT rule, rule_hash, payload FROM track_cache WHERE data_version = "
+            "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'data_version')"
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+    return {rule: (fingerprint, json.loads(payload)) for rule, fingerprint, payload in rows}

@@ -13,7 +13,7 @@ from bot.answers.render import stats_html
 from bot.cli.main import main
 from bot.config.settings import load_config
 from bot.history.replay import run_replay
-from bot.history.track import find_rule, rule_hash, stats_line, track_record_for
+from bot.history.track import find_rule, stats_line, track_record_for
 from bot.store.db import Store
 from tests.support.factories import price_frame
 
@@ -79,7 +79,7 @@ def test_cache_is_keyed_by_rule_definition_and_data_version(tmp_path: Path) -> N
     try:
         first = track_record_for(store, cfg, "cross")
         rows = store.db.execute("SELECT rule, rule_hash, data_version FROM track_cache").fetchall()
-        assert rows == [("cross", rule_hash(cfg.rules[0]), store.data_version())]
+        assert rows == [("cross", cfg.rules[0].fingerprint, store.data_version())]
         # a stale payload under the current key is what gets served: proof the cache is read
         store.db.execute("UPDATE track_cache SET payload = json_set(payload, '$.since', '1999-01-01')")
         assert track_record_for(store, cfg, "cross").since == dt.date(1999, 1, 1)
