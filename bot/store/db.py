@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bot.store.base import utcnow
+from bot.store.checks import check_member, check_prices, check_span
 from bot.store.cpi import CpiTables
 from bot.store.pricecache import PriceCache, extend_column, wide_frames
 from rules import Alert, RuleState
@@ -35,16 +36,18 @@ class Store(CpiTables):
         """Store one symbol's daily rows (index: dates; columns close and/or adj_close).
 
         Returns how many rows were new or changed; unchanged rows cost nothing, so re-running a
-        fetch adds 0.
+        fetch adds 0. NaN means missing; a price that is not positive and finite raises StoreError.
         """
         if frame.empty:
             return 0
         close = frame["close"] if "close" in frame else pd.Series(np.nan, index=frame.index)
         adj = frame["adj_close"] if "adj_close" in frame else pd.Series(np.nan, index=frame.index)
         dates = pd.DatetimeIndex(frame.index).strftime("%Y-%m-%d")
+        closes, adjs = close.to_numpy(dtype=float), adj.to_numpy(dtype=float)
+        check_prices(symbol, dates, closes, adjs)
         rows = [
             (symbol, d, None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
-            for d, c, a in zip(dates, close.to_numpy(dtype=float), adj.to_numpy(dtype=float), strict=True)
+            for d, c, a in zip(dates, closes, adjs, strict=True)
             if not (np.isnan(c) and np.isnan(a))
         ]
         if not rows:
@@ -117,10 +120,16 @@ class Store(CpiTables):
 
     # --- universes -----------------------------------------------------------------------------
 
-    def set_universe(self, universe: str, members: Sequence[Mapping[str, Any]], source: str) -> int:
-        """Replace a universe's member list (symbol, optional name and sector)."""
+    def set_universe(
+        self, universe: str, members: Sequence[Mapping[str, Any]], source: str, replace: bool = True
+    ) -> int:
+        """Replace a universe's member list (symbol, optional name and sector); ``replace=False`` only adds
+        and updates, for a list known to be incomplete (a file with refused rows)."""
+        for m in members:
+            check_member(universe, m)
         with self.db.atomic():
-            self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
+            if replace:
+                self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
             self.db.table("universe_members").insert_all(
                 (
                     {
@@ -144,10 +153,14 @@ class Store(CpiTables):
         ).fetchall()
         return tuple(r[0] for r in rows)
 
-    def set_membership(self, universe: str, spans: Sequence[tuple[str, str, str | None]]) -> int:
-        """Replace a universe's point-in-time membership spans (symbol, start, end or None)."""
+    def set_membership(self, universe: str, spans: Sequence[tuple[str, str, str | None]], replace: bool = True) -> int:
+        """Replace a universe's point-in-time membership spans (symbol, ISO start, ISO end or None);
+        ``replace=False`` only adds and updates, for a list known to be incomplete."""
+        for span in spans:
+            check_span(universe, span)
         with self.db.atomic():
-            self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])
+            if replace:
+                self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])
             self.db.table("membership").insert_all(
                 ({"universe": universe, "symbol": s, "start": a, "end": b} for s, a, b in spans),
                 pk=("universe", "symbol", "start"),

@@ -150,8 +150,9 @@ def _column(frame: pd.DataFrame, field: str, ticker: str) -> pd.Series | None:
 def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Cut a ``yf.download(group_by="column")`` frame into one close/adj_close frame per symbol.
 
-    Rows where both prices are NaN are dropped, duplicate dates keep the last row (counted in the
-    frame's ``attrs["duplicate_dates"]``), and a symbol with no usable row is a failure ("no data returned").
+    Prices that are not positive and finite become NaN; rows where both prices are NaN are dropped,
+    duplicate dates keep the last row (counted in the frame's ``attrs["duplicate_dates"]``), and a
+    symbol with no usable row is a failure ("no data returned").
     """
     frames: dict[str, pd.DataFrame] = {}
     failures: dict[str, str] = {}
@@ -177,6 +178,7 @@ def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[st
             },
             index=index.normalize().rename("date"),
         )
+        out = out.where(np.isfinite(out) & (out > 0))  # a 0 or inf quote is missing, not a price (the store refuses it)
         out = out.dropna(how="all").sort_index()
         dupes = out.index.duplicated(keep="last")
         out = out[~dupes]
