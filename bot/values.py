@@ -1,8 +1,18 @@
-"""Loose values from the outside made exact: numbers from CSV cells, SQLite rows and frames, and tickers."""
+"""Loose values from the outside made exact: numbers from CSV cells, SQLite rows and frames, and tickers.
+
+The ``iso_*`` checks return the value unchanged or raise ``ValueError`` with a sentence naming it; the
+CSV loader reports that sentence with the cell's place, and the store refuses the same values, so a
+date nobody can parse never reaches the pandas code that reads it back.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
+
+# Yahoo's spelling: letters, digits and ^ . = _ - (^GSPC, BRK-B, ES=F); no spaces, slashes or quotes.
+SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9^.=_-]{0,19}")
 
 
 def as_float(value: object) -> float | None:
@@ -23,3 +33,46 @@ def yahoo_symbol(ticker: str) -> str:
     """One spelling for every ticker that enters the store: index lists and file names write class
     shares with a dot (BRK.B), Yahoo with a dash (BRK-B); symbols are upper case."""
     return ticker.strip().upper().replace(".", "-")
+
+
+def is_symbol(value: object) -> bool:
+    """Could this be a ticker as the store spells it (after ``yahoo_symbol``)?"""
+    return isinstance(value, str) and SYMBOL.fullmatch(value) is not None
+
+
+def iso_date(value: object) -> str:
+    """``value`` if it is a date written ``YYYY-MM-DD``, else ``ValueError``."""
+    try:
+        if isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value:
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f'expected a date like 2024-07-11, got "{value}"')
+
+
+def iso_month(value: object) -> str:
+    """``value`` if it is a month written ``YYYY-MM``, else ``ValueError``."""
+    try:
+        if isinstance(value, str) and dt.date.fromisoformat(value + "-01").isoformat()[:7] == value:
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f'expected a month like 2024-06, got "{value}"')
+
+
+def hh_mm(value: object) -> str:
+    """``value`` if it is a time of day written ``HH:MM``, else ``ValueError``."""
+    try:
+        if isinstance(value, str) and dt.time.fromisoformat(value).isoformat(timespec="minutes") == value:
+            return value
+    except ValueError:
+        pass
+    raise ValueError(f'expected a time like 08:30, got "{value}"')
+
+
+def finite(value: object, positive: bool = False) -> float:
+    """``value`` as a finite float (and above zero if ``positive``), else ``ValueError``."""
+    f = as_float(value) if not isinstance(value, bool) else None
+    if f is None or (positive and f <= 0):
+        raise ValueError(f'expected a {"positive " if positive else ""}number, got "{value}"')
+    return f

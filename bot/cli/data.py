@@ -17,6 +17,7 @@ from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 from bot.errors import BotError
 
 if TYPE_CHECKING:
+    from bot.ingest import LoadSummary
     from bot.jobs import CheckReport
     from rules import Alert, RuleResult
 
@@ -38,6 +39,8 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
 
     `--source csv --path DIR` loads every recognised CSV under DIR: SYMBOL.csv price files,
     FRED-shaped CPI files, members.csv, membership spans, CPI release dates and consensus.
+    A bad cell refuses its row, printed as FILE:LINE: column: why; the rest still loads, and the exit
+    status is 1 (also when nothing loaded at all).
     `--source yahoo` downloads what is new since the last stored day for the configured symbols and
     every universe member; `--source fred` fetches the CPI series.
 
@@ -72,16 +75,45 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
             click.echo(
                 f"Skipped {len(summary.skipped)} file(s) whose header is not a format listed in the README: {names}"
             )
-        for name, why in summary.failures.items():
-            click.echo(f"Warning: {name}: {why}", err=True)
         if summary.files == 0:
             raise BotError(f"no recognised CSV files under {path}")
-        store.mark_source("csv", ok=True, last_data_date=store.latest_date())
+        if summary.loaded:
+            store.mark_source("csv", ok=True, last_data_date=store.latest_date())
+        _report_problems(summary)
         return
     report = bot.ingest.fetch_live(store, obj.config, source, list(symbols) or None, progress=not no_progress)
     click.echo(report.summary())
     for symbol, why in report.failures.items():
         click.echo(f"Warning: {symbol}: {why}", err=True)
+
+
+REFUSED_PER_FILE = 10
+
+
+def _report_problems(summary: LoadSummary) -> None:
+    """Refused rows and files on stderr, at most ``REFUSED_PER_FILE`` lines a file; exit 1 if any, or if
+    nothing loaded, so a script notices (everything valid is already stored by then)."""
+    by_file: dict[str, list[str]] = {}
+    for r in summary.refused:
+        by_file.setdefault(r.file, []).append(str(r))
+    for name, lines in by_file.items():
+        for line in lines[:REFUSED_PER_FILE]:
+            click.echo(line, err=True)
+        if len(lines) > REFUSED_PER_FILE:
+            click.echo(f"… and {len(lines) - REFUSED_PER_FILE} more in {name}", err=True)
+    for name, why in summary.failures.items():
+        click.echo(f"{name}: {why}", err=True)
+    problems = []
+    if summary.refused:
+        n, k = len(summary.refused), len(by_file)
+        problems.append(f"refused {n} row{'s' * (n != 1)} in {k} file{'s' * (k != 1)} (the store keeps what it had)")
+    if summary.failures:
+        n = len(summary.failures)
+        problems.append(f"{n} file{'s' * (n != 1)} had no row to load")
+    if not summary.loaded:
+        raise BotError("nothing loaded: " + ("; ".join(problems) or "no rows in the recognised files"))
+    if problems:
+        raise BotError("; ".join(problems) + "; everything else is loaded")
 
 
 def _rule_json(r: RuleResult) -> dict[str, Any]:

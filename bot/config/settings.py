@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config.defaults import DEFAULT_RULES
 from bot.errors import ConfigFileError
+from bot.values import is_symbol, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
 
 INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
@@ -51,6 +52,14 @@ class UniverseConfig(Section):
     source: str | None = None
     members: list[str] | None = None
     membership_source: str | None = None
+
+    @field_validator("members")
+    @classmethod
+    def _tickers(cls, v: list[str] | None) -> list[str] | None:
+        for m in v or []:
+            if not is_symbol(yahoo_symbol(m)):
+                raise ValueError(f'expected tickers like "BRK.B", got "{m}"')
+        return v
 
 
 class DataConfig(Section):

@@ -216,6 +216,8 @@ def load_release_dates(store: Store, path: Path) -> str:
     if summary.failures or not summary.releases:
         why = next(iter(summary.failures.values()), "not a release-dates CSV")
         return f"CPI release dates: {path.name}: {why}"
+    if summary.refused:
+        return f"{summary.releases} CPI release dates; refused {len(summary.refused)}, first {summary.refused[0]}"
     return f"{summary.releases} CPI release dates"
 
 

@@ -17,7 +17,7 @@ import httpx
 
 from bot.config import Config, UniverseConfig
 from bot.store import Store
-from bot.values import yahoo_symbol
+from bot.values import is_symbol, yahoo_symbol
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ def parse_members(text: str) -> list[dict[str, str | None]]:
         if not raw:
             continue
         sym = yahoo_symbol(raw)
+        if not is_symbol(sym):  # a "#N/A" from a spreadsheet: keep the stored list rather than store it
+            raise ValueError(f'line {reader.line_num}: {symbol_col}: expected a ticker like BRK.B, got "{raw}"')
         members[sym] = {
             "symbol": sym,
             "name": (row.get(name_col) or "").strip() or None if name_col else None,

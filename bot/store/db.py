@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bot.store.base import utcnow
+from bot.store.checks import check_member, check_prices, check_span
 from bot.store.cpi import CpiTables
 from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
@@ -40,7 +41,7 @@ class Store(CpiTables):
         """Store one symbol's daily rows (index: dates; columns close and/or adj_close).
 
         Returns how many rows were new or changed; unchanged rows cost nothing, so re-running a
-        fetch adds 0.
+        fetch adds 0. NaN means missing; a price that is not positive and finite raises StoreError.
         """
         return self.upsert_many({symbol: frame})[symbol]
 
@@ -68,6 +69,7 @@ class Store(CpiTables):
         close = frame["close"].to_numpy(dtype=float) if "close" in frame else np.full(n, np.nan)
         adj = frame["adj_close"].to_numpy(dtype=float) if "adj_close" in frame else np.full(n, np.nan)
         dates = np.datetime_as_string(pd.DatetimeIndex(frame.index).to_numpy().astype("datetime64[D]"))
+        check_prices(symbol, dates, close, adj)  # nothing stored can crash a later check
         rows = [
             (symbol, str(d), None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
             for d, c, a in zip(dates, close, adj, strict=True)
@@ -153,10 +155,16 @@ class Store(CpiTables):
 
     # --- universes -----------------------------------------------------------------------------
 
-    def set_universe(self, universe: str, members: Sequence[Mapping[str, Any]], source: str) -> int:
-        """Replace a universe's member list (symbol, optional name and sector)."""
+    def set_universe(
+        self, universe: str, members: Sequence[Mapping[str, Any]], source: str, replace: bool = True
+    ) -> int:
+        """Replace a universe's member list (symbol, optional name and sector); ``replace=False`` only adds
+        and updates, for a list known to be incomplete (a file with refused rows)."""
+        for m in members:
+            check_member(universe, m)
         with self.db.atomic():
-            self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
+            if replace:
+                self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
             self.db.table("universe_members").insert_all(
                 (
                     {
@@ -180,10 +188,14 @@ class Store(CpiTables):
         ).fetchall()
         return tuple(r[0] for r in rows)
 
-    def set_membership(self, universe: str, spans: Sequence[tuple[str, str, str | None]]) -> int:
-        """Replace a universe's point-in-time membership spans (symbol, start, end or None)."""
+    def set_membership(self, universe: str, spans: Sequence[tuple[str, str, str | None]], replace: bool = True) -> int:
+        """Replace a universe's point-in-time membership spans (symbol, ISO start, ISO end or None);
+        ``replace=False`` only adds and updates, for a list known to be incomplete."""
+        for span in spans:
+            check_span(universe, span)
         with self.db.atomic():
-            self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])
+            if replace:
+                self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])
             self.db.table("membership").insert_all(
                 ({"universe": universe, "symbol": s, "start": a, "end": b} for s, a, b in spans),
                 pk=("universe", "symbol", "start"),

@@ -20,30 +20,30 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from bot.errors import StoreError
+from bot.ingest.sources import csvrows
 from bot.ingest.sources.base import FetchResult
+from bot.ingest.sources.csvrows import Refusal, Table
 from bot.store import Store
-from bot.values import as_float, yahoo_symbol
 
 VINTAGE = re.compile(r"_vintage_(\d{4}-\d{2}-\d{2})$")
-PRICE_COLUMNS = {"date", "close"} | {"date", "adj_close"}
 
 
 @dataclass
 class LoadSummary:
-    """What a folder load did, for the CLI summary line."""
+    """What a folder load did, for the CLI summary line; ``loaded`` counts the rows that passed the checks."""
 
     symbols: int = 0
     rows: int = 0
     files: int = 0
+    loaded: int = 0
     universes: dict[str, int] = field(default_factory=dict)
     membership: dict[str, int] = field(default_factory=dict)
     cpi_series: dict[str, int] = field(default_factory=dict)
@@ -51,32 +51,24 @@ class LoadSummary:
     consensus: int = 0
     skipped: list[str] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
 
 
 def _header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         row = next(csv.reader(fh), [])
-    return [c.strip().lower() for c in row]
+    return [c.strip().lower().replace(" ", "_") for c in row]
+
+
+def _table(path: Path, name: str, kind: str) -> Table:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        text = fh.read()
+    return (csvrows.read_price_table if kind in ("prices", "long") else csvrows.read_table)(text, name)
 
 
 def read_price_file(path: Path) -> pd.DataFrame:
-    """One symbol's CSV as a frame of close/adj_close indexed by date (bad rows dropped)."""
-    frame = pd.read_csv(path, usecols=lambda c: c.lower() in ("date", "close", "adj_close", "adj close"))
-    frame.columns = [c.lower().replace(" ", "_") for c in frame.columns]
-    return _tidy(frame)
-
-
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
-    frame = frame.dropna(subset=["date"])
-    for col in ("close", "adj_close"):
-        if col in frame:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
-            frame.loc[frame[col] <= 0, col] = np.nan
-    out = frame.set_index("date").sort_index()
-    out = out[~out.index.duplicated(keep="last")]
-    return out[[c for c in ("close", "adj_close") if c in out]]
+    """One symbol's CSV as a frame of close/adj_close indexed by date (refused rows left out)."""
+    return csvrows.price_frame(_table(path, path.name, "prices"))
 
 
 def _kind(path: Path, header: list[str]) -> str | None:
@@ -93,7 +85,7 @@ def _kind(path: Path, header: list[str]) -> str | None:
         return "long"
     if "symbol" in cols and "date" not in cols:
         return "members"
-    if "date" in cols and ("close" in cols or "adj_close" in cols or "adj close" in cols):
+    if "date" in cols and ("close" in cols or "adj_close" in cols):
         return "prices"
     return None
 
@@ -114,13 +106,18 @@ def load_directory(
     on_file: Callable[[Path], None] | None = None,
     only_prices: bool = False,
 ) -> LoadSummary:
-    """Load every recognised CSV under ``root`` (a folder or a single file) into the store."""
+    """Load every recognised CSV under ``root`` (a folder or a single file) into the store.
+
+    Refused rows are collected in ``summary.refused``; a file with no row to load is a failure
+    and changes nothing in the store (an empty member list must not wipe the stored one).
+    """
     summary = LoadSummary()
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*.csv") if p.is_file())
     base = root if root.is_dir() else root.parent
     for path in files:
         if on_file:
             on_file(path)
+        name = path.relative_to(base).as_posix()
         try:
             header = _header(path)
             kind = _kind(path, header)
@@ -128,115 +125,133 @@ def load_directory(
                 summary.skipped.append(path.name)
                 continue
             summary.files += 1
-            _LOADERS[kind](store, path, base, header, summary)
-        except (OSError, ValueError, KeyError, csv.Error, pd.errors.ParserError) as exc:
-            summary.failures[path.name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            table = _table(path, name, kind)
+            loaded = _LOADERS[kind](store, table, path, base, summary)
+            summary.refused += table.refused
+            summary.loaded += loaded
+            if not loaded:
+                summary.failures[name] = "no valid rows" if table.refused else "no rows"
+        except (OSError, ValueError, csv.Error, StoreError) as exc:
+            summary.failures[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return summary
 
 
-def _load_prices(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = read_price_file(path)
-    if frame.dropna(how="all").empty:
-        s.failures[path.name] = "no usable prices"
-        return
-    s.rows += store.upsert_prices(path.stem, frame)
-    s.symbols += 1
-
-
-def _load_long(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = pd.read_csv(path)
-    frame.columns = [c.lower().replace(" ", "_") for c in frame.columns]
-    for symbol, part in frame.groupby("symbol"):
-        s.rows += store.upsert_prices(str(symbol), _tidy(part.drop(columns="symbol")))
+def _load_prices(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    frame = csvrows.price_frame(table)
+    if not frame.empty:
+        s.rows += store.upsert_prices(path.stem, frame)
         s.symbols += 1
+    return len(frame)
 
 
-def _load_members(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = pd.read_csv(path, dtype=str).fillna("")
-    frame.columns = [c.lower() for c in frame.columns]
-    members = [
-        {"symbol": yahoo_symbol(r["symbol"]), "name": r.get("name") or None, "sector": r.get("sector") or None}
-        for r in frame.to_dict("records")
-        if r["symbol"].strip()
-    ]
-    universe = _universe_name(path, base)
-    s.universes[universe] = store.set_universe(universe, members, source=str(path))
+def _load_long(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    frame = csvrows.price_frame(table)
+    for symbol, part in frame.groupby("symbol"):
+        s.rows += store.upsert_prices(str(symbol), part.drop(columns="symbol"))
+        s.symbols += 1
+    return len(frame)
 
 
-def _load_membership(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = pd.read_csv(path, dtype=str).fillna("")
-    spans = [
-        (yahoo_symbol(r["ticker"]), r["start_date"].strip(), r["end_date"].strip() or None)
-        for r in frame.to_dict("records")
-        if r["ticker"].strip() and r["start_date"].strip()
-    ]
-    universe = _universe_name(path, base)
-    s.membership[universe] = store.set_membership(universe, spans)
+def _load_members(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    members = {
+        m["symbol"]: m
+        for m in table.parse(
+            lambda r: {
+                "symbol": csvrows.cell(r, "symbol", csvrows.symbol),
+                "name": r.get("name") or None,
+                "sector": r.get("sector") or None,
+            }
+        )
+    }
+    if members:
+        # With refused rows the list is incomplete: add and update, but drop no stored member.
+        universe = _universe_name(path, base)
+        s.universes[universe] = store.set_universe(
+            universe, list(members.values()), source=str(path), replace=not table.refused
+        )
+    return len(members)
 
 
-def _load_fred(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    series_id = header[1].upper()
+def _load_membership(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    spans = table.parse(csvrows.span)
+    if spans:
+        universe = _universe_name(path, base)
+        s.membership[universe] = store.set_membership(universe, spans, replace=not table.refused)
+    return len(spans)
+
+
+def _load_fred(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    series_id = table.header[1].upper()
     match = VINTAGE.search(path.stem)
-    vintage = match.group(1) if match else "latest"
-    rows = parse_fred_csv(path.read_text(encoding="utf-8-sig"))
-    key = series_id if vintage == "latest" else f"{series_id}@{vintage}"
-    s.cpi_series[key] = store.upsert_cpi_observations(series_id, rows, vintage)
+    vintage = csvrows.date(match.group(1)) if match else "latest"
+    rows = fred_rows(table)
+    if rows:
+        key = series_id if vintage == "latest" else f"{series_id}@{vintage}"
+        s.cpi_series[key] = store.upsert_cpi_observations(series_id, rows, vintage)
+    return len(rows)
+
+
+def fred_rows(table: Table) -> list[tuple[str, float | None]]:
+    """FRED's ``observation_date,SERIES`` rows as (month, level); ``.`` or empty is FRED's "missing"."""
+    series = table.header[1]
+
+    def row(r: dict[str, str]) -> tuple[str, float | None]:
+        day = csvrows.cell(r, "observation_date", csvrows.date)
+        value = r[series]
+        try:
+            return day[:7], None if value in ("", ".") else csvrows.level(value)
+        except ValueError as exc:
+            raise csvrows.CellError(series.upper(), str(exc)) from None
+
+    return table.parse(row)
 
 
 def parse_fred_csv(text: str) -> list[tuple[str, float | None]]:
-    """FRED's ``observation_date,SERIES`` CSV as (month, value) pairs; ``.`` or empty means missing.
+    """FRED's CSV as (month, value) pairs; ``ValueError`` naming the first bad row.
 
-    Shared by the csv and the live fred source so both store exactly the same rows.
+    The live fred source uses it, so both store exactly the same rows; a download with a bad row
+    is refused whole (the stored series is kept) rather than stored in part.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, [])
-    if len(header) != 2 or header[0].strip().lower() != "observation_date":
-        raise ValueError(f"not a FRED CSV: header {','.join(header)!r}")
-    rows: list[tuple[str, float | None]] = []
-    for record in reader:
-        if not record or not record[0].strip():
-            continue
-        if len(record) != 2:
-            raise ValueError(f"bad FRED row {','.join(record)!r}")
-        d, v = record[0].strip(), record[1].strip()
-        try:
-            dt.date.fromisoformat(d)
-        except ValueError:
-            raise ValueError(f"bad FRED date {d!r}") from None
-        try:
-            value = None if v in ("", ".", "nan", "NaN") else float(v)
-        except ValueError:
-            raise ValueError(f"bad FRED value {v!r} on {d}") from None
-        rows.append((d[:7], value))
+    table = csvrows.read_table(text.lstrip("\ufeff"), "FRED CSV")
+    if len(table.header) != 2 or table.header[0] != "observation_date":
+        raise ValueError(f"not a FRED CSV: header {','.join(table.header)!r}")
+    rows = fred_rows(table)
+    if table.refused:
+        raise ValueError(str(table.refused[0]))
     return rows
 
 
-def _load_releases(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = pd.read_csv(path, dtype=str).fillna("")
-    time_col = "release_time_et" if "release_time_et" in frame.columns else None
-    rows = [
-        (r["reference_month"], r["release_date"], (r[time_col] if time_col else "") or "08:30")
-        for r in frame.to_dict("records")
-    ]
-    s.releases += store.set_cpi_releases(rows)
+def _load_releases(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    def row(r: dict[str, str]) -> tuple[str, str, str]:
+        return (
+            csvrows.cell(r, "reference_month", csvrows.month),
+            csvrows.cell(r, "release_date", csvrows.date),
+            csvrows.cell(r, "release_time_et", csvrows.optional(csvrows.time_of_day)) or "08:30",
+        )
+
+    rows = table.parse(row)
+    if rows:
+        s.releases += store.set_cpi_releases(rows)
+    return len(rows)
 
 
-def _load_consensus(store: Store, path: Path, base: Path, header: list[str], s: LoadSummary) -> None:
-    frame = pd.read_csv(path)
-
-    rows = [
-        {
-            "month": str(r["reference_month"]),
-            "measure": str(r["measure"]),
-            "expected": as_float(r["expected"]),
-            "actual": as_float(r.get("actual")),
+def _load_consensus(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    def row(r: dict[str, str]) -> dict[str, object]:
+        csvrows.cell(r, "release_date", csvrows.date)
+        return {
+            "month": csvrows.cell(r, "reference_month", csvrows.month),
+            "measure": csvrows.cell(r, "measure", csvrows.measure),
+            "expected": csvrows.cell(r, "expected", csvrows.optional(csvrows.number)),
+            "actual": csvrows.cell(r, "actual", csvrows.optional(csvrows.number)),
         }
-        for r in frame.to_dict("records")
-    ]
-    s.consensus += store.upsert_consensus(rows, source=path.name)
+
+    rows = table.parse(row)
+    if rows:
+        s.consensus += store.upsert_consensus(rows, source=path.name)
+    return len(rows)
 
 
-_LOADERS: dict[str, Callable[[Store, Path, Path, list[str], LoadSummary], None]] = {
+_LOADERS: dict[str, Callable[[Store, Table, Path, Path, LoadSummary], int]] = {
     "prices": _load_prices,
     "long": _load_long,
     "members": _load_members,

@@ -185,7 +185,8 @@ def _block(frame: pd.DataFrame, field: str, tickers: Sequence[str]) -> np.ndarra
 def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """Cut a ``yf.download(group_by="column")`` frame into one close/adj_close frame per symbol.
 
-    Rows where both prices are NaN are dropped, duplicate dates keep the last row (counted in the
+    Prices that are not positive and finite become NaN (a 0 or inf quote is missing, not a price: the store
+    refuses it); rows where both prices are NaN are dropped, duplicate dates keep the last row (counted in the
     frame's ``attrs["duplicate_dates"]``), and a symbol with no usable row is a failure ("no data returned").
     The fields are read as two arrays once, not column by column: a daily fetch cuts 500 symbols.
     """
@@ -212,6 +213,9 @@ def split_download(frame: pd.DataFrame, symbols: Sequence[str]) -> tuple[dict[st
             continue
         c = nan if close is None else close[order, j]
         a = nan if adj is None else adj[order, j]
+        with np.errstate(invalid="ignore"):
+            c = np.where(np.isfinite(c) & (c > 0), c, np.nan)
+            a = np.where(np.isfinite(a) & (a > 0), a, np.nan)
         keep = ~(np.isnan(c) & np.isnan(a))
         out = pd.DataFrame({"close": c[keep], "adj_close": a[keep]}, index=index[keep])
         dupes = out.index.duplicated(keep="last")

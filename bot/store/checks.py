@@ -1,0 +1,87 @@
+"""The store's last line of defence: a value its readers would choke on is refused at the write.
+
+The CSV loader refuses bad cells with their file and line; these checks catch every other writer
+(the live sources, config.toml, /consensus, a future importer) with a ``StoreError`` naming the value,
+so a date nobody can parse never reaches the pandas code behind check, replay, /breadth or /cpi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.errors import StoreError
+from bot.values import finite, hh_mm, is_symbol, iso_date, iso_month
+from rules import CPI_MEASURES
+
+
+def _check(what: str, field: str, test: Callable[[object], object], value: object) -> None:
+    try:
+        test(value)
+    except ValueError as exc:
+        raise StoreError(f"refused {what}: {field}: {exc}") from None
+
+
+def _symbol(value: object) -> object:
+    if not is_symbol(value):
+        raise ValueError(f'expected a ticker like BRK-B, got "{value}"')
+    return value
+
+
+def _measure(value: object) -> object:
+    if value not in CPI_MEASURES:
+        raise ValueError(f'unknown measure "{value}"; known: {", ".join(CPI_MEASURES)}')
+    return value
+
+
+def _optional(test: Callable[[object], object]) -> Callable[[object], object]:
+    return lambda value: None if value is None else test(value)
+
+
+def check_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
+    """NaN means missing; anything else must be a positive finite price."""
+    for name, values in (("close", close), ("adj_close", adj)):
+        bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            _check(f"price of {symbol} on {dates[i]}", name, lambda v: finite(v, positive=True), values[i])
+
+
+def check_member(universe: str, member: Mapping[str, Any]) -> None:
+    _check(f"member of {universe}", "symbol", _symbol, member.get("symbol"))
+
+
+def check_span(universe: str, span: tuple[str, str, str | None]) -> None:
+    what = f"membership span {span} of {universe}"
+    symbol, start, end = span
+    _check(what, "symbol", _symbol, symbol)
+    _check(what, "start", iso_date, start)
+    _check(what, "end", _optional(iso_date), end)
+    if end is not None and end < start:
+        raise StoreError(f"refused {what}: end {end} is before start {start}")
+
+
+def check_observation(series: str, vintage: str, month: str, value: float | None) -> None:
+    what = f"{series} observation {month!r} (vintage {vintage!r})"
+    _check(what, "month", iso_month, month)
+    _check(what, "value", _optional(lambda v: finite(v, positive=True)), value)
+    if vintage != "latest":
+        _check(what, "vintage", iso_date, vintage)
+
+
+def check_release(row: tuple[str, str, str]) -> None:
+    what = f"CPI release {row}"
+    _check(what, "month", iso_month, row[0])
+    _check(what, "release date", iso_date, row[1])
+    _check(what, "release time", hh_mm, row[2])
+
+
+def check_consensus(row: Mapping[str, Any]) -> None:
+    what = f"CPI consensus {dict(row)}"
+    _check(what, "month", iso_month, row.get("month"))
+    _check(what, "measure", _measure, row.get("measure"))
+    _check(what, "expected", _optional(finite), row.get("expected"))
+    _check(what, "actual", _optional(finite), row.get("actual"))
