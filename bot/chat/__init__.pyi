@@ -1,12 +1,16 @@
 # The table of contents of bot.chat: loaded lazily by __init__.py (lazy_loader.attach_stub).
 __all__: list[str]
 
+from .base import CONSOLE_CHAT as CONSOLE_CHAT
+from .base import MAX_ALERTS as MAX_ALERTS
+from .base import MAX_MUTE as MAX_MUTE
+from .base import Command as Command
+from .base import CommandContext as CommandContext
+from .base import Reply as Reply
+from .base import UsageError as UsageError
+from .base import parse_duration as parse_duration
+from .commands import BY_NAME as BY_NAME
 from .commands import COMMANDS as COMMANDS
-from .commands import CONSOLE_CHAT as CONSOLE_CHAT
-from .commands import Command as Command
-from .commands import CommandContext as CommandContext
-from .commands import Reply as Reply
-from .commands import UsageError as UsageError
 from .commands import dispatch as dispatch
 from .commands import parse_line as parse_line
 from .commands import run_command as run_command

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from bot.chat.commands import CommandContext, dispatch
+from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
 from bot.cli import main
 from bot.config import load_config

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.chat.commands import COMMANDS
+from bot.chat import COMMANDS
 from bot.chat.service import Service
 from bot.jobs.check import run_check
 from bot.jobs.notify import notifier

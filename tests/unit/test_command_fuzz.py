@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.answers.render import e
 from bot.calendar import CHART_PERIODS
-from bot.chat.commands import (
+from bot.chat import (
     BY_NAME,
     COMMANDS,
     MAX_ALERTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.chat.commands import CommandContext, dispatch
+from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
 from bot.history.cpi import cpi_frame
 from bot.store.db import Store

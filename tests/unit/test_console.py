@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.commands import BY_NAME, COMMANDS, CONSOLE_CHAT, CommandContext, dispatch, parse_duration, parse_line
+from bot.chat import BY_NAME, COMMANDS, CONSOLE_CHAT, CommandContext, dispatch, parse_duration, parse_line
 from bot.chat.service import Service
 from bot.console import run_console
 from bot.jobs.check import run_check

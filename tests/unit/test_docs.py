@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from bot.chat.commands import COMMANDS
+from bot.chat import COMMANDS
 from bot.cli.main import main
 from tests.support.paths import REPO
 

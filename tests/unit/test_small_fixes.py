@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import bot.answers.charts as charts
-from bot.chat.commands import CommandContext, dispatch
+from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
 from bot.cli import main
 from bot.console import CHARTS_KEPT, save_photo

@@ -1,0 +1,29 @@
+"""Admin commands: reload the config, enter a CPI consensus."""
+
+from __future__ import annotations
+
+from bot.answers import e
+from bot.chat.base import CommandContext, Reply, no_args
+from bot.config import reload_config
+from bot.history import parse_consensus_args, set_consensus
+
+
+async def cmd_reload(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    holder = ctx.service.config_holder
+    if holder is None:
+        return Reply("Reloading is unavailable here: the bot was started without a config file.")
+    return Reply(e(reload_config(holder)))
+
+
+async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:
+    try:
+        entry = parse_consensus_args(args)
+    except ValueError as exc:
+        return Reply(e(exc))
+    set_consensus(ctx.store, entry.month, entry.measure, entry.expected)
+    note = ""
+    if any(c.month == entry.month and c.measure == entry.measure for c in ctx.config.settings.cpi.consensus):
+        note = " (config.toml has an entry for this month and measure, and it wins)"
+    pct = f"{entry.expected:.1f}" if round(entry.expected, 1) == entry.expected else f"{entry.expected:g}"
+    return Reply(f"Consensus for CPI {e(entry.month)} {e(entry.measure)}: {pct}%{note}.")

@@ -1,0 +1,90 @@
+"""The questions: what the bot shows about the market and the rules (views rendered once, in bot/answers)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.answers import digest_text, e, render, render_chart, views
+from bot.calendar import CHART_PERIODS
+from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, no_args
+from bot.config import Config
+from bot.history import find_rule, track_record_for
+from bot.store import Store
+
+
+async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    return Reply(render.ratio(views.ratio_view(ctx.store, ctx.config)))
+
+
+async def cmd_breadth(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    return Reply(render.breadth(views.breadth_views(ctx.store, ctx.config)))
+
+
+async def cmd_cpi(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    return Reply(render.cpi(views.cpi_view(ctx.store, ctx.config)))
+
+
+async def cmd_status(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    view = views.status_view(ctx.store, ctx.config, ctx.service.next_runs(), ctx.service.last_error)
+    return Reply(render.status(view))
+
+
+async def cmd_rules(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    return Reply(render.rules(views.rule_lines(ctx.store, ctx.config)))
+
+
+async def cmd_alerts(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) > 1:
+        raise UsageError
+    try:
+        n = int(args[0]) if args else 5
+    except ValueError:
+        raise UsageError from None
+    if not 1 <= n <= MAX_ALERTS:
+        raise UsageError
+    return Reply(render.alerts(views.recent_alerts(ctx.store, n)))
+
+
+async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
+    if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1] not in CHART_PERIODS):
+        raise UsageError
+    metric, period = args[0], args[1] if len(args) == 2 else "1y"
+    png = await _render_off_loop(ctx, metric, period)
+    return Reply(f"{e(metric)}, {e(period)}", photo=png)
+
+
+async def _render_off_loop(ctx: CommandContext, metric: str, period: str) -> bytes:
+    """Draw in a worker thread with its own connection, at most CHART_WORKERS at once: a pile of
+    ``/chart breadth max`` requests queues behind the slots while other chats' commands go on."""
+    path = ctx.store.path
+    if str(path) == ":memory:":  # a private in-memory store exists on this connection only
+        return render_chart(ctx.store, ctx.config, metric, period)
+    async with ctx.service.chart_slots:
+        return await asyncio.to_thread(_render_with_own_store, path, ctx.config, metric, period)
+
+
+def _render_with_own_store(path: Path, config: Config, metric: str, period: str) -> bytes:
+    store = Store(path)  # SQLite connections stay in the thread that opened them
+    try:
+        return render_chart(store, config, metric, period)
+    finally:
+        store.close()
+
+
+async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1:
+        names = ", ".join(r.name for r in ctx.config.rules) or "none configured"
+        return Reply(e(f"Usage: /stats RULE — rules: {names}"))
+    rule = find_rule(ctx.config, args[0])
+    return Reply(render.stats_html(track_record_for(ctx.store, ctx.config, rule.name), rule))
+
+
+async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:
+    no_args(args)
+    return Reply(digest_text(ctx.store, ctx.config))

@@ -1,0 +1,85 @@
+"""What every command is made of: the context it runs in, its reply, its table row and its mistakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.chat.service import Service
+from bot.config import Config
+from bot.store import Store
+
+CONSOLE_CHAT = 0  # the console's chat id: allowed and admin, never a real Telegram chat
+MAX_ALERTS = 30
+MAX_MUTE = dt.timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer: HTML text, and a PNG when the answer is a chart (the text is then its caption)."""
+
+    text: str
+    photo: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asks (chat id, admin or not) and the running service (config, store, schedule)."""
+
+    service: Service
+    chat_id: int
+    admin: bool = False
+
+    @property
+    def config(self) -> Config:
+        return self.service.config
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+
+class UsageError(Exception):
+    """The arguments do not fit the command; the caller replies with its usage line."""
+
+
+CommandFn = Callable[[CommandContext, list[str]], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    fn: CommandFn
+    help: str
+    usage: str = ""
+    admin: bool = False
+    hint: str = ""  # an example and the limits, shown with the usage line after a mistake
+
+    @property
+    def usage_line(self) -> str:
+        line = f"Usage: /{self.name} {self.usage}".rstrip()
+        return f"{line} ({self.hint})" if self.hint else line
+
+
+def no_args(args: list[str]) -> None:
+    if args:
+        raise UsageError
+
+
+_DURATION = re.compile(r"^(\d{1,4})([mhdw])$")
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``30m``, ``2h``, ``3d`` or ``1w``, up to 90 days; ValueError otherwise."""
+    m = _DURATION.match(text.strip().lower())
+    if not m:
+        raise ValueError(text)
+    span = dt.timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    if not dt.timedelta(0) < span <= MAX_MUTE:
+        raise ValueError(text)
+    return span
