@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.chat.buttons import Keyboard
 from bot.chat.service import Service
 from bot.config import Config
 from bot.store import Store
@@ -18,10 +19,11 @@ MAX_MUTE = dt.timedelta(days=90)
 
 @dataclass(frozen=True)
 class Reply:
-    """An answer: HTML text, and a PNG when the answer is a chart (the text is then its caption)."""
+    """An answer: HTML text, a PNG when the answer is a chart (the text is then its caption), and buttons."""
 
     text: str
     photo: bytes | None = None
+    buttons: Keyboard = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bot.chat.ask import (
     cmd_status,
 )
 from bot.chat.base import MAX_ALERTS, MAX_MUTE, Command, CommandContext, Reply, UsageError, no_args
+from bot.chat.buttons import parse_button
 from bot.chat.subscriptions import cmd_mute, cmd_subscribe, cmd_unmute, cmd_unsubscribe
 from bot.errors import BotError
 from rules import RuleError
@@ -94,6 +95,15 @@ def parse_line(line: str) -> tuple[str, list[str]] | None:
         return None
     name = parts[0][1:].split("@", 1)[0].lower()
     return name, parts[1:]
+
+
+async def press(ctx: CommandContext, data: str) -> Reply:
+    """Run the command a pressed button carries, with the checks typing it would get."""
+    parsed = parse_button(data, ctx.config)
+    command = BY_NAME.get(parsed[0]) if parsed else None
+    if parsed is None or command is None:
+        return Reply("This button is out of date: its rule is no longer configured. Send /rules or /help.")
+    return await run_command(ctx, command, parsed[1])
 
 
 async def dispatch(ctx: CommandContext, line: str) -> Reply:

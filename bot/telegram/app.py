@@ -23,18 +23,30 @@ from telegram.ext import (
     Application,
     ApplicationHandlerStop,
     CallbackContext,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot.answers import clip
-from bot.chat import COMMANDS, DELIVERY_SECONDS, Command, CommandContext, Reply, Service, dispatch, run_command
+from bot.answers import CAPTION_LIMIT, clip
+from bot.chat import (
+    COMMANDS,
+    DELIVERY_SECONDS,
+    Command,
+    CommandContext,
+    Reply,
+    Service,
+    dispatch,
+    press,
+    run_command,
+)
 from bot.config import Config
 from bot.errors import BotError
 from bot.store import outbox
 from bot.telegram.delivery import deliver_pending
+from bot.telegram.keyboards import keyboard
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +108,14 @@ def warn_if_nobody_allowed(config: Config) -> None:
 
 
 async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
+    markup = keyboard(reply.buttons)
     if reply.photo is not None:
-        await bot.send_photo(chat_id, photo=reply.photo, caption=clip(reply.text, 1024), parse_mode=ParseMode.HTML)
+        caption = clip(reply.text, CAPTION_LIMIT)
+        await bot.send_photo(
+            chat_id, photo=reply.photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     else:
-        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML)
+        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def command_context(service: Service, chat_id: int) -> CommandContext:
@@ -144,6 +160,21 @@ def make_handler(service: Service, command: Command) -> Any:
 
     handle.__name__ = f"cmd_{command.name}"
     return handle
+
+
+def make_button_handler(service: Service) -> Any:
+    async def on_press(update: Update, context: Ctx) -> None:
+        """A button: answer the press at once (the client stops spinning), then post what it asked for."""
+        query, chat = update.callback_query, update.effective_chat
+        if query is None:
+            return
+        await query.answer()
+        if chat is None or not query.data:
+            return
+        reply = await press(command_context(service, chat.id), query.data)
+        await send_reply(context.bot, chat.id, reply)
+
+    return on_press
 
 
 def make_fallback(service: Service) -> Any:
@@ -197,6 +228,7 @@ def install(app: App, service: Service) -> None:
         only_new = filters.UpdateType.MESSAGE
         chat_filter = filters.Chat(chat_id=admins) & only_new if command.admin else only_new
         app.add_handler(CommandHandler(command.name, make_handler(service, command), filters=chat_filter))
+    app.add_handler(CallbackQueryHandler(make_button_handler(service)))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, make_fallback(service)))
     app.add_error_handler(make_error_handler(service))
 
@@ -266,7 +298,7 @@ def run_telegram(service: Service, token: str) -> None:
     try:
         # One getMe of our own first: PTB would log a page of traceback before the error reached us.
         asyncio.run(_preflight(token, base_url))
-        app.run_polling(allowed_updates=["message", "my_chat_member"])
+        app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     except InvalidToken:
         raise BotError("Telegram rejected the bot token: check the token from @BotFather") from None
     except NetworkError as exc:  # unreachable at start (getMe): say so in one line; a supervisor restarts us

@@ -43,7 +43,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, clip
+from bot.chat import alert_buttons
 from bot.store import Store, outbox
+from bot.telegram.keyboards import keyboard
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,14 @@ class Sender(Protocol):
     """What delivery needs from a bot: PTB's ``Bot`` has it, and so does the console's printer."""
 
     async def send_message(
-        self, chat_id: int, text: str, *, parse_mode: str = ..., read_timeout: float = ..., write_timeout: float = ...
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        parse_mode: str = ...,
+        read_timeout: float = ...,
+        write_timeout: float = ...,
+        reply_markup: Any = ...,
     ) -> Any: ...
 
     async def send_photo(
@@ -75,6 +84,7 @@ class Sender(Protocol):
         parse_mode: str = ...,
         read_timeout: float = ...,
         write_timeout: float = ...,
+        reply_markup: Any = ...,
     ) -> Any: ...
 
 
@@ -175,25 +185,16 @@ def _settle(ledger: _Ledger, store: Store) -> bool:
 
 async def _send(bot: Sender, row: outbox.OutboxRow, timeout: float | None = None) -> None:
     """Send one row; ``timeout`` replaces the bot's read and write timeouts (the retry of an unknown outcome)."""
+    extra: dict[str, Any] = {"parse_mode": ParseMode.HTML}
+    if timeout is not None:
+        extra.update(read_timeout=timeout, write_timeout=timeout)
+    rule, _, rest = (row.alert_key or "").partition("|")
+    if rule and not rule.startswith("@") and rest.endswith("|firing"):
+        extra["reply_markup"] = keyboard(alert_buttons(rule))  # chart, track record, a day of quiet
     if row.photo:
-        caption = alert_html(row, CAPTION_LIMIT)
-        if timeout is None:
-            await bot.send_photo(row.chat_id, photo=row.photo, caption=caption, parse_mode=ParseMode.HTML)
-        else:
-            await bot.send_photo(
-                row.chat_id,
-                photo=row.photo,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                read_timeout=timeout,
-                write_timeout=timeout,
-            )
-    elif timeout is None:
-        await bot.send_message(row.chat_id, alert_html(row), parse_mode=ParseMode.HTML)
+        await bot.send_photo(row.chat_id, photo=row.photo, caption=alert_html(row, CAPTION_LIMIT), **extra)
     else:
-        await bot.send_message(
-            row.chat_id, alert_html(row), parse_mode=ParseMode.HTML, read_timeout=timeout, write_timeout=timeout
-        )
+        await bot.send_message(row.chat_id, alert_html(row), **extra)
 
 
 async def _try_row(p: _Pass, row: outbox.OutboxRow, timeout: float | None = None) -> Step:

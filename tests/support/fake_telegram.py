@@ -1,12 +1,13 @@
 """A fake Telegram Bot API on 127.0.0.1: the real PTB client talks HTTP to it via ``base_url``.
 
-It answers getMe, getUpdates (from a queue the test fills), sendMessage, sendPhoto,
-setMyCommands and friends, records every request, and can be told to fail the next calls of a
-method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, a delay longer than the
-client's timeout, or "late" (accepted, answered only after ``delay``: the client may time out on a
-message Telegram has). ``migrate`` turns a group into a supergroup (later sends to the old id get
-Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions
-longer than Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
+It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as
+callback queries), sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends,
+records every request, and can be told to fail the next calls of a method: 429 with
+``retry_after``, 500, 403 (blocked by the user), 400, a delay longer than the client's timeout,
+or "late" (accepted, answered only after ``delay``: the client may time out on a message Telegram
+has). ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400
+with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
+Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
 
 from __future__ import annotations
@@ -160,6 +161,27 @@ class FakeTelegram:
             message["edit_date"] = message["date"]
         with self._cond:
             self._updates.append({"update_id": uid, "edited_message" if edited else "message": message})
+            self._cond.notify_all()
+        return uid
+
+    def push_press(self, chat_id: int, data: str, user_id: int | None = None) -> int:
+        """Queue a button press (a callback query) on a message of the bot in ``chat_id``."""
+        uid = next(self._update_ids)
+        query = {
+            "id": f"cb{uid}",
+            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "T"},
+            "chat_instance": f"ci{chat_id}",
+            "data": data,
+            "message": {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group", "first_name": "T"},
+                "from": BOT_USER,
+                "text": "🔔 an alert",
+            },
+        }
+        with self._cond:
+            self._updates.append({"update_id": uid, "callback_query": query})
             self._cond.notify_all()
         return uid
 
