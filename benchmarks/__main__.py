@@ -20,6 +20,7 @@ from benchmarks import (
     bench_ratio_query,
     bench_replay,
     bench_startup,
+    bench_sweep,
     bench_track,
 )
 from benchmarks.common import WORK, env
@@ -34,6 +35,7 @@ BENCHMARKS = (
     bench_incremental,
     bench_daily,
     bench_track,
+    bench_sweep,
     bench_startup,
 )
 
