@@ -1,15 +1,20 @@
-"""Fixtures for the real offline data in ../shared/data: tests that use them skip when it is absent."""
+"""Fixtures: the real offline data in ../shared/data (tests that use it skip when it is absent), and the fake
+Bot API server with a bot service on it."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.chat.service import Service
 from bot.ingest.sources.csvdir import load_directory
 from bot.store.db import Store
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.paths import SHARED_DATA
+from tests.support.tg_helpers import load_prices, tg_config
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +42,20 @@ def real_store_copy(real_store_path: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "real.sqlite"
     shutil.copy(real_store_path, dest)
     return dest
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    """A fake Bot API server on 127.0.0.1 for the real PTB Application."""
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def service(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
+    """The bot's service on the fake server, with the ratio's prices and the test rules."""
+    config = tg_config(tmp_path, tg.base_url)
+    store = Store(config.store_path)
+    load_prices(store)
+    yield Service(config, store, config_path=tmp_path / "config.toml")
+    store.close()

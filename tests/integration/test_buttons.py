@@ -4,36 +4,16 @@ every alert, answered at once and acted on; data that names no rule in force, or
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from bot.chat import alert_buttons
 from bot.chat.buttons import rule_ref
 from bot.chat.service import Service
 from bot.jobs.check import run_check
 from bot.store import outbox
-from bot.store.db import Store
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.tg_helpers import ALLOWED, STRANGER, build, load_prices, running, tg_config
+from tests.support.tg_helpers import ALLOWED, STRANGER, build, running
 
 RULE = "rut-spx-above-0.4"
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def service(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
-    config = tg_config(tmp_path, tg.base_url)
-    store = Store(config.store_path)
-    load_prices(store)
-    yield Service(config, store, config_path=tmp_path / "config.toml")
-    store.close()
 
 
 def keyboard_of(request_params: dict[str, object]) -> list[list[dict[str, str]]]:

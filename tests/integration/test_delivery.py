@@ -7,7 +7,7 @@ the pauses it asked for.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +23,6 @@ from tests.support.tg_helpers import TOKEN
 
 A, B = 111, 222
 NOW = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # rows queued during the test are due
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -50,12 +50,6 @@ NOW = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # rows queued during a te
 Run = Callable[[], Awaitable[None]]
 
 
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
 def config_for(tmp_path: Path, tg: FakeTelegram, rules: list[dict[str, object]] | None = None) -> Config:
     telegram = {"api_base_url": tg.base_url, "allowed_chats": [A, B, GROUP], "admin_chats": [ADMIN]}
     return make_config(tmp_path, extra={"telegram": telegram}, rules=rules or [RATIO_RULE])

@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,12 +46,6 @@ from tests.support.faultkit import (
 
 A, B = 111, 222
 KILLED = -signal.SIGKILL
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def prepare(tmp_path: Path, base_url: str, chats: list[int]) -> Path:

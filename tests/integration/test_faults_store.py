@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from bot.cli import main
 from bot.store import Store
 from bot.store.base import StoreBase
 from bot.store.lock import lock_path
+from tests.support.console_bot import start_console
 from tests.support.factories import price_frame
 
 RULE = """
@@ -50,21 +50,9 @@ def cli(config: Path, *args: str) -> tuple[int, str]:
 # --- one instance per store ---------------------------------------------------------------------
 
 
-def start_bot(config: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(config), "run", "--console"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
 @pytest.fixture
 def first_bot(config: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = start_bot(config)
+    proc = start_console(config)
     lock = lock_path(config.parent / "s.sqlite")
     deadline = time.monotonic() + 60
     while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
@@ -80,7 +68,7 @@ def first_bot(config: Path) -> Iterator[subprocess.Popen[str]]:
 def test_a_second_run_on_the_same_store_refuses_and_names_the_first(
     config: Path, first_bot: subprocess.Popen[str]
 ) -> None:
-    second = start_bot(config)
+    second = start_console(config)
     out, err = second.communicate(input="/help\n", timeout=60)
     assert second.returncode == 1
     assert err.strip().splitlines() == [
@@ -93,7 +81,7 @@ def test_a_second_run_on_the_same_store_refuses_and_names_the_first(
 def test_kill_9_releases_the_lock_so_a_restart_runs(config: Path, first_bot: subprocess.Popen[str]) -> None:
     first_bot.send_signal(signal.SIGKILL)
     first_bot.wait(timeout=30)
-    again = start_bot(config)
+    again = start_console(config)
     out, err = again.communicate(input="/rules\n", timeout=60)
     assert again.returncode == 0, err
     assert "a-above-1" in out

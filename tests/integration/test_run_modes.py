@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.store import Store
+from tests.support.console_bot import ConsoleBot
 from tests.support.factories import price_frame
 
 RULE = """
@@ -24,41 +20,6 @@ symbol = "AAA"
 condition = "above"
 threshold = 1
 """
-
-
-class Bot:
-    """``run --console`` in a subprocess, its stdout collected line by line."""
-
-    def __init__(self, config: Path) -> None:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--config", str(config), "run", "--console"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def send(self, text: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
-
-    def ask_until(self, command: str, seen: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(seen in line for line in self.lines):
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-            assert time.monotonic() < deadline, f"never saw {seen!r}: {''.join(self.lines)}"
-            self.send(command)
-            time.sleep(0.5)
 
 
 @pytest.fixture
@@ -72,7 +33,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_console_mode_reloads_an_edited_config(config: Path) -> None:
-    bot = Bot(config)
+    bot = ConsoleBot(config)
     try:
         bot.ask_until("/rules", "first-rule")
         config.write_text(config.read_text() + RULE.format(name="added-while-running"))
@@ -83,7 +44,7 @@ def test_console_mode_reloads_an_edited_config(config: Path) -> None:
 
 
 def test_ctrl_c_stops_the_bot_cleanly(config: Path) -> None:
-    bot = Bot(config)
+    bot = ConsoleBot(config)
     bot.ask_until("/rules", "first-rule")
     bot.proc.send_signal(signal.SIGINT)
     _, err = bot.proc.communicate(timeout=60)

@@ -6,9 +6,6 @@ received. Nothing inside PTB is mocked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from telegram.ext import AIORateLimiter
 
@@ -17,25 +14,9 @@ from bot.chat.service import Service
 from bot.jobs.check import run_check
 from bot.jobs.notify import notifier
 from bot.store import outbox
-from bot.store.db import Store
 from bot.telegram.delivery import deliver_pending
 from tests.support.fake_telegram import Failure, FakeTelegram
-from tests.support.tg_helpers import ADMIN, ALLOWED, STRANGER, TOKEN, build, load_prices, running, tg_config
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def service(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
-    config = tg_config(tmp_path, tg.base_url)
-    store = Store(config.store_path)
-    load_prices(store)
-    yield Service(config, store, config_path=tmp_path / "config.toml")
-    store.close()
+from tests.support.tg_helpers import ADMIN, ALLOWED, STRANGER, TOKEN, build, running
 
 
 async def ask(tg: FakeTelegram, chat: int, text: str) -> str:

@@ -1,0 +1,50 @@
+"""``rotation-bot run --console`` in a subprocess, as a user starts it without a token."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def start_console(config: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", "--console"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+class ConsoleBot:
+    """A console bot whose stdout is collected line by line while the test talks to it."""
+
+    def __init__(self, config: Path) -> None:
+        self.proc = start_console(config)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def send(self, text: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+
+    def ask_until(self, command: str, seen: str, timeout: float = 60) -> None:
+        """Send ``command`` every half second until a line with ``seen`` appears."""
+        deadline = time.monotonic() + timeout
+        while not any(seen in line for line in self.lines):
+            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
+            assert time.monotonic() < deadline, f"never saw {seen!r}: {''.join(self.lines)}"
+            self.send(command)
+            time.sleep(0.5)
