@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -18,27 +17,12 @@ from bot.cli import main
 from bot.store import Store
 from bot.store.base import StoreBase
 from bot.store.lock import lock_path
-from tests.support.console_bot import start_console
-from tests.support.factories import price_frame
-
-RULE = """
-[[rules]]
-name = "a-above-1"
-metric = "close"
-symbol = "AAA"
-condition = "above"
-threshold = 1
-"""
+from tests.support.console_bot import small_bot_config, start_console
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    store = Store(tmp_path / "s.sqlite")
-    store.upsert_prices("AAA", price_frame(np.arange(1.0, 30.0)))
-    store.close()
-    path = tmp_path / "config.toml"
-    path.write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n' + RULE)
-    return path
+    return small_bot_config(tmp_path)
 
 
 def cli(config: Path, *args: str) -> tuple[int, str]:

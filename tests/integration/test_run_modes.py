@@ -5,38 +5,21 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from bot.store import Store
-from tests.support.console_bot import ConsoleBot
-from tests.support.factories import price_frame
-
-RULE = """
-[[rules]]
-name = "{name}"
-metric = "close"
-symbol = "AAA"
-condition = "above"
-threshold = 1
-"""
+from tests.support.console_bot import CLOSE_RULE, ConsoleBot, small_bot_config
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    store = Store(tmp_path / "s.sqlite")
-    store.upsert_prices("AAA", price_frame(np.arange(1.0, 30.0)))
-    store.close()
-    path = tmp_path / "config.toml"
-    path.write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n' + RULE.format(name="first-rule"))
-    return path
+    return small_bot_config(tmp_path, "first-rule")
 
 
 def test_console_mode_reloads_an_edited_config(config: Path) -> None:
     bot = ConsoleBot(config)
     try:
         bot.ask_until("/rules", "first-rule")
-        config.write_text(config.read_text() + RULE.format(name="added-while-running"))
+        config.write_text(config.read_text() + CLOSE_RULE.format(name="added-while-running"))
         bot.ask_until("/rules", "added-while-running")
     finally:
         bot.proc.kill()

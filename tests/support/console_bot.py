@@ -9,6 +9,9 @@ import threading
 import time
 from pathlib import Path
 
+from bot.store import Store
+from tests.support.factories import price_frame
+
 
 def start_console(config: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
@@ -48,3 +51,23 @@ class ConsoleBot:
             assert time.monotonic() < deadline, f"never saw {seen!r}: {''.join(self.lines)}"
             self.send(command)
             time.sleep(0.5)
+
+
+CLOSE_RULE = """
+[[rules]]
+name = "{name}"
+metric = "close"
+symbol = "AAA"
+condition = "above"
+threshold = 1
+"""
+
+
+def small_bot_config(folder: Path, rule: str = "a-above-1") -> Path:
+    """A store with 29 closes of AAA and a config.toml with one rule on it: enough for a bot to answer."""
+    store = Store(folder / "s.sqlite")
+    store.upsert_prices("AAA", price_frame([float(x) for x in range(1, 30)]))
+    store.close()
+    path = folder / "config.toml"
+    path.write_text(f'[store]\npath = "{folder / "s.sqlite"}"\n' + CLOSE_RULE.format(name=rule))
+    return path
