@@ -129,3 +129,121 @@ def rules_test(files: tuple[Path, ...]) -> None:
         click.echo(f"  {len(results) - bad} passed, {bad} failed")
     if failed:
         raise SystemExit(1)
+
+
+# --- editing config.toml: the command-line twins of the chat commands -----------------------------
+
+dry_run_option = click.option("--dry-run", is_flag=True, help="Show the change; write nothing.")
+
+
+@rules.command("set")
+@click.argument("rule_name", metavar="RULE")
+@click.argument("key")
+@click.argument("value")
+@dry_run_option
+@pass_ctx
+def rules_set(obj: Context, rule_name: str, key: str, value: str, dry_run: bool) -> None:
+    """Set KEY of RULE to VALUE in the config file, keeping its comments and layout: prints the diff and, when
+    the store has data, what the change would have done (as `whatif`); then writes it and records the edit
+    (`rules history`, `rules undo`). VALUE is TOML (0.42, 5, true, [1, 2]); anything else is text.
+
+    Example: rotation-bot rules set rut-spx-above-0.4 threshold 0.42 --dry-run
+    """
+    preview = bot.config.preview(obj.config_path, bot.config.Edit.set(rule_name, key, value))
+    click.echo(preview.diff, nl=False)
+    if preview.changed:
+        _whatif(obj, preview)
+    _commit(obj, preview, dry_run)
+
+
+def _whatif(obj: Context, preview: bot.config.Preview) -> None:
+    """The edited rule replayed as is and as edited, when the store holds its data (else nothing)."""
+    edit = preview.edit
+    if edit.key in (None, "name"):
+        return
+    rule = bot.config.find_rule(obj.config, edit.rule)
+    if rule.fingerprint == bot.config.find_rule(preview.new_config, edit.rule).fingerprint:
+        return  # wording or enabled: firings do not change
+    stored = bot.store.stored_symbols(obj.config.store_path, rule.symbols)
+    if stored is None or stored != rule.symbols:
+        return
+    try:
+        variants = bot.history.whatif(obj.store, obj.config, rule, {str(edit.key): edit.value})
+    except BotError as exc:
+        click.echo(f"Warning: no what-if: {exc}", err=True)
+        return
+    click.echo(bot.answers.whatif_table(rule.name, variants))
+    for v in variants:
+        if v.error:
+            click.echo(f"Warning: {v.label}: {v.error}", err=True)
+
+
+def _commit(obj: Context, preview: bot.config.Preview, dry_run: bool, undoes: int | None = None) -> None:
+    if not preview.changed:
+        click.echo(preview.summary[:1].upper() + preview.summary[1:])
+    elif dry_run:
+        click.echo(f"Dry run: {preview.summary}; nothing written.")
+    else:
+        record = bot.store.edits.save_edit(obj.store, obj.config_path, preview, chat_id=None, undoes=undoes)
+        if undoes is None:
+            click.echo(f"Done: {preview.summary} (edit #{record.id}; `rotation-bot rules undo` reverts it).")
+
+
+@rules.command("enable")
+@click.argument("rule_name", metavar="RULE")
+@dry_run_option
+@pass_ctx
+def rules_enable(obj: Context, rule_name: str, dry_run: bool) -> None:
+    """Enable RULE in the config file (prints the diff, then writes it and records the edit).
+
+    Example: rotation-bot rules enable breadth-above-75
+    """
+    preview = bot.config.preview(obj.config_path, bot.config.Edit.enable(rule_name))
+    click.echo(preview.diff, nl=False)
+    _commit(obj, preview, dry_run)
+
+
+@rules.command("disable")
+@click.argument("rule_name", metavar="RULE")
+@dry_run_option
+@pass_ctx
+def rules_disable(obj: Context, rule_name: str, dry_run: bool) -> None:
+    """Disable RULE in the config file (`enabled = false`: it is kept, not checked).
+
+    Example: rotation-bot rules disable breadth-above-75 --dry-run
+    """
+    preview = bot.config.preview(obj.config_path, bot.config.Edit.disable(rule_name))
+    click.echo(preview.diff, nl=False)
+    _commit(obj, preview, dry_run)
+
+
+@rules.command("history")
+@click.argument("rule_name", metavar="RULE", required=False)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Edits to show.")
+@pass_ctx
+def rules_history(obj: Context, rule_name: str | None, limit: int) -> None:
+    """The edits made to the rules from chat or the command line, newest first: when, who, and the diff.
+
+    Example: rotation-bot rules history rut-spx-above-0.4
+    """
+    records = bot.store.edits.edits(obj.store, rule_name, limit)
+    if not records:
+        click.echo("No edits recorded" + (f' for rule "{rule_name}".' if rule_name else "."))
+    for r in records:
+        click.echo(f"#{r.id} {r.at} by {r.who}: {r.summary}")
+        click.echo("".join(f"    {line}\n" for line in r.diff.splitlines()), nl=False)
+
+
+@rules.command("undo")
+@dry_run_option
+@pass_ctx
+def rules_undo(obj: Context, dry_run: bool) -> None:
+    """Undo the last edit still in effect (again: the one before it), unless the file changed since.
+
+    Example: rotation-bot rules undo --dry-run
+    """
+    undo = bot.store.edits.preview_undo(obj.store, obj.config_path)
+    click.echo(undo.preview.diff, nl=False)
+    _commit(obj, undo.preview, dry_run, undoes=undo.record.id)
+    if not dry_run:
+        click.echo(f"Undid edit #{undo.record.id} ({undo.record.summary}).")

@@ -2,6 +2,13 @@
 __all__: list[str]
 
 from .defaults import DEFAULT_RULES as DEFAULT_RULES
+from .edit import Edit as Edit
+from .edit import EditConflict as EditConflict
+from .edit import Preview as Preview
+from .edit import apply as apply
+from .edit import parse_value as parse_value
+from .edit import preview as preview
+from .names import generated_name as generated_name
 from .reload import POLL_SECONDS as POLL_SECONDS
 from .reload import ConfigHolder as ConfigHolder
 from .reload import Notify as Notify
@@ -11,5 +18,6 @@ from .reload import watch_config as watch_config
 from .settings import Config as Config
 from .settings import Settings as Settings
 from .settings import UniverseConfig as UniverseConfig
+from .settings import find_rule as find_rule
 from .settings import load_config as load_config
 from .settings import parse_config as parse_config

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.defaults import DEFAULT_RULES
-from bot.errors import ConfigFileError
+from bot.errors import BotError, ConfigFileError
 from bot.values import is_symbol, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
 
@@ -43,6 +44,7 @@ class TelegramConfig(Section):
     token_file: str | None = None
     allowed_chats: list[int] = Field(default_factory=list)
     admin_chats: list[int] = Field(default_factory=list)
+    editor_chats: list[int] = Field(default_factory=list)
     messages_per_second: float = Field(25.0, gt=0, le=30)
 
 
@@ -186,6 +188,23 @@ class Config:
     def is_admin(self, chat_id: int) -> bool:
         return chat_id in self.settings.telegram.admin_chats
 
+    def is_editor(self, chat_id: int) -> bool:
+        """May this chat change config.toml's rules from chat? Admins may too."""
+        tg = self.settings.telegram
+        return chat_id in tg.editor_chats or chat_id in tg.admin_chats
+
+
+def no_such_rule(name: str, known: Sequence[str]) -> BotError:
+    """The one wording of an unknown rule name, with the names that would have worked."""
+    return BotError(f"no rule named {name!r}; known rules: {', '.join(known) or 'none'}")
+
+
+def find_rule(config: Config, name: str) -> Rule:
+    for rule in config.rules:
+        if rule.name == name:
+            return rule
+    raise no_such_rule(name, [r.name for r in config.rules])
+
 
 TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 
@@ -218,6 +237,10 @@ def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path |
     if settings is not None:
         tg = settings.telegram
         allowed = {*tg.allowed_chats, *tg.admin_chats}
+        stray_editors = [c for c in tg.editor_chats if c not in allowed]
+        if stray_editors and not any((p.field or "").startswith("telegram.editor_chats") for p in problems):
+            message = f"chat ids {stray_editors} are not in [telegram] allowed_chats or admin_chats"
+            problems.append(Problem(message, field="telegram.editor_chats", source=source))
         for rule in rules:
             if any(p.rule == rule.name and (p.field or "").startswith("chats") for p in problems):
                 continue  # already reported (e.g. a number too large)
@@ -303,8 +326,14 @@ def load_config(path: str | Path) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigFileError(f"{p}: cannot read config: {exc}") from None
+    return config_from_text(text, p)
+
+
+def config_from_text(text: str, path: Path) -> Config:
+    """The config ``text`` would be if it were the file at ``path`` (what ``load_config`` reads, and
+    what an edit is checked with before it is written)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"{p}: not valid TOML: {exc}") from None
-    return parse_config(data, source=p.name, path=p.resolve())
+        raise ConfigFileError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, source=path.name, path=path.resolve())

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.config import Config
+from bot.config import find_rule as find_rule  # bot.history.find_rule, as before it moved down
 from bot.errors import BotError, StoreError
 from bot.history.market import universe_members
 from bot.history.replay import run_replay
@@ -31,14 +32,6 @@ from rules import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def find_rule(config: Config, name: str) -> Rule:
-    for rule in config.rules:
-        if rule.name == name:
-            return rule
-    known = ", ".join(r.name for r in config.rules) or "none"
-    raise BotError(f"no rule named {name!r}; known rules: {known}")
 
 
 def history_start(store: Store, config: Config, rule: Rule) -> dt.date:

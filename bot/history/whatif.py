@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.config import Config
+from bot.config import Config, parse_value
 from bot.errors import BotError
 from bot.history.track import compute_track_records
 from bot.store import Store
@@ -62,14 +62,6 @@ class Variant:
             return 0, 0, None
         s = self.record.summary(self.horizon)
         return s.n, s.positive, s.median
-
-
-def parse_value(text: str) -> Any:
-    """A TOML value (0.42, 5, true, [1, 2], "text"); a bare word is text (condition=crosses_below)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
 
 
 def parse_edits(pairs: Sequence[str]) -> dict[str, Any]:

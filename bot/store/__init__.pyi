@@ -1,6 +1,7 @@
 # The table of contents of bot.store: loaded lazily by __init__.py (lazy_loader.attach_stub).
 __all__: list[str]
 
+from . import edits as edits
 from . import outbox as outbox
 from .db import Store as Store
 from .db import utcnow as utcnow

@@ -127,3 +127,27 @@ def m005_track_cache_since(db: Database) -> None:
     """Track records now keep firings after the last close and date "since" from the first day a rule could run:
     cached ones made before are dropped and computed again on first use."""
     db.execute("DELETE FROM track_cache")
+
+
+@migrations()
+def m006_config_edits(db: Database) -> None:
+    """Rule edits made from chat or `rules set`: who, when, the diff, and the inverse that undoes each."""
+    db.table("config_edits").create(
+        {
+            "id": int,
+            "at": str,
+            "chat_id": int,
+            "rule": str,
+            "new_name": str,
+            "kind": str,
+            "edit": str,
+            "inverse": str,
+            "diff": str,
+            "base_digest": str,
+            "new_digest": str,
+            "undoes": int,
+        },
+        pk="id",
+        not_null={"at", "rule", "kind", "edit", "diff", "base_digest", "new_digest"},
+    )
+    db.table("config_edits").create_index(["rule"])

@@ -1,0 +1,148 @@
+"""The history of config.toml edits (chat commands, ``rules set``), and the undo of the last one.
+
+config.toml stays the single source of truth; this table only remembers each edit's diff, who made it
+(a chat id, or NULL for the command line), the sha256 of the file before and after, and the edit that
+undoes it. An undo is an edit too, recorded with ``undoes`` pointing at the edit it reverted; undoing
+again walks further back. Undo refuses when the file is no longer what the edit left (changed by hand
+since), so it never overwrites a change it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import bot.config
+from bot.config import Preview
+from bot.config.files import digest, read_config_text
+from bot.errors import BotError
+from bot.store.db import Store, utcnow
+
+COLUMNS = "id, at, chat_id, rule, edit, inverse, diff, base_digest, new_digest, undoes"
+
+
+@dataclass(frozen=True)
+class EditRecord:
+    """One recorded edit; ``edit_json``/``inverse_json`` are ``bot.config.Edit.to_json()`` texts."""
+
+    id: int
+    at: str
+    chat_id: int | None
+    rule: str
+    edit_json: str
+    inverse_json: str | None
+    diff: str
+    base_digest: str
+    new_digest: str
+    undoes: int | None
+
+    @property
+    def who(self) -> str:
+        return "command line" if self.chat_id is None else f"chat {self.chat_id}"
+
+    @property
+    def edit(self) -> bot.config.Edit:
+        return bot.config.Edit.from_json(self.edit_json)
+
+    @property
+    def summary(self) -> str:
+        """What the edit did, in one line (a set names the value it replaced, which its inverse holds)."""
+        edit = self.edit
+        inverse = bot.config.Edit.from_json(self.inverse_json) if self.inverse_json else None
+        old = inverse.raw if inverse is not None and inverse.kind == "set" and edit.kind in ("set", "unset") else None
+        return edit.describe(old) + (f" (undoes #{self.undoes})" if self.undoes else "")
+
+
+def record_edit(
+    store: Store,
+    chat_id: int | None,
+    edit_json: str,
+    diff: str,
+    base_digest: str,
+    new_digest: str,
+    *,
+    inverse_json: str | None = None,
+    undoes: int | None = None,
+) -> int:
+    """Remember an applied edit; returns its id."""
+    data = json.loads(edit_json)
+    cur = store.db.execute(
+        "INSERT INTO config_edits (at, chat_id, rule, new_name, kind, edit, inverse, diff, base_digest, new_digest,"
+        " undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            utcnow(),
+            chat_id,
+            data.get("rule", ""),
+            data.get("new_name"),
+            data.get("kind", ""),
+            edit_json,
+            inverse_json,
+            diff,
+            base_digest,
+            new_digest,
+            undoes,
+        ],
+    )
+    return int(cur.lastrowid or 0)
+
+
+def edits(store: Store, rule: str | None = None, limit: int = 20) -> list[EditRecord]:
+    """The newest ``limit`` edits, newest first; with ``rule``, those of that rule (under either name of a rename)."""
+    where, args = ("WHERE rule = ? OR new_name = ?", [rule, rule]) if rule else ("", [])
+    rows = store.db.execute(f"SELECT {COLUMNS} FROM config_edits {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+    return [EditRecord(*row) for row in rows.fetchall()]
+
+
+def last_edit(store: Store) -> EditRecord | None:
+    """The edit an undo reverts next: the newest one that is neither an undo nor undone."""
+    row = store.db.execute(
+        f"SELECT {COLUMNS} FROM config_edits WHERE undoes IS NULL"
+        " AND id NOT IN (SELECT undoes FROM config_edits WHERE undoes IS NOT NULL) ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return EditRecord(*row) if row else None
+
+
+def save_edit(store: Store, path: Path, preview: Preview, chat_id: int | None, undoes: int | None = None) -> EditRecord:
+    """Apply a previewed edit to the file (``bot.config.apply``: EditConflict when it changed) and record it."""
+    bot.config.apply(path, preview)
+    new_id = record_edit(
+        store,
+        chat_id,
+        preview.edit.to_json(),
+        preview.diff,
+        preview.base_digest,
+        preview.new_digest,
+        inverse_json=preview.inverse.to_json(),
+        undoes=undoes,
+    )
+    return edits_by_id(store, new_id)
+
+
+def edits_by_id(store: Store, edit_id: int) -> EditRecord:
+    row = store.db.execute(f"SELECT {COLUMNS} FROM config_edits WHERE id = ?", [edit_id]).fetchone()
+    if row is None:
+        raise BotError(f"no config edit #{edit_id}")
+    return EditRecord(*row)
+
+
+@dataclass(frozen=True)
+class Undo:
+    """The edit to undo and the preview of its inverse; apply with ``save_edit(…, undoes=record.id)``."""
+
+    record: EditRecord
+    preview: Preview
+
+
+def preview_undo(store: Store, path: Path) -> Undo:
+    """Preview the inverse of the last edit still in effect, if the file is still what that edit left."""
+    record = last_edit(store)
+    if record is None or record.inverse_json is None:
+        raise BotError("no edit to undo")
+    data, _ = read_config_text(path)
+    if digest(data) != record.new_digest:
+        raise BotError(
+            f"{path.name} changed since edit #{record.id} ({record.edit.describe()}, {record.at}): undoing it "
+            "would overwrite that change; nothing was written. Change it back with `rules set` instead"
+        )
+    return Undo(record, bot.config.preview(path, bot.config.Edit.from_json(record.inverse_json)))
