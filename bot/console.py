@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.answers import to_plain
-from bot.chat import CONSOLE_CHAT, DELIVERY_SECONDS, CommandContext, Reply, Service, dispatch
+from bot.chat import CONSOLE_CHAT, DELIVERY_SECONDS, CommandContext, Reply, Service, dispatch, labels
 from bot.telegram import deliver_pending
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def show(reply: Reply, write: Write) -> None:
     if reply.photo is not None:
         write(f"[chart saved to {save_photo(reply.photo)}]")
     write(to_plain(reply.text))
+    if reply.buttons:  # the console cannot press: it shows the command each button stands for
+        write(labels(reply.buttons))
 
 
 class ConsoleBot:

@@ -58,6 +58,7 @@ class Command:
     usage: str = ""
     admin: bool = False
     hint: str = ""  # an example and the limits, shown with the usage line after a mistake
+    menu: bool = True  # False: pressed as a button only (Apply, Cancel), not listed in /help or the menu
 
     @property
     def usage_line(self) -> str:

@@ -29,6 +29,11 @@ class Button:
     args: tuple[str, ...] = ()
 
     @property
+    def typed(self) -> str:
+        """The command line the button stands for."""
+        return " ".join(["/" + self.command, *([self.rule] if self.rule else []), *self.args])
+
+    @property
     def data(self) -> str:
         data = ":".join([self.command, rule_ref(self.rule) if self.rule else "", *self.args])
         if len(data.encode()) > MAX_DATA:
@@ -63,5 +68,5 @@ def alert_buttons(rule: str) -> Keyboard:
 
 
 def labels(rows: Sequence[Sequence[Button]]) -> str:
-    """How the console shows buttons it cannot press."""
-    return " · ".join(f"[{b.label}]" for row in rows for b in row)
+    """How the console shows buttons it cannot press: each with the command that does the same, to type."""
+    return "  ".join(f"[{b.label}: {b.typed}]" for row in rows for b in row)

@@ -24,6 +24,17 @@ from bot.chat.ask import (
 )
 from bot.chat.base import MAX_ALERTS, MAX_MUTE, Command, CommandContext, Reply, UsageError, no_args
 from bot.chat.buttons import parse_button
+from bot.chat.editing import (
+    cmd_apply,
+    cmd_cancel,
+    cmd_disable,
+    cmd_enable,
+    cmd_history,
+    cmd_rename,
+    cmd_set,
+    cmd_undo,
+    cmd_watch,
+)
 from bot.chat.subscriptions import cmd_mute, cmd_subscribe, cmd_unmute, cmd_unsubscribe
 from bot.errors import BotError
 from rules import RuleError
@@ -41,7 +52,7 @@ async def cmd_help(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
     lines = ["<b>Commands</b>"]
     for c in COMMANDS:
-        if c.admin and not ctx.admin:
+        if (c.admin and not ctx.admin) or not c.menu:
             continue
         usage = f" {e(c.usage)}" if c.usage else ""
         lines.append(f"/{c.name}{usage} — {e(c.help)}{' (admin)' if c.admin else ''}")
@@ -70,6 +81,27 @@ COMMANDS: tuple[Command, ...] = (
         hint=f"e.g. /mute 4h or /mute 2d: a number and m, h, d or w, at most {MAX_MUTE.days} days",
     ),
     Command("unmute", cmd_unmute, "resume alerts now"),
+    Command(
+        "set",
+        cmd_set,
+        "change a rule's key, with a preview and Apply (editors)",
+        "RULE KEY VALUE",
+        hint="e.g. /set rut-spx-above-0.4 threshold 0.42",
+    ),
+    Command("enable", cmd_enable, "switch a rule on, with a preview (editors)", "RULE"),
+    Command("disable", cmd_disable, "switch a rule off, with a preview (editors)", "RULE"),
+    Command(
+        "watch",
+        cmd_watch,
+        "add a rule from one line, with a preview (editors)",
+        "METRIC PARAM… CONDITION THRESHOLD",
+        hint="e.g. /watch ratio ^RUT ^GSPC crosses_above 0.42 or /watch close SPY below 500",
+    ),
+    Command("rename", cmd_rename, "rename a rule, with a preview (editors)", "RULE NEW-NAME"),
+    Command("history", cmd_history, "the latest edits of config.toml", "[RULE]"),
+    Command("undo", cmd_undo, "undo the latest edit, with a preview (editors)"),
+    Command("apply", cmd_apply, "write a previewed edit", "TOKEN", menu=False),
+    Command("cancel", cmd_cancel, "drop a previewed edit", "TOKEN", menu=False),
     Command("reload", cmd_reload, "reload config.toml (keeps the last good rules on error)", admin=True),
     Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),
 )

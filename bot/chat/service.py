@@ -59,6 +59,7 @@ class Service:
         self.periodic: list[Periodic] = []
         self.last_error: str | None = None
         self.chart_slots = asyncio.Semaphore(CHART_WORKERS)
+        self.pending_edits: dict[str, Any] = {}  # previews of config edits awaiting Apply (bot/chat/editing.py)
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
 

@@ -30,6 +30,7 @@ from .whatif import Variant as Variant
 from .whatif import edited as edited
 from .whatif import load_rule_file as load_rule_file
 from .whatif import parse_edits as parse_edits
+from .whatif import replay_variants as replay_variants
 from .whatif import sweep as sweep
 from .whatif import sweep_axis as sweep_axis
 from .whatif import whatif as whatif

@@ -235,8 +235,8 @@ def install(app: App, service: Service) -> None:
 
 async def set_commands(bot: Any, config: Config) -> None:
     """The command menu: public commands for everyone, all commands in each admin chat."""
-    public = [BotCommand(c.name, c.help) for c in COMMANDS if not c.admin]
-    everything = [BotCommand(c.name, c.help) for c in COMMANDS]
+    public = [BotCommand(c.name, c.help) for c in COMMANDS if c.menu and not c.admin]
+    everything = [BotCommand(c.name, c.help) for c in COMMANDS if c.menu]
     await bot.set_my_commands(public)
     for admin in config.settings.telegram.admin_chats:
         try:

@@ -1,0 +1,199 @@
+"""Rules from the phone: /set, /enable, /disable, /watch and /rename preview a change of config.toml as a diff with
+what the rule would have done, and write it only when the chat presses Apply.
+
+config.toml stays the single source of truth: the edit goes through tomlkit (every comment and blank line kept),
+is validated exactly as ``rules check`` validates, and is written atomically; if the file changed on disk after
+the preview, Apply refuses and nothing is overwritten. Only editor chats (``[telegram] editor_chats``, and the
+admins) may change anything; a preview lives in the running bot until Apply, Cancel or a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bot.config
+from bot.answers import whatif_table
+from bot.chat.base import CommandContext, Reply, UsageError
+from bot.chat.buttons import Button
+from bot.config import Config, Edit, EditConflict, Preview
+from bot.errors import BotError
+from bot.history import Variant, replay_variants
+from bot.store import Store, edits
+from rules import METRICS, Rule
+
+PREVIEW_TTL = dt.timedelta(hours=1)
+HISTORY_LINES = 10
+LEVELS = ("above", "below", "crosses_above", "crosses_below", "crosses")
+RANGES = ("between", "outside")
+
+
+@dataclass
+class Pending:
+    """A previewed edit waiting for its Apply: who asked, when, and the edit it undoes (for /undo)."""
+
+    preview: Preview
+    chat_id: int
+    undoes: int | None = None
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+def _editor(ctx: CommandContext) -> None:
+    if not ctx.config.is_editor(ctx.chat_id):
+        raise BotError("only editor chats may change rules: add this chat to [telegram] editor_chats")
+
+
+def _path(ctx: CommandContext) -> Path:
+    if ctx.service.config_path is None:
+        raise BotError("editing is unavailable here: the bot was started without a config file")
+    return ctx.service.config_path
+
+
+async def _propose(ctx: CommandContext, edit: Edit) -> Reply:
+    """Preview ``edit``, replay the rule as it is and as edited, and offer Apply and Cancel."""
+    _editor(ctx)
+    return await _offer(ctx, bot.config.preview(_path(ctx), edit), None)
+
+
+async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> Reply:
+    if not preview.changed:
+        return Reply(html.escape(preview.summary))
+    token = secrets.token_hex(4)
+    ctx.service.pending_edits[token] = Pending(preview, ctx.chat_id, undoes)
+    table = await _whatif(ctx, preview)
+    text = [f"<b>{html.escape(preview.summary)}</b>", f"<pre>{html.escape(preview.diff.strip())}</pre>"]
+    if table:
+        text.append(f"<pre>{html.escape(table)}</pre>")
+    text.append("Nothing is written until you press Apply.")
+    buttons = ((Button("✅ Apply", "apply", None, (token,)), Button("✖ Cancel", "cancel", None, (token,))),)
+    return Reply("\n".join(text), buttons=buttons)
+
+
+async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
+    """The rule before and after, replayed over the stored history (off the event loop, like a chart)."""
+    name = preview.edit.new_name or preview.edit.rule
+    after = next((r for r in preview.new_config.rules if r.name == name), None)
+    before = next((r for r in ctx.config.rules if r.name == preview.edit.rule), None)
+    variants = [(label, rule) for label, rule in (("as is", before), ("edited", after)) if rule is not None]
+    if not variants or ctx.store.count_prices() == 0 or str(ctx.store.path) == ":memory:":
+        return None
+    async with ctx.service.chart_slots:
+        found = await asyncio.to_thread(_replay_with_own_store, ctx.store.path, ctx.config, variants)
+    return whatif_table(name, found) if found else None
+
+
+def _replay_with_own_store(path: Path, config: Config, variants: list[tuple[str, Rule]]) -> list[Variant]:
+    store = Store(path)
+    try:
+        return replay_variants(store, config, [(label, rule, {}) for label, rule in variants], None)
+    finally:
+        store.close()
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+
+async def cmd_set(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) < 3:
+        raise UsageError
+    return await _propose(ctx, Edit.set(args[0], args[1], bot.config.parse_value(" ".join(args[2:]))))
+
+
+async def cmd_enable(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1:
+        raise UsageError
+    return await _propose(ctx, Edit.enable(args[0]))
+
+
+async def cmd_disable(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1:
+        raise UsageError
+    return await _propose(ctx, Edit.disable(args[0]))
+
+
+async def cmd_rename(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 2:
+        raise UsageError
+    return await _propose(ctx, Edit.rename(args[0], args[1]))
+
+
+async def cmd_watch(ctx: CommandContext, args: list[str]) -> Reply:
+    """``/watch METRIC PARAM… CONDITION THRESHOLD`` (or ``… between LOW HIGH``): a new rule from one line."""
+    return await _propose(ctx, Edit.add(watch_table(args)))
+
+
+def watch_table(args: list[str]) -> dict[str, object]:
+    """The rule table of a /watch line: the metric's required parameters in order, then the condition."""
+    if len(args) < 3 or args[0] not in METRICS:
+        raise UsageError
+    metric = METRICS[args[0]]
+    required = [k for k, f in metric.params.model_fields.items() if f.is_required()]
+    cond_at = next((i for i, a in enumerate(args) if a in LEVELS + RANGES), None)
+    if cond_at is None or cond_at - 1 != len(required):
+        raise UsageError
+    table: dict[str, object] = {"metric": args[0], **dict(zip(required, args[1:cond_at], strict=True))}
+    condition, rest = args[cond_at], args[cond_at + 1 :]
+    table["condition"] = condition
+    values = [bot.config.parse_value(v) for v in rest]
+    if condition in RANGES and len(values) == 2:
+        table["low"], table["high"] = values
+    elif condition in LEVELS and len(values) == 1:
+        table["threshold"] = values[0]
+    else:
+        raise UsageError
+    return table
+
+
+async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1:
+        raise UsageError
+    _editor(ctx)
+    pending = _take(ctx, args[0])
+    path = _path(ctx)
+    try:
+        edits.save_edit(ctx.store, path, pending.preview, ctx.chat_id, undoes=pending.undoes)
+    except EditConflict as exc:
+        return Reply(f"⚠️ {html.escape(str(exc))}")
+    holder = ctx.service.config_holder
+    reloaded = holder.reload() if holder is not None else "restart to apply"
+    return Reply(f"✅ Applied: {html.escape(pending.preview.summary)}\n{html.escape(reloaded)}")
+
+
+async def cmd_cancel(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1:
+        raise UsageError
+    _take(ctx, args[0])
+    return Reply("Cancelled: nothing was written.")
+
+
+def _take(ctx: CommandContext, token: str) -> Pending:
+    """The chat's own pending preview, once; a stale, foreign or unknown token is one clear line."""
+    pending: Pending | None = ctx.service.pending_edits.get(token)
+    now = dt.datetime.now(dt.UTC)
+    if pending is None or pending.chat_id != ctx.chat_id or now - pending.at > PREVIEW_TTL:
+        raise BotError("this preview is no longer open (applied, cancelled, expired or from a restart): edit again")
+    del ctx.service.pending_edits[token]
+    return pending
+
+
+async def cmd_history(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) > 1:
+        raise UsageError
+    found = edits.edits(ctx.store, args[0] if args else None, limit=HISTORY_LINES)
+    if not found:
+        return Reply("No edits recorded" + (f" for {html.escape(args[0])}." if args else "."))
+    lines = ["<b>Edits of config.toml</b>, newest first"]
+    lines += [f"#{r.id} {html.escape(r.at[:16])} {html.escape(r.who)}: {html.escape(r.summary)}" for r in found]
+    return Reply("\n".join(lines))
+
+
+async def cmd_undo(ctx: CommandContext, args: list[str]) -> Reply:
+    if args:
+        raise UsageError
+    _editor(ctx)
+    undo = edits.preview_undo(ctx.store, _path(ctx))
+    return await _offer(ctx, undo.preview, undo.record.id)
