@@ -2,6 +2,7 @@
 __all__: list[str]
 
 from . import outbox as outbox
+from . import routing as routing
 from .db import Store as Store
 from .db import utcnow as utcnow
 from .faults import FAULTS as FAULTS

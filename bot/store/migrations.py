@@ -127,3 +127,20 @@ def m005_track_cache_since(db: Database) -> None:
     """Track records now keep firings after the last close and date "since" from the first day a rule could run:
     cached ones made before are dropped and computed again on first use."""
     db.execute("DELETE FROM track_cache")
+
+
+@migrations()
+def m007_routing_and_silences(db: Database) -> None:
+    """Per-chat routing (rules and/or a severity floor; no row: every rule) and per-chat silences of one rule.
+
+    ``rules`` is a JSON list of rule names, NULL for every rule; ``until`` is UTC ISO, so string order is time order.
+    """
+    db.table("chat_routes").create(
+        {"chat_id": int, "rules": str, "min_severity": str, "updated_at": str},
+        pk="chat_id",
+    )
+    db.table("silences").create(
+        {"chat_id": int, "rule": str, "until": str, "reason": str, "created_at": str},
+        pk=("chat_id", "rule"),
+    )
+    db.table("silences").create_index(["until"])
