@@ -22,4 +22,7 @@ from .render import to_plain as to_plain
 from .render import variant_json as variant_json
 from .render import whatif_table as whatif_table
 from .status import status_report as status_report
+from .subscription import route_text as route_text
+from .subscription import silences_html as silences_html
+from .subscription import subscription_html as subscription_html
 from .sweepchart import sweep_chart as sweep_chart

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -120,15 +120,25 @@ def _stale(store: Store, config: Config, rules: Sequence[Rule], as_of: dt.date, 
     return out
 
 
-def digest_text(store: Store, config: Config, as_of: dt.date | None = None, today: dt.date | None = None) -> str:
+def digest_text(
+    store: Store,
+    config: Config,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
+    only: Collection[str] | None = None,
+) -> str:
     """The digest as HTML, one closed line after another (the console strips the tags).
 
     ``as_of`` defaults to the latest stored close; then the digest also warns when that close is
-    more than a long weekend older than ``today`` (default: the date now).
+    more than a long weekend older than ``today`` (default: the date now). ``only`` is the rules a chat
+    subscribed to (None: every rule); the digest names them, so a chat sees what it will be alerted about.
     """
-    rules = [r for r in config.rules if r.spec.enabled]
+    e = html.escape
+    scope = "For this chat: all rules" if only is None else f"For this chat: rules {e(', '.join(only)) or 'none'}"
+    rules = [r for r in config.rules if r.spec.enabled and (only is None or r.name in only)]
     if not rules:
-        return "<b>Daily digest</b>\nNo rules are enabled."
+        why = "No rules are enabled." if only is None else "No enabled rule reaches this chat (/subscriptions)."
+        return f"<b>Daily digest</b>\n{scope}\n{why}"
     if as_of is None:
         as_of = default_as_of(store, rules)
         today = today or dt.date.today()
@@ -150,8 +160,7 @@ def digest_text(store: Store, config: Config, as_of: dt.date | None = None, toda
     evaluation = evaluate([r for r in rules if r.name in metrics], data, states, as_of, metrics=metrics)
     new_states = evaluation.states
 
-    e = html.escape
-    lines = [f"<b>Daily digest — {as_of}</b>"]
+    lines = [f"<b>Daily digest — {as_of}</b>", scope]
     # Rules sharing one metric (above/below the same ratio) sit under one metric line.
     groups: dict[str, list[Rule]] = {}
     for rule in rules:
@@ -188,7 +197,7 @@ def digest_text(store: Store, config: Config, as_of: dt.date | None = None, toda
     pending = [r.name for r in rules if new_states.get(r.name, RuleState()).state is State.PENDING]
     lines += ["", f"<b>Pending:</b> {e(', '.join(pending)) if pending else 'none'}"]
 
-    todays = store.alerts_on(as_of)
+    todays = [a for a in store.alerts_on(as_of) if only is None or a["rule"] in only]
     seen = {f"{a['rule']}|{a['date']}|{a['kind']}" for a in todays}
     unrecorded: list[Alert] = [a for a in evaluation.alerts if a.date == as_of and a.key not in seen]
     alert_lines = [f"  • {e(str(a['rule']))}: {e(str(a['message']))}" for a in todays]

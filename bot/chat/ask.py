@@ -10,7 +10,7 @@ from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, no_args
 from bot.config import Config
 from bot.history import find_rule, track_record_for
-from bot.store import Store
+from bot.store import Store, routing
 
 
 async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
@@ -86,5 +86,7 @@ async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
 
 
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:
+    """The same digest the chat gets each evening: the rules it subscribed to."""
     no_args(args)
-    return Reply(digest_text(ctx.store, ctx.config))
+    only = routing.route(ctx.store, ctx.chat_id).shown(ctx.config.rules)
+    return Reply(digest_text(ctx.store, ctx.config, only=only))

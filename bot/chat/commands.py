@@ -35,7 +35,16 @@ from bot.chat.editing import (
     cmd_undo,
     cmd_watch,
 )
-from bot.chat.subscriptions import cmd_mute, cmd_subscribe, cmd_unmute, cmd_unsubscribe
+from bot.chat.subscriptions import (
+    cmd_mute,
+    cmd_silence,
+    cmd_silences,
+    cmd_subscribe,
+    cmd_subscriptions,
+    cmd_unmute,
+    cmd_unsilence,
+    cmd_unsubscribe,
+)
 from bot.errors import BotError
 from rules import RuleError
 
@@ -71,7 +80,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("alerts", cmd_alerts, "recent alerts", f"[N, 1-{MAX_ALERTS}]"),
     Command("digest", cmd_digest, "today's summary of every metric"),
     Command("status", cmd_status, "data freshness, last and next run, last error"),
-    Command("subscribe", cmd_subscribe, "get alerts in this chat"),
+    Command(
+        "subscribe",
+        cmd_subscribe,
+        "get alerts in this chat: every rule, or only some rules and/or a severity floor",
+        "[RULE…] [severity>=LEVEL]",
+        hint="e.g. /subscribe rut-spx-above-0.4 breadth-above-75 or /subscribe severity>=warning; "
+        "LEVEL is info, warning or critical; both together: those rules at that level",
+    ),
+    Command("subscriptions", cmd_subscriptions, "what this chat receives: rules, severity floor, mute, silences"),
     Command("unsubscribe", cmd_unsubscribe, "stop alerts in this chat"),
     Command(
         "mute",
@@ -102,6 +119,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", cmd_undo, "undo the latest edit, with a preview (editors)"),
     Command("apply", cmd_apply, "write a previewed edit", "TOKEN", menu=False),
     Command("cancel", cmd_cancel, "drop a previewed edit", "TOKEN", menu=False),
+    Command(
+        "silence",
+        cmd_silence,
+        "stop one rule's alerts to this chat for a while (not delivered later)",
+        "RULE DURATION [REASON…]",
+        hint=f"e.g. /silence rut-spx-above-0.4 2d on holiday: a number and m, h, d or w, at most {MAX_MUTE.days} days",
+    ),
+    Command("silences", cmd_silences, "this chat's active silences, with expiry and reason"),
+    Command("unsilence", cmd_unsilence, "end a silence now", "RULE", hint="e.g. /unsilence rut-spx-above-0.4"),
     Command("reload", cmd_reload, "reload config.toml (keeps the last good rules on error)", admin=True),
     Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),
 )

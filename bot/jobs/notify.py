@@ -2,14 +2,15 @@
 
 Each firing gets its rule's track-record line (only when nothing after its day is stored, so a
 check of a past day never quotes the future) and the chart of its metric, then is queued in the
-outbox for every subscriber or the rule's own chats. The check calls this inside its transaction,
-so an alert is recorded and queued together or not at all.
+outbox for every subscriber whose route it matches (or the rule's own chats), minus chats that
+silenced its rule. The check calls this inside its transaction, so an alert is recorded and queued
+together or not at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from bot.answers import chart_for_alert
@@ -30,8 +31,11 @@ def nothing_after(store: Store, config: Config, rule: Rule, day: dt.date) -> boo
     return latest is None or day >= latest
 
 
-def notifier(config: Config) -> AlertSink:
-    """The sink of the running bot and of ``rotation-bot check``: track record, chart, outbox."""
+def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> AlertSink:
+    """The sink of the running bot and of ``rotation-bot check``: track record, chart, outbox.
+
+    ``now`` is the clock silences are judged by (the scheduler's, so a fake clock in tests holds here too).
+    """
 
     def notify(store: Store, alerts: Sequence[Alert]) -> int:
         rules = {r.name: r for r in config.rules}
@@ -47,7 +51,7 @@ def notifier(config: Config) -> AlertSink:
                 if png:
                     photos[a.key] = png
             out.append(a)
-        queued = outbox.enqueue_alerts(store, out)
+        queued = outbox.enqueue_alerts(store, out, now=now() if now else None)
         outbox.attach_photos(store, photos)
         return queued
 

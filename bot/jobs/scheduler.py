@@ -32,7 +32,7 @@ from bot.history import stale_symbols
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, run_check
 from bot.jobs.notify import notifier
-from bot.store import Store, outbox
+from bot.store import Store, outbox, routing
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ def fetch_cpi(store: Store, config: Config) -> object:
     return fetch_live(store, config, "fred", None, progress=False)
 
 
-def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | None:
+def run_cpi_check(
+    store: Store, config: Config, day: dt.date, now: Callable[[], dt.datetime] | None = None
+) -> CheckReport | None:
     """Evaluate only the CPI rules up to the release ``day`` (prices for that day do not exist yet).
 
     Price rules are left alone so the evening check still evaluates them for ``day``.
@@ -67,18 +69,26 @@ def run_cpi_check(store: Store, config: Config, day: dt.date) -> CheckReport | N
     rules = [r for r in config.rules if r.spec.enabled and r.metric.uses_cpi]
     if not rules:
         return None
-    return run_check(store, config, as_of=day, rules=rules, sink=notifier(config))
+    return run_check(store, config, as_of=day, rules=rules, sink=notifier(config, now=now))
 
 
 def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datetime) -> int:
     """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed).
 
-    Many rules make a digest longer than one Telegram message: it is queued as several, in order.
+    Each chat's digest shows the rules it subscribed to (its route), so chats with the same rules share
+    one rendering. Many rules make a digest longer than one Telegram message: it is queued as several, in order.
     """
     tz = ZoneInfo(config.settings.schedule.timezone)
     evening = at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
-    parts = split_message(digest_text(store, config, as_of=day))
-    return outbox.queue_digest(store, day, parts, not_before=max(evening, now))
+    routes = routing.routes(store)
+    groups: dict[tuple[str, ...] | None, list[int]] = {}
+    for chat in outbox.subscribers(store):
+        groups.setdefault(routes.get(chat, routing.Route()).shown(config.rules), []).append(chat)
+    queued = 0
+    for only, chats in groups.items():
+        parts = split_message(digest_text(store, config, as_of=day, only=only))
+        queued += outbox.queue_digest(store, day, parts, not_before=max(evening, now), chats=chats)
+    return queued
 
 
 def _check_summary(report: CheckReport | None) -> str:
@@ -226,7 +236,7 @@ class BotScheduler:
         if late and self.now() < slot.due + CLOSE_WAIT:
             # Checking now would judge yesterday's close and send today's alerts a day late.
             raise _NotYet(f"no {slot.day} close yet for {', '.join(late)}; retrying")
-        report = run_check(store, config, sink=notifier(config))
+        report = run_check(store, config, sink=notifier(config, now=self.now))
         checked = _check_summary(report)
         if config.settings.digest.enabled:
             queue_daily_digest(store, config, report.as_of, self.now())
@@ -240,7 +250,7 @@ class BotScheduler:
             raise Stopped
         if month and not store.month_released(month):
             raise _NotYet(f"CPI for {month} not published by the source yet; retrying")
-        checked = _check_summary(run_cpi_check(store, config, day))
+        checked = _check_summary(run_cpi_check(store, config, day, self.now))
         return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
 
     # --- the asyncio side ----------------------------------------------------------------------

@@ -3,6 +3,7 @@ __all__: list[str]
 
 from . import edits as edits
 from . import outbox as outbox
+from . import routing as routing
 from .db import Store as Store
 from .db import utcnow as utcnow
 from .faults import FAULTS as FAULTS

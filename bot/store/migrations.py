@@ -151,3 +151,19 @@ def m006_config_edits(db: Database) -> None:
         not_null={"at", "rule", "kind", "edit", "diff", "base_digest", "new_digest"},
     )
     db.table("config_edits").create_index(["rule"])
+
+
+def m007_routing_and_silences(db: Database) -> None:
+    """Per-chat routing (rules and/or a severity floor; no row: every rule) and per-chat silences of one rule.
+
+    ``rules`` is a JSON list of rule names, NULL for every rule; ``until`` is UTC ISO, so string order is time order.
+    """
+    db.table("chat_routes").create(
+        {"chat_id": int, "rules": str, "min_severity": str, "updated_at": str},
+        pk="chat_id",
+    )
+    db.table("silences").create(
+        {"chat_id": int, "rule": str, "until": str, "reason": str, "created_at": str},
+        pk=("chat_id", "rule"),
+    )
+    db.table("silences").create_index(["until"])

@@ -5,7 +5,7 @@
 unsubscribed), ``failed`` (Telegram refused it for good, e.g. a 400) or ``unknown`` (a send timed
 out after leaving and its one retry failed too: Telegram may have it, so it is not sent again).
 Subscriptions and chat migrations (a group upgraded to a supergroup) live here too, because they
-decide who gets a row.
+decide who gets a row; per-chat routes and silences, which also decide it, are in bot/store/routing.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
+from bot.store import routing
 from bot.store.db import Store, utcnow
 from rules import Alert
 
@@ -47,16 +48,23 @@ def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.d
     return cur.rowcount
 
 
-def queue_digest(store: Store, day: dt.date, parts: Sequence[str], not_before: dt.datetime | None = None) -> int:
-    """Queue the day's digest (HTML, already split to fit a message) for every subscriber, once per day.
+def queue_digest(
+    store: Store,
+    day: dt.date,
+    parts: Sequence[str],
+    not_before: dt.datetime | None = None,
+    chats: Collection[int] | None = None,
+) -> int:
+    """Queue the day's digest (HTML, already split to fit a message) for ``chats`` (default: every subscriber).
 
+    Once per day and chat: chats with different routes get different digests, each queued for its own chats.
     Part 1 keeps the key ``@digest|DAY``; part n > 1 is ``@digest|DAY|n``, queued after it, so ids keep the order.
     """
     keys = [f"@digest|{day.isoformat()}" + (f"|{n}" if n > 1 else "") for n in range(1, len(parts) + 1)]
     with store.db.atomic():
         return sum(
             queue_text(store, key, chat, part, not_before)
-            for chat in subscribers(store)
+            for chat in (subscribers(store) if chats is None else sorted(chats))
             for key, part in zip(keys, parts, strict=True)
         )
 
@@ -67,32 +75,51 @@ def attach_photos(store: Store, photos: Mapping[str, bytes]) -> None:
         store.db.execute("UPDATE outbox SET photo = ? WHERE alert_key = ? AND status = 'pending'", [png, key])
 
 
-def enqueue_alerts(store: Store, alerts: Sequence[Alert]) -> int:
-    """Queue each alert for every subscribed chat (or the rule's own ``chats``); idempotent per (alert, chat)."""
+def enqueue_alerts(store: Store, alerts: Sequence[Alert], now: dt.datetime | None = None) -> int:
+    """Queue each alert for every subscribed chat whose route it matches (or the rule's own ``chats``, which
+    routes do not narrow), except chats that silenced its rule at ``now``; idempotent per (alert, chat).
+
+    A silenced alert is never queued for that chat, so it does not arrive when the silence ends.
+    """
     subs = subscribers(store)
+    routes = routing.routes(store)
+    silenced = routing.silenced(store, now or dt.datetime.now(dt.UTC))
     queued = 0
     for a in alerts:
-        for chat in list(a.chats) if a.chats is not None else subs:
-            queued += queue_text(store, a.key, chat, a.message)
+        if a.chats is not None:
+            chats = list(a.chats)
+        else:
+            chats = [c for c in subs if c not in routes or routes[c].matches(a.rule, a.severity)]
+        for chat in chats:
+            if (current_chat(store, chat), a.rule) not in silenced:
+                queued += queue_text(store, a.key, chat, a.message)
     return queued
 
 
 # --- subscriptions -------------------------------------------------------------------------------
 
 
-def subscribe(store: Store, chat_id: int) -> bool:
-    """Subscribe a chat; False when it already was (a second /subscribe changes nothing)."""
-    cur = store.db.execute(
-        "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until) VALUES (?, ?, NULL)",
-        [chat_id, utcnow()],
-    )
+def subscribe(store: Store, chat_id: int, route: routing.Route | None = None) -> bool:
+    """Subscribe a chat; False when it already was. ``route`` (``Route()``: every rule) also sets what it
+    receives, in the same transaction; without one a second /subscribe changes nothing."""
+    with store.db.atomic():
+        cur = store.db.execute(
+            "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until) VALUES (?, ?, NULL)",
+            [chat_id, utcnow()],
+        )
+        if route is not None:
+            routing.set_route(store, chat_id, route)
     return bool(cur.rowcount)
 
 
 def unsubscribe(store: Store, chat_id: int, reason: str = "unsubscribed") -> bool:
-    """Remove a chat and drop its queued rows (it asked to stop, or it blocked the bot)."""
+    """Remove a chat (and its route) and drop its queued rows (it asked to stop, or it blocked the bot).
+
+    Its silences stay until they expire: a rule's own ``chats`` may still send there.
+    """
     with store.db.atomic():
         cur = store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
+        routing.set_route(store, chat_id, routing.Route())  # a later /subscribe starts from every rule
         store.db.execute(
             "UPDATE outbox SET status = 'dropped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
             [reason, chat_id],
@@ -129,10 +156,10 @@ def current_chat(store: Store, chat_id: int) -> int:
 
 
 def migrate_chat(store: Store, old: int, new: int) -> int:
-    """Move a group's subscription (with its mute) and queued rows to its supergroup id; returns rows moved.
+    """Move a group's subscription (with its mute, route and silences) and queued rows to its supergroup id.
 
-    Remembered in ``chat_migrations``, so later rows for the old id (a rule's own ``chats``) go to
-    the new one and the config's allowed-chat check keeps it.
+    Returns the rows moved. Remembered in ``chat_migrations``, so later rows for the old id (a rule's own
+    ``chats``) go to the new one and the config's allowed-chat check keeps it.
     """
     with store.db.atomic():
         store.db.execute(
@@ -145,6 +172,7 @@ def migrate_chat(store: Store, old: int, new: int) -> int:
             [new, old],
         )
         store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [old])
+        routing.move_chat(store, old, new)
         moved = store.db.execute(
             "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old]
         ).rowcount
