@@ -153,6 +153,7 @@ def m006_config_edits(db: Database) -> None:
     db.table("config_edits").create_index(["rule"])
 
 
+@migrations()
 def m007_routing_and_silences(db: Database) -> None:
     """Per-chat routing (rules and/or a severity floor; no row: every rule) and per-chat silences of one rule.
 

@@ -3,13 +3,14 @@ every alert, answered at once and acted on; data that names no rule in force, or
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from bot.chat import alert_buttons
 from bot.chat.buttons import rule_ref
 from bot.chat.service import Service
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import outbox, routing
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.tg_helpers import ALLOWED, STRANGER, build, running
 
@@ -76,3 +77,14 @@ async def test_a_strangers_press_is_refused_like_a_command(tg: FakeTelegram, ser
         await tg.wait_until(lambda: bool(tg.sent(STRANGER)), timeout=30)
     assert "private" in tg.sent(STRANGER)[0].text
     assert not tg.calls("sendPhoto")
+
+
+async def test_pressing_silence_1_day_silences_the_rule_in_this_chat(tg: FakeTelegram, service: Service) -> None:
+    silence = alert_buttons(RULE)[0][2]
+    app = build(service)
+    async with running(app):
+        tg.push_press(ALLOWED, silence.data)
+        await tg.wait_until(lambda: bool(tg.calls("sendMessage", ALLOWED)), timeout=30)
+    assert RULE in tg.calls("sendMessage", ALLOWED)[0].text
+    [active] = routing.silences(service.store, ALLOWED, dt.datetime.now(dt.UTC))
+    assert active.rule == RULE
