@@ -102,7 +102,7 @@ COMMANDS: tuple[Command, ...] = (
         "set",
         cmd_set,
         "change a rule's key, with a preview and Apply (editors)",
-        "RULE KEY VALUE",
+        "RULE KEY VALUE…",
         hint="e.g. /set rut-spx-above-0.4 threshold 0.42",
     ),
     Command("enable", cmd_enable, "switch a rule on, with a preview (editors)", "RULE"),

@@ -104,7 +104,8 @@ def bad_arity(command: Command, args: list[str]) -> bool:
     tokens = re.findall(r"\[[^\]]*\]|\S+", command.usage)
     optional = sum(1 for t in tokens if t.startswith("["))
     required = len(tokens) - optional
-    most = len(args) if any(t.endswith("…]") for t in tokens) else required + optional  # "[X…]": any number
+    # "[X…]": any number more; "X…": one or more
+    most = len(args) if any(t.endswith("…]") or t.endswith("…") for t in tokens) else required + optional
     return not required <= len(args) <= most
 
 
