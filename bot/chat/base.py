@@ -86,3 +86,11 @@ def parse_duration(text: str) -> dt.timedelta:
     if not dt.timedelta(0) < span <= MAX_MUTE:
         raise ValueError(text)
     return span
+
+
+def duration_arg(text: str) -> dt.timedelta:
+    """A /mute or /silence DURATION argument; one that does not parse is a usage mistake."""
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise UsageError from None

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from bot.answers import e, route_text, silences_html, subscription_html
-from bot.chat.base import CommandContext, Reply, UsageError, no_args, parse_duration
+from bot.chat.base import CommandContext, Reply, UsageError, duration_arg, no_args
 from bot.config import Config
 from bot.errors import BotError
 from bot.store import outbox, routing
@@ -101,10 +101,7 @@ async def cmd_subscriptions(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_mute(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1:
         raise UsageError
-    try:
-        span = parse_duration(args[0])
-    except ValueError:
-        raise UsageError from None
+    span = duration_arg(args[0])
     until = dt.datetime.now(dt.UTC) + span
     if not outbox.mute(ctx.store, ctx.chat_id, until):
         return Reply("This chat is not subscribed: /subscribe first.")
@@ -121,10 +118,7 @@ async def cmd_unmute(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_silence(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) < 2:
         raise UsageError
-    try:
-        span = parse_duration(args[1])
-    except ValueError:
-        raise UsageError from None
+    span = duration_arg(args[1])
     (rule,) = rule_names(ctx.config, args[:1])
     reason = " ".join(args[2:]).strip()[:MAX_REASON]
     until = dt.datetime.now(dt.UTC) + span
