@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from tests.support.paths import REPO
 
 HEAVY = ("pandas", "numpy", "matplotlib", "telegram", "yfinance", "exchange_calendars", "sqlite_utils")
@@ -37,8 +38,6 @@ def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path)
 
 
 def test_rules_check_reads_an_existing_store_without_heavy_imports(tmp_path: Path) -> None:
-    from bot.store import Store
-
     store_path = tmp_path / "s.sqlite"
     Store(store_path).close()
     (tmp_path / "config.toml").write_text(f'[store]\npath = "{store_path}"\n')

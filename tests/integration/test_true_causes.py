@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.config import load_config
 from bot.store import Store
 from tests.support.factories import price_frame
 
@@ -93,8 +94,6 @@ def test_a_store_with_cpi_data_only_runs_cpi_rules(tmp_path: Path) -> None:
 
 
 def test_a_token_with_a_trailing_newline_is_used_and_a_malformed_one_named(tmp_path: Path) -> None:
-    from bot.config import load_config
-
     config = write(tmp_path, "")
     cfg = load_config(config)
     env = "TELEGRAM_BOT_TOKEN"

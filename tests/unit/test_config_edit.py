@@ -18,6 +18,7 @@ from bot.config.edit import Edit, EditConflict, apply, parse_value, preview
 from bot.config.names import generated_name
 from bot.config.settings import load_config, parse_config
 from bot.errors import BotError, ConfigFileError
+from bot.history.whatif import parse_edits
 from tests.support.paths import REPO
 
 SHIPPED = REPO / "config.toml"
@@ -201,8 +202,6 @@ def test_parse_value_reads_toml_and_falls_back_to_text() -> None:
     assert parse_value("[1, 2]") == [1, 2]
     assert parse_value("crosses_below") == "crosses_below"
     assert parse_value('"true"') == "true"
-    from bot.history.whatif import parse_edits
-
     assert parse_edits(["threshold=0.42"]) == {"threshold": 0.42}
 
 
