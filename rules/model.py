@@ -100,6 +100,13 @@ class RuleSpec(BaseModel):
     horizons: list[int] | None = None
     track: list[str] | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        if "|" in v or any(c in v for c in "\n\r\t"):
+            raise ValueError(f"a rule name may not contain | or line breaks, got {v!r}")
+        return v
+
     @field_validator("resolve", mode="before")
     @classmethod
     def _resolve(cls, v: object) -> object:

@@ -9,6 +9,8 @@ arguments raise ``UsageError`` and the caller answers with the command's usage l
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.answers import e
 from bot.chat.admin import cmd_consensus, cmd_reload
 from bot.chat.ask import (
@@ -46,6 +48,7 @@ from bot.chat.subscriptions import (
     cmd_unsubscribe,
 )
 from bot.errors import BotError
+from bot.store import store_fault
 from rules import RuleError
 
 
@@ -144,6 +147,8 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return Reply(e(command.usage_line))
     except (BotError, RuleError) as exc:
         return Reply(f"⚠️ {e(exc)}")
+    except sqlite3.Error as exc:  # a read-only or full store: one line naming it, not a traceback to the admins
+        return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
 
 
 def parse_line(line: str) -> tuple[str, list[str]] | None:

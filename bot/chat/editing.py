@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bot.config
-from bot.answers import whatif_table
+from bot.answers import clip, whatif_table
 from bot.chat.base import CommandContext, Reply, UsageError
 from bot.chat.buttons import Button
 from bot.config import Config, Edit, EditConflict, Preview
@@ -28,6 +28,8 @@ from rules import METRICS, Rule
 
 PREVIEW_TTL = dt.timedelta(hours=1)
 HISTORY_LINES = 10
+# A preview fits one Telegram message however long the edited value: the diff and the what-if, each cut.
+SUMMARY_LIMIT, DIFF_LIMIT = 300, 1800
 LEVELS = ("above", "below", "crosses_above", "crosses_below", "crosses")
 RANGES = ("between", "outside")
 
@@ -65,7 +67,9 @@ async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> R
     token = secrets.token_hex(4)
     ctx.service.pending_edits[token] = Pending(preview, ctx.chat_id, undoes)
     table = await _whatif(ctx, preview)
-    text = [f"<b>{html.escape(preview.summary)}</b>", f"<pre>{html.escape(preview.diff.strip())}</pre>"]
+    # Cut the plain text before it is escaped and wrapped: a tag or an entity cut in half makes Telegram refuse it.
+    summary, diff = clip(preview.summary, SUMMARY_LIMIT), clip(preview.diff.strip(), DIFF_LIMIT)
+    text = [f"<b>{html.escape(summary)}</b>", f"<pre>{html.escape(diff)}</pre>"]
     if table:
         text.append(f"<pre>{html.escape(table)}</pre>")
     text.append("Nothing is written until you press Apply.")
@@ -127,7 +131,10 @@ async def cmd_watch(ctx: CommandContext, args: list[str]) -> Reply:
 
 
 def watch_table(args: list[str]) -> dict[str, object]:
-    """The rule table of a /watch line: the metric's required parameters in order, then the condition."""
+    """The rule table of a /watch line: the metric's required parameters in order, then the condition and its
+    threshold (or low and high); optional parameters as KEY=VALUE anywhere (``window=50``). Values are TOML."""
+    named = dict(a.split("=", 1) for a in args if "=" in a)
+    args = [a for a in args if "=" not in a]
     if len(args) < 3 or args[0] not in METRICS:
         raise UsageError
     metric = METRICS[args[0]]
@@ -135,10 +142,10 @@ def watch_table(args: list[str]) -> dict[str, object]:
     cond_at = next((i for i, a in enumerate(args) if a in LEVELS + RANGES), None)
     if cond_at is None or cond_at - 1 != len(required):
         raise UsageError
-    table: dict[str, object] = {"metric": args[0], **dict(zip(required, args[1:cond_at], strict=True))}
-    condition, rest = args[cond_at], args[cond_at + 1 :]
+    given = dict(zip(required, args[1:cond_at], strict=True)) | named
+    table: dict[str, object] = {"metric": args[0], **{k: _param(v) for k, v in given.items()}}
+    condition, values = args[cond_at], [bot.config.parse_value(v) for v in args[cond_at + 1 :]]
     table["condition"] = condition
-    values = [bot.config.parse_value(v) for v in rest]
     if condition in RANGES and len(values) == 2:
         table["low"], table["high"] = values
     elif condition in LEVELS and len(values) == 1:
@@ -148,19 +155,28 @@ def watch_table(args: list[str]) -> dict[str, object]:
     return table
 
 
+def _param(text: str) -> object:
+    """A parameter as typed: a number stays a number (days 10), a quoted or bare word is text (SPY, "SPY")."""
+    value = bot.config.parse_value(text)
+    return value if isinstance(value, int | float | bool | str) else text
+
+
 async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1:
         raise UsageError
     _editor(ctx)
     pending = _take(ctx, args[0])
     path = _path(ctx)
+    unrecorded = ""
     try:
         edits.save_edit(ctx.store, path, pending.preview, ctx.chat_id, undoes=pending.undoes)
     except EditConflict as exc:
         return Reply(f"⚠️ {html.escape(str(exc))}")
+    except edits.EditNotRecorded as exc:  # the file is written: the rules in force must follow it
+        unrecorded = f"\n⚠️ {html.escape(str(exc))}"
     holder = ctx.service.config_holder
     reloaded = holder.reload() if holder is not None else "restart to apply"
-    return Reply(f"✅ Applied: {html.escape(pending.preview.summary)}\n{html.escape(reloaded)}")
+    return Reply(f"✅ Applied: {html.escape(pending.preview.summary)}\n{html.escape(reloaded)}{unrecorded}")
 
 
 async def cmd_cancel(ctx: CommandContext, args: list[str]) -> Reply:

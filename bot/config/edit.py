@@ -41,7 +41,7 @@ def parse_value(text: str) -> Any:
     """A TOML value (0.42, 5, true, [1, 2], "text"); a bare word is text (condition=crosses_below)."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError):  # ValueError: an integer of thousands of digits
         return text
 
 
@@ -51,9 +51,12 @@ def toml_text(value: Any) -> str:
         try:
             tomllib.loads(f"v = {value}")
             return _item(tomlkit.parse(f"v = {value}\n"), "v").as_string()
-        except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError):
+        except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError, ValueError):
             return str(tomlkit.string(value).as_string())
-    return str(tomlkit.item(value).as_string())
+    try:
+        return str(tomlkit.item(value).as_string())
+    except (tomlkit.exceptions.TOMLKitError, ValueError, TypeError):  # an inline table tomlkit cannot write back
+        return str(tomlkit.string(str(value)).as_string())
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,11 @@ def apply(path: str | Path, preview: Preview) -> None:
         if digest(now) != preview.base_digest:
             raise EditConflict(f"{path.name} changed on disk since the preview: nothing was written; preview again")
         if preview.changed:
-            write_atomic(path, preview.encoded(), checkpoint=_crash)
+            try:
+                write_atomic(path, preview.encoded(), checkpoint=_crash)
+            except OSError as exc:  # a read-only folder, a full disk: the old file is still whole
+                why = exc.strerror or str(exc)
+                raise ConfigFileError(f"cannot write {path.name} ({why}): nothing was written") from None
 
 
 # --- the document ---------------------------------------------------------------------------------

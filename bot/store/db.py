@@ -321,3 +321,15 @@ class Store(CpiTables):
                 "INSERT INTO track_cache (rule, rule_hash, data_version, payload, created_at) VALUES (?, ?, ?, ?, ?)",
                 [rule, rule_hash, data_version, json.dumps(payload, allow_nan=False), utcnow()],
             )
+
+    def rename_rule(self, old: str, new: str) -> None:
+        """A renamed rule keeps its state (no re-firing), the chats that follow it and its silences."""
+        self.db.execute("UPDATE OR REPLACE rule_state SET rule = ? WHERE rule = ?", [new, old])
+        self.db.execute("DELETE FROM track_cache WHERE rule = ?", [old])
+        self.db.execute("UPDATE OR REPLACE silences SET rule = ? WHERE rule = ?", [new, old])
+        rows = self.db.execute("SELECT chat_id, rules FROM chat_routes WHERE rules IS NOT NULL").fetchall()
+        for chat_id, rules in rows:
+            names = json.loads(rules)
+            if old in names:
+                renamed = [new if n == old else n for n in names]
+                self.db.execute("UPDATE chat_routes SET rules = ? WHERE chat_id = ?", [json.dumps(renamed), chat_id])

@@ -18,6 +18,7 @@ from bot.config import Preview
 from bot.config.files import digest, read_config_text
 from bot.errors import BotError
 from bot.store.db import Store, utcnow
+from bot.store.faults import FAULTS, store_fault
 
 COLUMNS = "id, at, chat_id, rule, edit, inverse, diff, base_digest, new_digest, undoes"
 
@@ -104,19 +105,38 @@ def last_edit(store: Store) -> EditRecord | None:
 
 
 def save_edit(store: Store, path: Path, preview: Preview, chat_id: int | None, undoes: int | None = None) -> EditRecord:
-    """Apply a previewed edit to the file (``bot.config.apply``: EditConflict when it changed) and record it."""
+    """Apply a previewed edit to the file (``bot.config.apply``: EditConflict when it changed) and record it.
+
+    A rename carries what the store keeps under the rule's name (its state, the chats that follow or silence it)
+    to the new name, in the same transaction as the record. If the store cannot record it (read-only, full), the
+    file is already written: EditNotRecorded says so, so the caller still reloads the rules.
+    """
     bot.config.apply(path, preview)
-    new_id = record_edit(
-        store,
-        chat_id,
-        preview.edit.to_json(),
-        preview.diff,
-        preview.base_digest,
-        preview.new_digest,
-        inverse_json=preview.inverse.to_json(),
-        undoes=undoes,
-    )
+    edit = preview.edit
+    try:
+        with store.transaction():
+            if edit.kind == "rename" and edit.new_name:
+                store.rename_rule(edit.rule, edit.new_name)
+            new_id = record_edit(
+                store,
+                chat_id,
+                edit.to_json(),
+                preview.diff,
+                preview.base_digest,
+                preview.new_digest,
+                inverse_json=preview.inverse.to_json(),
+                undoes=undoes,
+            )
+    except FAULTS as exc:
+        raise EditNotRecorded(
+            f"{path.name} was written ({preview.summary}), but {store_fault(store.path, exc)}; /history and /undo "
+            "will not know this edit"
+        ) from None
     return edits_by_id(store, new_id)
+
+
+class EditNotRecorded(BotError):
+    """The config file was written but the store could not remember the edit."""
 
 
 def edits_by_id(store: Store, edit_id: int) -> EditRecord:

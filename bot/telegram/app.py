@@ -142,6 +142,9 @@ def make_guard(service: Service) -> Any:
             chat.id if chat else None,
             user.id if user else None,
         )
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer("This bot is private.")
         if chat is not None and chat.id not in refused and update.effective_message is not None:
             refused.add(chat.id)
             await context.bot.send_message(chat.id, REFUSAL.format(chat_id=chat.id), parse_mode=ParseMode.HTML)
@@ -168,7 +171,10 @@ def make_button_handler(service: Service) -> Any:
         query, chat = update.callback_query, update.effective_chat
         if query is None:
             return
-        await query.answer()
+        try:
+            await query.answer()  # only stops the client's spinner: a press too old to answer still runs
+        except TelegramError as exc:
+            log.info("could not answer a button press: %s", exc)
         if chat is None or not query.data:
             return
         reply = await press(command_context(service, chat.id), query.data)
