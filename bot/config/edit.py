@@ -53,10 +53,21 @@ def toml_text(value: Any) -> str:
             return _item(tomlkit.parse(f"v = {value}\n"), "v").as_string()
         except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError, ValueError):
             return str(tomlkit.string(value).as_string())
-    try:
-        return str(tomlkit.item(value).as_string())
-    except (tomlkit.exceptions.TOMLKitError, ValueError, TypeError):  # an inline table tomlkit cannot write back
-        return str(tomlkit.string(str(value)).as_string())
+    return str(tomlkit.item(_inline(value)).as_string())
+
+
+def _inline(value: Any) -> Any:
+    """Tables inside a value as inline tables: a key's value is one line (``{a = 1}``), never a [section]."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        for k, v in value.items():
+            table[k] = _inline(v)
+        return table
+    if isinstance(value, list):
+        array = tomlkit.array()
+        array.extend(_inline(v) for v in value)
+        return array
+    return value
 
 
 @dataclass(frozen=True)
