@@ -157,7 +157,10 @@ def step(trigger: Trigger, st: RuleState, day: dt.date, x: float) -> Transition:
         else:
             active = x > trigger.high - h or x < trigger.low
     else:
-        active = trigger.enter(x) if (first or not st.active) else trigger.stay(x)
+        # The hysteresis band keeps a *firing* rule firing; a pending one must meet the strict test every day,
+        # as Prometheus' ``for`` needs the condition itself, not its release band, for the whole duration.
+        holding = st.active and st.state is State.FIRING
+        active = trigger.stay(x) if holding else trigger.enter(x)
     side = (-1 if x < (trigger.low + trigger.high) / 2 else 1) if trigger.kind == "outside" and active else 0
     base: dict[str, Any] = dict(last_day=day, last_value=x, active=active, since_fired=since, side=side)
     if not active:

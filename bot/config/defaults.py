@@ -38,8 +38,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "condition": "crosses_above",
         "threshold": 75,
         "hysteresis": 5,
-        "for_days": 2,
-        "cooldown_days": 50,
+        "for_days": 3,
+        "cooldown_days": 40,
         "message": "Broad rally: {value:.1f}% of S&P 500 members above their 200-day average ({counted} counted)",
     },
     {

@@ -56,8 +56,8 @@ def test_breadth_late_july_reports_members_counted(config: Path) -> None:
     assert breadth["value"] == pytest.approx(75.2, abs=0.05)
     assert breadth["counted"] == 500
     assert breadth["excluded"] == 3
-    # Two closes above 75% (for_days = 2): the alert of the July rally, caught up by this check.
-    assert [a["date"] for a in doc["alerts"] if a["rule"] == "breadth-above-75"] == ["2024-07-17"]
+    # Three closes in a row above 75% (for_days = 3): the alert of the July rally, caught up by this check.
+    assert [a["date"] for a in doc["alerts"] if a["rule"] == "breadth-above-75"] == ["2024-07-18"]
 
 
 def test_june_2024_cpi_surprise_fires_below_consensus(config: Path) -> None:

@@ -47,15 +47,21 @@ def test_the_ratio_crosses_above_0_4_on_2024_07_17(real_replay: Replay) -> None:
     assert a.message == "Small caps gaining: Russell 2000 / S&P 500 at 0.401, above 0.4"
 
 
-def test_breadth_fires_once_in_july_2024_on_the_second_close_above_75(real_replay: Replay) -> None:
-    """The quiet default (two closes above 75%, re-armed below 70%, 50-day cooldown) fires once in July 2024:
-    on 2024-07-17; the dip and the return to 75.2% on 2024-07-26 are the same episode, not a new alert."""
+def test_breadth_fires_once_in_july_2024_on_the_third_close_above_75(real_replay: Replay) -> None:
+    """The quiet default (three closes in a row above 75%, re-armed below 70%, 40-day cooldown) fires once in
+    July 2024: on 2024-07-18; the dip and the return to 75.2% on 2024-07-26 are the same episode."""
     [a] = alerts(real_replay, "breadth-above-75", "2024-07")
-    assert a.date == dt.date(2024, 7, 17)
-    assert round(a.value, 1) == 79.2
+    assert a.date == dt.date(2024, 7, 18)
+    assert round(a.value, 1) == 76.4
     assert a.details["counted"] == 499
     assert a.details["counted"] + a.details["excluded"] == a.details["members"]
     assert "(499 counted)" in a.message
+
+
+def test_for_days_counts_closes_past_the_threshold_not_inside_the_band(real_replay: Replay) -> None:
+    """With hysteresis, a pending rule still needs the strict test each day: no breadth alert below 75%."""
+    fired = [a for a in real_replay.alerts if a.rule == "breadth-above-75" and a.kind == "firing"]
+    assert fired and min(a.value for a in fired) > 75
 
 
 def test_relative_performance_alert_in_july_2024(real_replay: Replay) -> None:
