@@ -257,6 +257,7 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
         click.echo("")
         for name, n in result.counts.items():
             click.echo(f"{name:<{width}} {n:>4} alert{'' if n == 1 else 's'}")
-        click.echo(f"Replayed {len(result.counts)} rules in {seconds:.3f} s.")
+        n = len(result.counts)
+        click.echo(f"Replayed {n} rule{'' if n == 1 else 's'} in {seconds:.3f} s.")
     for name, why in result.errors.items():
         click.echo(f'Warning: rule "{name}": {why}', err=True)
