@@ -9,6 +9,7 @@ arguments raise ``UsageError`` and the caller answers with the command's usage l
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from bot.answers import e
@@ -50,6 +51,8 @@ from bot.chat.subscriptions import (
 from bot.errors import BotError
 from bot.store import store_fault
 from rules import RuleError
+
+log = logging.getLogger(__name__)
 
 
 async def cmd_start(ctx: CommandContext, args: list[str]) -> Reply:
@@ -147,7 +150,8 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return Reply(e(command.usage_line))
     except (BotError, RuleError) as exc:
         return Reply(f"⚠️ {e(exc)}")
-    except sqlite3.Error as exc:  # a read-only or full store: one line naming it, not a traceback to the admins
+    except sqlite3.OperationalError as exc:  # a read-only, full or locked store: one line naming it and the way out
+        log.warning("command /%s: %s", command.name, exc)
         return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
 
 

@@ -104,7 +104,7 @@ def _replay_with_own_store(path: Path, config: Config, variants: list[tuple[str,
 async def cmd_set(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) < 3:
         raise UsageError
-    return await _propose(ctx, Edit.set(args[0], args[1], bot.config.parse_value(" ".join(args[2:]))))
+    return await _propose(ctx, Edit.set(args[0], args[1], " ".join(args[2:])))  # Edit.set reads it as TOML
 
 
 async def cmd_enable(ctx: CommandContext, args: list[str]) -> Reply:

@@ -49,7 +49,7 @@ def test_a_write_killed_midway_leaves_the_old_or_the_new_file(tmp_path: Path, st
     strays = sorted(p.name for p in tmp_path.glob(".config.toml.*.tmp"))
     assert len(strays) == (1 if stage == "temp written" else 0)
     # the next write clears what the crash left
-    p = preview(cfg, Edit.set("breadth-above-75", "cooldown_days", "40"))
+    p = preview(cfg, Edit.set("breadth-above-75", "cooldown_days", "45"))
     apply(cfg, p)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "new.txt"]
     assert cfg.read_text() == p.new_text

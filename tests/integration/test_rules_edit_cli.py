@@ -70,7 +70,7 @@ def test_set_enable_disable_history_and_undo(cfg: Path) -> None:
 
 def test_undo_refuses_after_a_hand_edit(cfg: Path) -> None:
     assert invoke(cfg, "rules", "set", "rut-spx-above-0.4", "threshold", "0.42")[0] == 0
-    cfg.write_text(cfg.read_text().replace("cooldown_days = 50", "cooldown_days = 40"))
+    cfg.write_text(cfg.read_text() + "# a line added by hand\n")
     edited = cfg.read_bytes()
     code, out = invoke(cfg, "rules", "undo")
     assert code == 1 and "changed since edit #1" in out, out

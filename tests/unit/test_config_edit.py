@@ -154,7 +154,7 @@ def test_the_first_edit_of_a_config_without_rules_writes_the_defaults_out(tmp_pa
 
 def test_apply_refuses_when_the_file_changed_since_the_preview(cfg: Path) -> None:
     p = preview(cfg, Edit.set("rut-spx-above-0.4", "threshold", "0.42"))
-    cfg.write_text(cfg.read_text().replace("cooldown_days = 50", "cooldown_days = 40"))
+    cfg.write_text(cfg.read_text() + "# a line added by hand\n")
     changed = cfg.read_bytes()
     with pytest.raises(EditConflict, match="changed on disk since the preview: nothing was written; preview again"):
         apply(cfg, p)
