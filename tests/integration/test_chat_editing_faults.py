@@ -17,27 +17,17 @@ from bot.config import load_config
 from bot.store import edits, routing
 from bot.store.db import Store
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.paths import REPO
-from tests.support.tg_helpers import ADMIN, ALLOWED, build, load_prices, running
+from tests.support.tg_helpers import ADMIN, ALLOWED, EDITOR, build, load_prices, running, shipped_config_file
 
-EDITOR = 222
 RULE = "rut-spx-above-0.4"
 
 
 @pytest.fixture
 def svc(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
-    text = (REPO / "config.toml").read_text()
-    text = text.replace('path = "data/rotation-bot.sqlite"', f'path = "{tmp_path / "s.sqlite"}"', 1)
-    text = text.replace('api_base_url = "https://api.telegram.org/bot"', f'api_base_url = "{tg.base_url}"', 1)
-    text = text.replace("allowed_chats = []", f"allowed_chats = [{ALLOWED}, {EDITOR}]", 1)
-    text = text.replace("admin_chats = []", f"admin_chats = [{ADMIN}]", 1)
-    text = text.replace("editor_chats = []", f"editor_chats = [{EDITOR}]", 1)
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    config = load_config(path)
+    config = load_config(shipped_config_file(tmp_path, tg.base_url))
     store = Store(config.store_path)
     load_prices(store)
-    yield Service(config, store, config_path=path)
+    yield Service(config, store, config_path=config.path)
     store.close()
 
 

@@ -16,6 +16,7 @@ from bot.config.settings import Config
 from bot.store.db import Store
 from bot.telegram.app import App, build_application
 from tests.support.factories import make_config, price_frame
+from tests.support.paths import REPO
 
 ALLOWED, ADMIN, STRANGER = 111, 999, 555
 TOKEN = "123:TEST"
@@ -75,3 +76,19 @@ async def running(app: App) -> AsyncIterator[App]:
 
 def build(service: Service, **kw: Any) -> App:
     return build_application(service, TOKEN, request_timeout=kw.pop("request_timeout", 0.5), **kw)
+
+
+EDITOR = 222  # an allowed chat that may also edit the rules
+
+
+def shipped_config_file(folder: Path, base_url: str) -> Path:
+    """The shipped config.toml, comments and all, on a store in ``folder`` and the fake server, with chats to edit."""
+    text = (REPO / "config.toml").read_text()
+    text = text.replace('path = "data/rotation-bot.sqlite"', f'path = "{folder / "s.sqlite"}"', 1)
+    text = text.replace('api_base_url = "https://api.telegram.org/bot"', f'api_base_url = "{base_url}"', 1)
+    text = text.replace("allowed_chats = []", f"allowed_chats = [{ALLOWED}, {EDITOR}]", 1)
+    text = text.replace("admin_chats = []", f"admin_chats = [{ADMIN}]", 1)
+    text = text.replace("editor_chats = []", f"editor_chats = [{EDITOR}]", 1)
+    path = folder / "config.toml"
+    path.write_text(text)
+    return path
