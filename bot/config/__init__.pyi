@@ -6,7 +6,6 @@ from .edit import Edit as Edit
 from .edit import EditConflict as EditConflict
 from .edit import Preview as Preview
 from .edit import apply as apply
-from .edit import parse_value as parse_value
 from .edit import preview as preview
 from .names import generated_name as generated_name
 from .reload import POLL_SECONDS as POLL_SECONDS
@@ -21,3 +20,4 @@ from .settings import UniverseConfig as UniverseConfig
 from .settings import find_rule as find_rule
 from .settings import load_config as load_config
 from .settings import parse_config as parse_config
+from .tomlvalues import parse_value as parse_value

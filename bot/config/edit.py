@@ -26,6 +26,7 @@ from bot.config.defaults import DEFAULT_RULES
 from bot.config.files import digest, read_config_text, write_atomic
 from bot.config.names import generated_name
 from bot.config.settings import Config, config_from_text, no_such_rule
+from bot.config.tomlvalues import toml_text
 from bot.errors import BotError, ConfigFileError
 
 Kind = Literal["set", "unset", "enable", "disable", "add", "rename", "remove"]
@@ -35,39 +36,6 @@ DEFAULTS_NOTE = "# config.toml had no [[rules]]: the built-in default rules are 
 
 class EditConflict(BotError):
     """The file changed between preview and apply: applying would overwrite someone else's change."""
-
-
-def parse_value(text: str) -> Any:
-    """A TOML value (0.42, 5, true, [1, 2], "text"); a bare word is text (condition=crosses_below)."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except (tomllib.TOMLDecodeError, ValueError):  # ValueError: an integer of thousands of digits
-        return text
-
-
-def toml_text(value: Any) -> str:
-    """``value`` as TOML source; text that is not TOML becomes a quoted string (as ``parse_value`` reads it)."""
-    if isinstance(value, str):
-        try:
-            tomllib.loads(f"v = {value}")
-            return _item(tomlkit.parse(f"v = {value}\n"), "v").as_string()
-        except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError, ValueError):
-            return str(tomlkit.string(value).as_string())
-    return str(tomlkit.item(_inline(value)).as_string())
-
-
-def _inline(value: Any) -> Any:
-    """Tables inside a value as inline tables: a key's value is one line (``{a = 1}``), never a [section]."""
-    if isinstance(value, dict):
-        table = tomlkit.inline_table()
-        for k, v in value.items():
-            table[k] = _inline(v)
-        return table
-    if isinstance(value, list):
-        array = tomlkit.array()
-        array.extend(_inline(v) for v in value)
-        return array
-    return value
 
 
 @dataclass(frozen=True)

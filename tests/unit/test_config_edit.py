@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config.edit import Edit, EditConflict, apply, parse_value, preview
+from bot.config.edit import Edit, EditConflict, apply, preview
 from bot.config.names import generated_name
 from bot.config.settings import load_config, parse_config
+from bot.config.tomlvalues import parse_value
 from bot.errors import BotError, ConfigFileError
 from bot.history.whatif import parse_edits
 from tests.support.paths import REPO
