@@ -10,6 +10,7 @@ the console delivers what is due once more and exits, so ``echo /ratio | rotatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import tempfile
@@ -75,8 +76,11 @@ def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queu
     try:
         for line in stream:
             loop.call_soon_threadsafe(queue.put_nowait, line)
+    except (OSError, ValueError, RuntimeError):  # stdin closed under us, or the loop closed first (Ctrl-C)
+        pass
     finally:
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody left to tell
+            loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
 async def run_console(service: Service, stream: TextIO | None = None, write: Write = _default_write) -> None:
