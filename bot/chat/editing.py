@@ -4,7 +4,7 @@ what the rule would have done, and write it only when the chat presses Apply.
 config.toml stays the single source of truth: the edit goes through tomlkit (every comment and blank line kept),
 is validated exactly as ``rules check`` validates, and is written atomically; if the file changed on disk after
 the preview, Apply refuses and nothing is overwritten. Only editor chats (``[telegram] editor_chats``, and the
-admins) may change anything; a preview lives in the running bot until Apply, Cancel or a restart.
+admins) may change anything; a preview lives in the running bot until Apply, Cancel, an hour or a restart.
 """
 
 from __future__ import annotations
@@ -64,8 +64,12 @@ async def _propose(ctx: CommandContext, edit: Edit) -> Reply:
 async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> Reply:
     if not preview.changed:
         return Reply(html.escape(preview.summary))
+    now = dt.datetime.now(dt.UTC)
+    pending = ctx.service.pending_edits
+    for stale in [k for k, p in pending.items() if now - p.at > PREVIEW_TTL]:  # previews nobody pressed
+        del pending[stale]
     token = secrets.token_hex(4)
-    ctx.service.pending_edits[token] = Pending(preview, ctx.chat_id, undoes)
+    pending[token] = Pending(preview, ctx.chat_id, undoes)
     table = await _whatif(ctx, preview)
     # Cut the plain text before it is escaped and wrapped: a tag or an entity cut in half makes Telegram refuse it.
     summary, diff = clip(preview.summary, SUMMARY_LIMIT), clip(preview.diff.strip(), DIFF_LIMIT)
