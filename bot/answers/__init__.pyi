@@ -9,6 +9,7 @@ from .charts import render_chart as render_chart
 from .digest import digest_text as digest_text
 from .noise import noise_from_payload as noise_from_payload
 from .noise import noise_text as noise_text
+from .noise import record_noise as record_noise
 from .render import CAPTION_LIMIT as CAPTION_LIMIT
 from .render import MAX_TEXT as MAX_TEXT
 from .render import MESSAGE_LIMIT as MESSAGE_LIMIT

@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rules import TrackRecord
 
 
 def noise_text(firings: Sequence[dt.date], since: dt.date | None, as_of: dt.date | None) -> str:
@@ -31,3 +34,8 @@ def noise_from_payload(payload: dict[str, Any]) -> str:
         dt.date.fromisoformat(since) if isinstance(since, str) else None,
         dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None,
     )
+
+
+def record_noise(record: TrackRecord) -> str:
+    """``noise_text`` of a track record."""
+    return noise_text([f.date for f in record.firings], record.since, record.as_of)

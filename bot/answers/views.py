@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.answers.noise import noise_text
+from bot.answers.noise import record_noise
 from bot.answers.status import status_report
 from bot.config import Config
 from bot.errors import StoreError
@@ -347,7 +347,7 @@ def rule_lines(store: Store, config: Config) -> list[RuleLine]:
 
 
 def _noise(record: TrackRecord | None) -> str | None:
-    return noise_text([f.date for f in record.firings], record.since, record.as_of) if record else None
+    return record_noise(record) if record else None
 
 
 def recent_alerts(store: Store, limit: int) -> list[AlertLine]:

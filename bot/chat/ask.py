@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from bot.answers import digest_text, e, render, render_chart, views
 from bot.calendar import CHART_PERIODS
-from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, no_args
-from bot.config import Config
+from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, no_args, off_loop
 from bot.history import find_rule, track_record_for
-from bot.store import Store, routing
+from bot.store import routing
 
 
 async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
@@ -55,26 +51,8 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
     if not 1 <= len(args) <= 2 or (len(args) == 2 and args[1] not in CHART_PERIODS):
         raise UsageError
     metric, period = args[0], args[1] if len(args) == 2 else "1y"
-    png = await _render_off_loop(ctx, metric, period)
+    png = await off_loop(ctx, lambda store: render_chart(store, ctx.config, metric, period))
     return Reply(f"{e(metric)}, {e(period)}", photo=png)
-
-
-async def _render_off_loop(ctx: CommandContext, metric: str, period: str) -> bytes:
-    """Draw in a worker thread with its own connection, at most CHART_WORKERS at once: a pile of
-    ``/chart breadth max`` requests queues behind the slots while other chats' commands go on."""
-    path = ctx.store.path
-    if str(path) == ":memory:":  # a private in-memory store exists on this connection only
-        return render_chart(ctx.store, ctx.config, metric, period)
-    async with ctx.service.chart_slots:
-        return await asyncio.to_thread(_render_with_own_store, path, ctx.config, metric, period)
-
-
-def _render_with_own_store(path: Path, config: Config, metric: str, period: str) -> bytes:
-    store = Store(path)  # SQLite connections stay in the thread that opened them
-    try:
-        return render_chart(store, config, metric, period)
-    finally:
-        store.close()
 
 
 async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
 
 from bot.chat.buttons import Keyboard
 from bot.chat.service import Service
@@ -94,3 +97,24 @@ def duration_arg(text: str) -> dt.timedelta:
         return parse_duration(text)
     except ValueError:
         raise UsageError from None
+
+
+T = TypeVar("T")
+
+
+async def off_loop(ctx: CommandContext, work: Callable[[Store], T]) -> T:
+    """Heavy work (a chart, a replay) in a worker thread with its own connection, at most CHART_WORKERS at once:
+    a pile of ``/chart breadth max`` requests queues behind the slots while other chats' commands go on."""
+    path = ctx.store.path
+    if str(path) == ":memory:":  # a private in-memory store exists on this connection only
+        return work(ctx.store)
+    async with ctx.service.chart_slots:
+        return await asyncio.to_thread(_with_own_store, path, work)
+
+
+def _with_own_store(path: Path, work: Callable[[Store], T]) -> T:
+    store = Store(path)  # SQLite connections stay in the thread that opened them
+    try:
+        return work(store)
+    finally:
+        store.close()

@@ -9,21 +9,21 @@ admins) may change anything; a preview lives in the running bot until Apply, Can
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bot.config
 from bot.answers import clip, whatif_table
-from bot.chat.base import CommandContext, Reply, UsageError
+from bot.chat.base import CommandContext, Reply, UsageError, off_loop
 from bot.chat.buttons import Button
-from bot.config import Config, Edit, EditConflict, Preview
+from bot.config import Edit, EditConflict, Preview
 from bot.errors import BotError
-from bot.history import Variant, replay_variants
-from bot.store import Store, edits
+from bot.history import replay_variants
+from bot.store import edits
 from rules import METRICS, Rule
 
 PREVIEW_TTL = dt.timedelta(hours=1)
@@ -89,17 +89,9 @@ async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
     variants = [(label, rule) for label, rule in (("as is", before), ("edited", after)) if rule is not None]
     if not variants or ctx.store.count_prices() == 0 or str(ctx.store.path) == ":memory:":
         return None
-    async with ctx.service.chart_slots:
-        found = await asyncio.to_thread(_replay_with_own_store, ctx.store.path, ctx.config, variants)
+    labelled: list[tuple[str, Rule, dict[str, Any]]] = [(label, rule, {}) for label, rule in variants]
+    found = await off_loop(ctx, lambda store: replay_variants(store, ctx.config, labelled, None))
     return whatif_table(name, found) if found else None
-
-
-def _replay_with_own_store(path: Path, config: Config, variants: list[tuple[str, Rule]]) -> list[Variant]:
-    store = Store(path)
-    try:
-        return replay_variants(store, config, [(label, rule, {}) for label, rule in variants], None)
-    finally:
-        store.close()
 
 
 # --- the commands ---------------------------------------------------------------------------------

@@ -88,10 +88,7 @@ def _noise(obj: Context) -> dict[str, str]:
     if len(out) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
         return out  # all cached, or no store to compute from
     records = bot.history.track_records(obj.store, obj.config, strict=False)
-    return {
-        name: bot.answers.noise_text([f.date for f in rec.firings], rec.since, rec.as_of)
-        for name, rec in records.items()
-    }
+    return {name: bot.answers.record_noise(rec) for name, rec in records.items()}
 
 
 def config_rules(path: Path) -> list[Rule]:
