@@ -37,12 +37,20 @@ from .ruletest import load_test_file as load_test_file
 from .ruletest import run_test as run_test
 from .state import RuleState as RuleState
 from .state import State as State
+from .track import HorizonSummary as HorizonSummary
 from .track import TrackRecord as TrackRecord
-from .track import format_move as format_move
-from .track import horizon_label as horizon_label
-from .track import signed as signed
-from .track import summary_line as summary_line
 from .track import track_basis as track_basis
 from .track import track_horizons as track_horizons
 from .track import track_record as track_record
 from .track import track_symbols as track_symbols
+
+# How a track record reads (no pandas: rules list words cached records with these).
+from .words import format_move as format_move
+from .words import headline_horizon as headline_horizon
+from .words import horizon_label as horizon_label
+from .words import odds_phrase as odds_phrase
+from .words import p_text as p_text
+from .words import share as share
+from .words import signed as signed
+from .words import summary_line as summary_line
+from .words import verdict_words as verdict_words

@@ -23,17 +23,11 @@ import pandas as pd
 
 from rules.data import Basis, MarketData
 from rules.engine import Alert
+from rules.evidence import NO_CHANCE, Chance, chance, forward_moves
 from rules.model import Rule
+from rules.words import horizon_label
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
-
-# How symbols read inside a sentence ("the Russell 2000 beat the S&P 500 …").
-NAMES: dict[str, str] = {
-    "^RUT": "the Russell 2000",
-    "^GSPC": "the S&P 500",
-    "^IXIC": "the Nasdaq Composite",
-    "RSP": "equal-weight RSP",
-}
 
 FiringInput = Alert | dt.date | tuple[dt.date, float | None]
 
@@ -62,6 +56,7 @@ class HorizonSummary:
     median: float | None
     best: float | None
     worst: float | None
+    chance: Chance = NO_CHANCE  # the same horizon from every day of the span, and whether the firings differ
 
 
 @dataclass(frozen=True)
@@ -99,19 +94,7 @@ class TrackRecord:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "since": self.since.isoformat() if self.since else None,
             "fired": len(self.firings),
-            "summaries": [
-                {
-                    "horizon": s.horizon,
-                    "label": horizon_label(s.horizon),
-                    "n": s.n,
-                    "positive": s.positive,
-                    "open": s.open,
-                    "median": s.median,
-                    "best": s.best,
-                    "worst": s.worst,
-                }
-                for s in self.summaries
-            ],
+            "summaries": [_summary_dict(s) for s in self.summaries],
             "firings": [
                 {
                     "date": f.date.isoformat(),
@@ -136,7 +119,14 @@ class TrackRecord:
         )
         summaries = tuple(
             HorizonSummary(
-                int(s["horizon"]), int(s["n"]), int(s["positive"]), int(s["open"]), s["median"], s["best"], s["worst"]
+                int(s["horizon"]),
+                int(s["n"]),
+                int(s["positive"]),
+                int(s["open"]),
+                s["median"],
+                s["best"],
+                s["worst"],
+                _chance_from(s),
             )
             for s in d["summaries"]
         )
@@ -150,6 +140,49 @@ class TrackRecord:
             since=dt.date.fromisoformat(d["since"]) if d.get("since") else None,
             rule=d.get("rule", ""),
         )
+
+
+def _summary_dict(s: HorizonSummary) -> dict[str, Any]:
+    """One horizon in JSON: the firings' figures, then the base rate (``base_*``) and the test against it."""
+    c = s.chance
+    return {
+        "horizon": s.horizon,
+        "label": horizon_label(s.horizon),
+        "n": s.n,
+        "positive": s.positive,
+        "share_positive": s.positive / s.n if s.n else None,
+        "open": s.open,
+        "median": s.median,
+        "best": s.best,
+        "worst": s.worst,
+        "base_days": c.base_n,
+        "base_positive": c.base_positive,
+        "base_rate": c.base_rate,
+        "base_median": c.base_median,
+        "independent": c.independent,
+        "independent_positive": c.independent_positive,
+        "p_value": c.p_value,
+        "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
+        "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
+        "verdict": c.verdict,
+    }
+
+
+def _chance_from(s: Mapping[str, Any]) -> Chance:
+    rate = s.get("share_interval") or (None, None)
+    med = s.get("median_interval") or (None, None)
+    return Chance(
+        int(s.get("base_days", 0)),
+        int(s.get("base_positive", 0)),
+        s.get("base_median"),
+        int(s.get("independent", 0)),
+        int(s.get("independent_positive", 0)),
+        s.get("p_value"),
+        rate[0],
+        rate[1],
+        med[0],
+        med[1],
+    )
 
 
 # --- which symbols a rule is judged by --------------------------------------------------------
@@ -207,10 +240,10 @@ def _firing_points(firings: Iterable[FiringInput]) -> list[tuple[dt.date, float 
     return sorted(set(out), key=lambda x: x[0])
 
 
-def _summarise(horizon: int, moves: Sequence[float | None]) -> HorizonSummary:
+def _summarise(horizon: int, moves: Sequence[float | None], odds: Chance) -> HorizonSummary:
     done = np.array([m for m in moves if m is not None], dtype=float)
     if len(done) == 0:
-        return HorizonSummary(horizon, 0, 0, len(moves), None, None, None)
+        return HorizonSummary(horizon, 0, 0, len(moves), None, None, None, odds)
     return HorizonSummary(
         horizon,
         n=len(done),
@@ -219,6 +252,7 @@ def _summarise(horizon: int, moves: Sequence[float | None]) -> HorizonSummary:
         median=float(np.median(done)),
         best=float(done.max()),
         worst=float(done.min()),
+        chance=odds,
     )
 
 
@@ -233,12 +267,14 @@ def track_record(
     since: dt.date | None = None,
     rule: str = "",
 ) -> TrackRecord:
-    """Forward moves after each firing (alerts of kind ``firing``, dates, or (date, value) pairs).
+    """Forward moves after each firing (alerts of kind ``firing``, dates, or (date, value) pairs), and the
+    same horizon from every day since ``since`` (the base rate).
 
     A firing is measured from the last close on or before its day (a breadth firing on a day the
     index lacks still counts) to ``h`` closes later; closes after ``as_of`` are unknown, so a
-    horizon reaching past ``as_of`` (default: the last close) leaves that move open. Firings after
-    an explicit ``as_of`` are ignored; without one, firings after the last close are kept, all open.
+    horizon reaching past ``as_of`` (default: the last close) leaves that move open, and the base
+    rate counts only windows complete by ``as_of``. Firings after an explicit ``as_of`` are ignored;
+    without one, firings after the last close are kept, all open.
     Raises ``DataError`` when a symbol has no prices.
     """
     symbol, benchmark = symbols
@@ -257,91 +293,32 @@ def track_record(
     # firings after an explicit ``as_of`` are not known yet on that day.
     points = [p for p in _firing_points(firings) if as_of is None or p[0] <= as_of]
     as_of = as_of or last
+    since = since or (points[0][0] if points else None)
     days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in points])
     pos = both.index.searchsorted(days, side="right") - 1
+    first = int(both.index.searchsorted(pd.Timestamp(since), side="left")) if since else 0
     sym = both.iloc[:, 0].to_numpy(dtype=float)
     bench = both.iloc[:, 1].to_numpy(dtype=float) if benchmark else None
-    n_rows = len(sym)
     columns: list[list[float | None]] = []
+    summaries: list[HorizonSummary] = []
     for h in hs:
-        target = pos + h
-        ok = (pos >= 0) & (target < n_rows)
-        p0 = np.where(ok, pos, 0)
-        p1 = np.where(ok, target, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            move = (sym[p1] / sym[p0] - 1.0) * 100.0
-            if bench is not None:
-                move = move - (bench[p1] / bench[p0] - 1.0) * 100.0
-        columns.append([float(m) if k and np.isfinite(m) else None for m, k in zip(move, ok, strict=True)])
+        fwd = forward_moves(sym, bench, h)
+        ok = pos >= 0
+        move = np.where(ok, fwd[np.where(ok, pos, 0)], np.nan)
+        columns.append([float(m) if np.isfinite(m) else None for m in move])
+        odds = chance(move[ok], pos[ok].astype(np.int64), fwd[first:], h)
+        summaries.append(_summarise(h, columns[-1], odds))
     rows = tuple(Firing(d, v, tuple(col[i] for col in columns)) for i, (d, v) in enumerate(points))
-    summaries = tuple(_summarise(h, col) for h, col in zip(hs, columns, strict=True))
     return TrackRecord(
         symbol=symbol,
         benchmark=benchmark,
         horizons=hs,
         firings=rows,
-        summaries=summaries,
+        summaries=tuple(summaries),
         as_of=as_of,
-        since=since or (points[0][0] if points else None),
+        since=since,
         rule=rule,
     )
-
-
-# --- rendering ---------------------------------------------------------------------------------
-
-
-def horizon_label(h: int) -> str:
-    """21 trading days read as "1 month", 63 as "3 months"; other counts stay in days."""
-    if h % 21 == 0:
-        months = h // 21
-        return f"{months} month" if months == 1 else f"{months} months"
-    if h == 5:
-        return "1 week"
-    return f"{h} trading days"
-
-
-def name(symbol: str) -> str:
-    return NAMES.get(symbol, symbol)
-
-
-def signed(value: float) -> str:
-    """+1.4 / −3.0 with a real minus sign, and no "−0.0" for a move that rounds to nothing."""
-    if round(value, 1) == 0:
-        return "0.0"
-    return f"{value:+.1f}".replace("-", "−")
-
-
-def format_move(value: float | None, unit: str) -> str:
-    """+1.4 pt / −3.0% / open."""
-    if value is None:
-        return "open"
-    text = signed(value)
-    return f"{text} pt" if unit == "pt" else f"{text}%"
-
-
-def headline_horizon(record: TrackRecord) -> int:
-    """The horizon the one-line summary quotes: 3 months when tracked, else the middle one."""
-    return 63 if 63 in record.horizons else record.horizons[len(record.horizons) // 2]
-
-
-def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
-    """One line for an alert, always with its n: "Fired 14× since 2000; … after 8 of 13, median +1.4 pt"."""
-    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record)
-    since = f" since {record.since.year}" if record.since else ""
-    if not record.firings:
-        return f"Never fired{since} (n = 0)."
-    head = f"Fired {len(record.firings)}×{since}"
-    s = record.summary(h)
-    label = horizon_label(h)
-    if s.n == 0:
-        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
-    if record.benchmark:
-        what = f"{name(record.symbol)} beat {name(record.benchmark)}"
-    else:
-        what = f"{name(record.symbol)} rose"
-    tail = f" ({s.open} still open)" if s.open else ""
-    median = format_move(s.median, record.unit)
-    return f"{head}; {what} over the next {label} after {s.positive} of {s.n}, median {median}{tail}"
 
 
 __all__ = [
@@ -349,10 +326,6 @@ __all__ = [
     "Firing",
     "HorizonSummary",
     "TrackRecord",
-    "format_move",
-    "horizon_label",
-    "signed",
-    "summary_line",
     "track_basis",
     "track_horizons",
     "track_record",

@@ -7,6 +7,11 @@ from .charts import ChartError as ChartError
 from .charts import chart_for_alert as chart_for_alert
 from .charts import render_chart as render_chart
 from .digest import digest_text as digest_text
+from .evidence import stats_html as stats_html
+from .evidence import stats_table as stats_table
+from .evidence import sweep_table as sweep_table
+from .evidence import variant_json as variant_json
+from .evidence import whatif_table as whatif_table
 from .noise import noise_from_payload as noise_from_payload
 from .noise import noise_text as noise_text
 from .noise import record_noise as record_noise
@@ -16,12 +21,7 @@ from .render import MESSAGE_LIMIT as MESSAGE_LIMIT
 from .render import clip as clip
 from .render import e as e
 from .render import split_message as split_message
-from .render import stats_html as stats_html
-from .render import stats_table as stats_table
-from .render import sweep_table as sweep_table
 from .render import to_plain as to_plain
-from .render import variant_json as variant_json
-from .render import whatif_table as whatif_table
 from .status import status_report as status_report
 from .subscription import route_text as route_text
 from .subscription import silences_html as silences_html

@@ -1,4 +1,4 @@
-"""How often a rule fires, in one line: the figure that tells a regime signal from noise.
+"""How often a rule fires and whether its firings beat any day, in one line: what tells a regime signal from noise.
 
 Light on purpose (no pandas): ``rules list`` prints it from the cached track records without loading
 the engine, and /rules through the same words.
@@ -10,6 +10,8 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from rules import headline_horizon, horizon_label, odds_phrase
 
 if TYPE_CHECKING:
     from rules import TrackRecord
@@ -25,17 +27,40 @@ def noise_text(firings: Sequence[dt.date], since: dt.date | None, as_of: dt.date
     return f"{len(firings) / years:.1f} a year ({len(firings)}{start}; most {most}, in {year})"
 
 
+def odds_text(payload: dict[str, Any]) -> str:
+    """ "; rise after 3 months: 4 of 7 firings (57%); on any day: 48% — no better than chance", or ""."""
+    summaries = {int(s["horizon"]): s for s in payload.get("summaries", [])}
+    if not summaries:
+        return ""
+    h = headline_horizon(tuple(summaries))
+    s = summaries[h]
+    n = int(s.get("n", 0))
+    if not n:
+        return ""
+    what = "beat" if payload.get("benchmark") else "rise"
+    phrase = odds_phrase(
+        int(s["positive"]),
+        n,
+        s.get("base_rate"),
+        s.get("verdict"),
+        s.get("p_value"),
+        int(s.get("independent", n)),
+        h,
+    )
+    return f"; {what} after {horizon_label(h)}: {phrase}"
+
+
 def noise_from_payload(payload: dict[str, Any]) -> str:
-    """``noise_text`` of a cached track record (its JSON form, as the store keeps it)."""
+    """``noise_text`` of a track record in its JSON form (as the store caches it), with its odds against any day."""
     firings = [dt.date.fromisoformat(str(f["date"])) for f in payload.get("firings", [])]
     since, as_of = payload.get("since"), payload.get("as_of")
     return noise_text(
         firings,
         dt.date.fromisoformat(since) if isinstance(since, str) else None,
         dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None,
-    )
+    ) + odds_text(payload)
 
 
 def record_noise(record: TrackRecord) -> str:
-    """``noise_text`` of a track record."""
-    return noise_text([f.date for f in record.firings], record.since, record.as_of)
+    """``noise_from_payload`` of a track record."""
+    return noise_from_payload(record.to_dict())

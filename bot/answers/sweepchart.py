@@ -1,48 +1,72 @@
-"""The sweep as a picture: firings per year and the median forward move against the swept value.
+"""The sweep as a picture: firings per year, the hit rate and the median forward move against the swept value,
+each beside what any day gave (the base rate) with its 95% band.
 
-A user picks a threshold from evidence: where the firings drop to a handful a year while the
-median move after them stays positive. Drawn with matplotlib's object API, as bot/answers/charts.py.
+A user picks a threshold from evidence: where the firings drop to a handful a year while the hit rate's band
+stays clear of the any-day line. Where the band covers the line, that value is no better than chance, however
+high its dot. Drawn with matplotlib's object API, as bot/answers/charts.py.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 
-from bot.answers.charts import DPI, SIZE_INCHES
+from bot.answers.charts import DPI
 from bot.history import Variant
+
+SIZE_INCHES = (9.0, 8.0)  # three panels: taller than a metric chart
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else x
 
 
 def sweep_chart(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> bytes:
-    """PNG: per value of the first key (one line per value of a second key), two panels."""
+    """PNG: per value of the first key (one line per value of a second key, one colour in every panel)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=SIZE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    top, middle, bottom = fig.subplots(3, 1, sharex=True)
     groups: dict[object, list[Variant]] = {}
     for v in variants:
         groups.setdefault(v.edits[keys[1]] if len(keys) > 1 else None, []).append(v)
-    for group, members in groups.items():
-        xs = [float(v.edits[keys[0]]) for v in members]
-        years = [max(1.0, _years(v)) for v in members]
-        per_year = [len(v.firings) / y for v, y in zip(members, years, strict=True)]
-        busiest = [v.most_in_a_year[0] for v in members]
-        medians = [v.outcome()[2] for v in members]
+    for i, (group, members) in enumerate(groups.items()):
+        colour = f"C{i % 10}"
         name = f"{keys[1]}={group}" if group is not None else ""
-        top.plot(xs, per_year, marker="o", label=f"per year {name}".strip())
-        top.plot(xs, busiest, marker="^", linestyle="--", label=f"most in one year {name}".strip())
-        bottom.plot(xs, [m if m is not None else float("nan") for m in medians], marker="o", label=name or None)
-    unit = next((v.record.unit for v in variants if v.record), "")
-    top.set_ylabel("firings")
-    top.set_title(f"{rule}: sweep of {' × '.join(keys)}", loc="left", fontsize=14)
-    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+        xs = [float(v.edits[keys[0]]) for v in members]
+        per_year = [len(v.firings) / max(1.0, _years(v)) for v in members]
+        top.plot(xs, per_year, marker="o", color=colour, label=f"per year {name}".strip())
+        top.plot(xs, [v.most_in_a_year[0] for v in members], marker="^", linestyle="--", color=colour, alpha=0.6)
+        summaries = [v.summary if v.summary is not None and v.summary.n else None for v in members]
+        rate = [_nan(s.positive / s.n * 100) if s else math.nan for s in summaries]
+        low = [_nan(s.chance.rate_low) * 100 if s else math.nan for s in summaries]
+        high = [_nan(s.chance.rate_high) * 100 if s else math.nan for s in summaries]
+        middle.plot(xs, rate, marker="o", color=colour, label=name or "firings")
+        middle.fill_between(xs, low, high, color=colour, alpha=0.15, linewidth=0)
+        median = [_nan(s.median) if s else math.nan for s in summaries]
+        mlow = [_nan(s.chance.median_low) if s else math.nan for s in summaries]
+        mhigh = [_nan(s.chance.median_high) if s else math.nan for s in summaries]
+        bottom.plot(xs, median, marker="o", color=colour, label=name or "firings")
+        bottom.fill_between(xs, mlow, mhigh, color=colour, alpha=0.15, linewidth=0)
+    base = next((v.summary.chance for v in variants if v.summary is not None and v.summary.chance.base_n), None)
+    if base is not None and base.base_rate is not None:
+        middle.axhline(base.base_rate * 100, color="black", linestyle=":", label=f"any day ({base.base_rate:.0%})")
+    if base is not None and base.base_median is not None:
+        bottom.axhline(base.base_median, color="black", linestyle=":", label=f"any day ({base.base_median:+.1f})")
     bottom.axhline(0, color="grey", linewidth=0.8)
-    bottom.set_ylabel(f"median move after 3 months ({unit})")
+    unit = next((v.record.unit for v in variants if v.record), "")
+    top.set_ylabel("firings (▲ most in a year)")
+    top.set_title(f"{rule}: sweep of {' × '.join(keys)}", loc="left", fontsize=14)
+    middle.set_ylabel("% followed by a rise\n(3 months, 95% band)")
+    middle.set_ylim(0, 100)
+    bottom.set_ylabel(f"median move ({unit})\n(3 months, 95% band)")
     bottom.set_xlabel(keys[0])
-    if len(groups) > 1:
-        bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    for ax in (top, middle, bottom):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.answers import digest_text, e, render, render_chart, views
+from bot.answers import digest_text, e, render, render_chart, stats_html, views
 from bot.calendar import CHART_PERIODS
-from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, no_args, off_loop
+from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.history import find_rule, track_record_for
 from bot.store import routing
 
@@ -56,11 +56,12 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
 
 
 async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
-    if len(args) != 1:
-        names = ", ".join(r.name for r in ctx.config.rules) or "none configured"
-        return Reply(e(f"Usage: /stats RULE — rules: {names}"))
+    if not 1 <= len(args) <= 2:
+        raise UsageError("rules: " + (", ".join(r.name for r in ctx.config.rules) or "none configured"))
     rule = find_rule(ctx.config, args[0])
-    return Reply(render.stats_html(track_record_for(ctx.store, ctx.config, rule.name), rule))
+    as_of = date_arg(args[1]) if len(args) == 2 else None
+    record = await off_loop(ctx, lambda store: track_record_for(store, ctx.config, rule.name, as_of))
+    return Reply(stats_html(record, rule))
 
 
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:

@@ -14,6 +14,7 @@ from bot.chat.buttons import Keyboard
 from bot.chat.service import Service
 from bot.config import Config
 from bot.store import Store
+from bot.values import iso_date
 
 CONSOLE_CHAT = 0  # the console's chat id: allowed and admin, never a real Telegram chat
 MAX_ALERTS = 30
@@ -47,7 +48,8 @@ class CommandContext:
 
 
 class UsageError(Exception):
-    """The arguments do not fit the command; the caller replies with its usage line."""
+    """The arguments do not fit the command; the caller replies with its usage line (and this error's text, such as
+    the valid values, when it has one)."""
 
 
 CommandFn = Callable[[CommandContext, list[str]], Awaitable[Reply]]
@@ -95,6 +97,14 @@ def duration_arg(text: str) -> dt.timedelta:
     """A /mute or /silence DURATION argument; one that does not parse is a usage mistake."""
     try:
         return parse_duration(text)
+    except ValueError:
+        raise UsageError from None
+
+
+def date_arg(text: str) -> dt.date:
+    """A YYYY-MM-DD argument (ASCII digits only); anything else is a usage mistake."""
+    try:
+        return dt.date.fromisoformat(iso_date(text))
     except ValueError:
         raise UsageError from None
 

@@ -82,7 +82,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("cpi", cmd_cpi, "latest CPI release against consensus, and the next release day"),
     Command("chart", cmd_chart, "chart of a metric with its alerts", "ratio|breadth|METRIC [1y|5y|max]"),
     Command("rules", cmd_rules, "each rule, its condition and state"),
-    Command("stats", cmd_stats, "track record of a rule: what followed its alerts", "RULE"),
+    Command(
+        "stats",
+        cmd_stats,
+        "track record of a rule: what followed its alerts, against any day",
+        "RULE [DATE]",
+        hint="e.g. /stats rut-spx-above-0.4 or /stats rut-spx-above-0.4 2024-07-24 for what was known that day",
+    ),
     Command("alerts", cmd_alerts, "recent alerts", f"[N, 1-{MAX_ALERTS}]"),
     Command("digest", cmd_digest, "today's summary of every metric"),
     Command("status", cmd_status, "data freshness, last and next run, last error"),
@@ -146,8 +152,9 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return Reply(f"/{command.name} is for admins only.")
     try:
         return await command.fn(ctx, args)
-    except UsageError:
-        return Reply(e(command.usage_line))
+    except UsageError as exc:
+        more = f" — {exc}" if str(exc) else ""  # e.g. the valid values
+        return Reply(e(command.usage_line + more))
     except (BotError, RuleError) as exc:
         return Reply(f"⚠️ {e(exc)}")
     except sqlite3.OperationalError as exc:  # a read-only, full or locked store: one line naming it and the way out

@@ -59,10 +59,10 @@ def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
 
 
 def compute_track_records(
-    store: Store, config: Config, rules: Sequence[Rule], start: dt.date | None = None
+    store: Store, config: Config, rules: Sequence[Rule], start: dt.date | None = None, end: dt.date | None = None
 ) -> tuple[dict[str, TrackRecord], dict[str, str]]:
     """Replay ``rules`` over all stored history (from ``start``, when given; one data load) and measure what
-    followed each firing.
+    followed each firing; up to ``end`` (inclusive) when given, with nothing after it loaded.
 
     Returns the records and, per rule that could not be tracked, why (its data is missing).
     Disabled rules are replayed too: their history is still a fair question.
@@ -81,10 +81,10 @@ def compute_track_records(
         return {}, errors
     sub = Config(config.settings, enabled, config.path)
     first_day = start or min(starts.values())
-    replayed, _ = run_replay(store, sub, first_day, rule_names=[r.name for r in enabled])
+    replayed, _ = run_replay(store, sub, first_day, end, rule_names=[r.name for r in enabled])
     errors.update(replayed.errors)
     symbols = {s for r in enabled if r.name not in errors for s in track_symbols(r) if s}
-    close, adj = store.load_prices(symbols)
+    close, adj = store.load_prices(symbols, end=end)
     prices = MarketData(close=close, adj_close=adj)
     out: dict[str, TrackRecord] = {}
     for rule in enabled:
@@ -97,6 +97,7 @@ def compute_track_records(
                 prices,
                 track_symbols(rule),
                 track_horizons(rule),
+                end,
                 basis=track_basis(rule),
                 since=replayed.first.get(rule.name, max(first_day, starts[rule.name])),  # the first day it could run
                 rule=rule.name,
@@ -139,22 +140,49 @@ def track_records(
     return {r.name: out[r.name] for r in rules if r.name in out}
 
 
-def track_record_for(store: Store, config: Config, name: str) -> TrackRecord:
-    return track_records(store, config, [name])[name]
+def as_of_record(store: Store, rule: Rule, record: TrackRecord, as_of: dt.date) -> TrackRecord:
+    """``record`` as it stood at the close of ``as_of``: its firings up to that day, moves and base rates from
+    closes known by then (later horizons open).
+
+    The replay is causal (a rule's state on a day depends only on days before it), so the firings of the full
+    replay up to ``as_of`` are those of a replay that stops there (a test checks it on the real data); only the
+    moves need the closes cut at ``as_of``.
+    """
+    if record.as_of is not None and as_of >= record.as_of:
+        return record
+    symbols = track_symbols(rule)
+    close, adj = store.load_prices({s for s in symbols if s}, end=as_of)
+    return track_record(
+        [(f.date, f.value) for f in record.firings if f.date <= as_of],
+        MarketData(close=close, adj_close=adj),
+        symbols,
+        record.horizons,
+        as_of,
+        basis=track_basis(rule),
+        since=record.since,
+        rule=rule.name,
+    )
+
+
+def track_record_for(store: Store, config: Config, name: str, as_of: dt.date | None = None) -> TrackRecord:
+    """The rule's track record, as of the close of ``as_of`` when given (nothing known after it is used)."""
+    record = track_records(store, config, [name])[name]
+    return record if as_of is None else as_of_record(store, find_rule(config, name), record, as_of)
 
 
 # --- renderings --------------------------------------------------------------------------------
 
 
-def stats_line(store: Store, config: Config, rule_name: str) -> str | None:
-    """The one line appended to an alert, or None when it cannot be computed (never blocks an alert)."""
+def stats_line(store: Store, config: Config, rule_name: str, as_of: dt.date | None = None) -> str | None:
+    """The one line appended to an alert (as of its own day), or None when it cannot be computed (never blocks
+    an alert)."""
     try:
-        return summary_line(track_record_for(store, config, rule_name))
+        return summary_line(track_record_for(store, config, rule_name, as_of))
     except (BotError, RuleError) as exc:
         log.warning("no track record for %s: %s", rule_name, exc)
         return None
 
 
-def stats_json(store: Store, config: Config, rule_name: str) -> dict[str, Any]:
-    record = track_record_for(store, config, rule_name)
+def stats_json(store: Store, config: Config, rule_name: str, as_of: dt.date | None = None) -> dict[str, Any]:
+    record = track_record_for(store, config, rule_name, as_of)
     return {**record.to_dict(), "summary": summary_line(record)}

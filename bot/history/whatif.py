@@ -19,7 +19,7 @@ from bot.config import Config, parse_value
 from bot.errors import BotError
 from bot.history.track import compute_track_records
 from bot.store import Store
-from rules import ConfigError, Rule, TrackRecord, load_rules
+from rules import ConfigError, HorizonSummary, Rule, TrackRecord, load_rules
 
 QUARTER = 63  # trading days: the horizon whose median move a what-if quotes ("3 months")
 
@@ -56,12 +56,12 @@ class Variant:
             return None
         return QUARTER if QUARTER in self.record.horizons else self.record.horizons[len(self.record.horizons) // 2]
 
-    def outcome(self) -> tuple[int, int, float | None]:
-        """(n complete, n followed by a positive move, median move) at the quoted horizon."""
+    @property
+    def summary(self) -> HorizonSummary | None:
+        """The outcome at the quoted horizon, with its base rate and test against chance (None: no record)."""
         if self.record is None or self.horizon is None:
-            return 0, 0, None
-        s = self.record.summary(self.horizon)
-        return s.n, s.positive, s.median
+            return None
+        return self.record.summary(self.horizon)
 
 
 def parse_edits(pairs: Sequence[str]) -> dict[str, Any]:

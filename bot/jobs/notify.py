@@ -1,7 +1,8 @@
 """What a new alert becomes: the sink the daily check hands its new alerts to (Prometheus' NotifyFunc).
 
-Each firing gets its rule's track-record line (only when nothing after its day is stored, so a
-check of a past day never quotes the future) and the chart of its metric, then is queued in the
+Each firing gets its rule's track-record line as of its own day (a check of a past day never quotes
+what came after it: later firings and outcomes are left out, and base rates use windows complete by
+then) and the chart of its metric, then is queued in the
 outbox for every subscriber whose route it matches (or the rule's own chats), minus chats that
 silenced its rule. The check calls this inside its transaction, so an alert is recorded and queued
 together or not at all.
@@ -15,20 +16,10 @@ from dataclasses import replace
 
 from bot.answers import chart_for_alert
 from bot.config import Config
-from bot.history import stats_line, universe_members
+from bot.history import stats_line
 from bot.jobs.check import AlertSink
 from bot.store import Store, outbox
-from rules import Alert, Rule, track_symbols
-
-
-def nothing_after(store: Store, config: Config, rule: Rule, day: dt.date) -> bool:
-    """No close of the rule's symbols (universe members and tracked symbols too) after ``day``."""
-    symbols = set(rule.symbols)
-    symbols |= {s for s in track_symbols(rule) if s}  # what a track record measures (a CPI rule's: the indices)
-    for u in rule.universes:
-        symbols |= set(universe_members(store, config, u))
-    latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()  # index seeks, not a scan
-    return latest is None or day >= latest
+from rules import Alert
 
 
 def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> AlertSink:
@@ -45,7 +36,7 @@ def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> Al
         for a in alerts:
             rule = rules.get(a.rule)
             if a.kind == "firing" and rule is not None:
-                line = stats_line(store, config, a.rule) if nothing_after(store, config, rule, a.date) else None
+                line = stats_line(store, config, a.rule, as_of=a.date)
                 a = replace(a, message=f"{a.message}\n{line}") if line else a
                 png = chart_for_alert(store, config, a) if anyone else None
                 if png:

@@ -168,3 +168,10 @@ def m007_routing_and_silences(db: Database) -> None:
         pk=("chat_id", "rule"),
     )
     db.table("silences").create_index(["until"])
+
+
+@migrations()
+def m008_track_cache_base_rates(db: Database) -> None:
+    """Track records now carry every day's base rate and a test against it beside each horizon: cached ones made
+    before lack them and are dropped, computed again on first use."""
+    db.execute("DELETE FROM track_cache")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from bot.answers.render import stats_html
+from bot.answers.evidence import stats_html
 from bot.cli.main import main
 from bot.config.settings import load_config
 from bot.history.replay import run_replay

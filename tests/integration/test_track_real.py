@@ -70,7 +70,7 @@ def test_ratio_crossing_of_2024_07_17_with_its_forward_moves(
     assert doc["fired"] == len(doc["firings"])
     s3 = next(s for s in doc["summaries"] if s["horizon"] == 63)
     assert s3["n"] + s3["open"] == doc["fired"]
-    assert line is not None and f"after {s3['positive']} of {s3['n']}," in line
+    assert line is not None and f"after {s3['positive']} of {s3['n']} firings (" in line
     assert line.startswith(f"Fired {doc['fired']}× since 1987;")
 
 

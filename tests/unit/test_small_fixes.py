@@ -38,7 +38,8 @@ async def test_mute_with_a_bad_duration_shows_an_example_and_the_limit(service: 
 async def test_stats_without_a_rule_lists_the_rules(service: Service) -> None:
     reply = await dispatch(CommandContext(service, ALLOWED), "/stats")
     names = ", ".join(r.name for r in service.config.rules)
-    assert reply.text == f"Usage: /stats RULE — rules: {names}"
+    usage = "Usage: /stats RULE [DATE] (e.g. /stats rut-spx-above-0.4 or /stats rut-spx-above-0.4 2024-07-24"
+    assert reply.text == f"{usage} for what was known that day) — rules: {names}"
 
 
 def test_chart_choices_hold_only_what_can_be_drawn(service: Service) -> None:

@@ -11,12 +11,12 @@ import pytest
 from rules import Alert, MarketData, load_rules
 from rules.track import (
     TrackRecord,
-    summary_line,
     track_basis,
     track_horizons,
     track_record,
     track_symbols,
 )
+from rules.words import summary_line
 from tests.support import factories
 
 HORIZONS = (21, 63, 126)
@@ -126,9 +126,10 @@ def test_summary_line_always_states_n(market: MarketData) -> None:
     s = rec.summary(63)
     line = summary_line(rec)
     assert line.startswith("Fired 4× since 2015; AAA beat BBB over the next 3 months after ")
-    assert f"after {s.positive} of {s.n}," in line and s.n == 3
-    assert "(1 still open)" in line
-    assert f"of {rec.summary(21).n}," in summary_line(rec, horizon=21)
+    assert f"after {s.positive} of {s.n} firings (" in line and s.n == 3
+    assert "; on any day: " in line
+    assert line.endswith(" 1 still open.")
+    assert f"of {rec.summary(21).n} firings" in summary_line(rec, horizon=21)
 
     only_open = track_record([idx[-2].date()], market, ("AAA", None), HORIZONS)
     text = summary_line(only_open)
