@@ -79,9 +79,10 @@ def odds_phrase(
     p: float | None,
     independent: int,
     horizon: int,
+    noun: str = "firing",
 ) -> str:
     """ "4 of 7 firings (57%); on any day: 47% — no better than chance", noting firings counted once."""
-    text = f"{positive} of {n} firing{'' if n == 1 else 's'} ({share(positive / n if n else None)})"
+    text = f"{positive} of {n} {noun}{'' if n == 1 else 's'} ({share(positive / n if n else None)})"
     text += f"; on any day: {share(base_rate)}"
     words = verdict_words(verdict, p)
     if words:

@@ -22,6 +22,10 @@ from .render import clip as clip
 from .render import e as e
 from .render import split_message as split_message
 from .render import to_plain as to_plain
+from .rotation import rotation_html as rotation_html
+from .rotation import rotation_json as rotation_json
+from .rotation import rotation_text as rotation_text
+from .rotationchart import rotation_chart as rotation_chart
 from .status import status_report as status_report
 from .subscription import route_text as route_text
 from .subscription import silences_html as silences_html

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.answers import digest_text, e, render, render_chart, stats_html, views
+from bot.answers import digest_text, e, render, render_chart, rotation_chart, rotation_html, stats_html, views
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
-from bot.history import find_rule, track_record_for
-from bot.store import routing
+from bot.history import find_rule, rotation_view, track_record_for
+from bot.store import Store, routing
 
 
 async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
@@ -62,6 +62,20 @@ async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:
     as_of = date_arg(args[1]) if len(args) == 2 else None
     record = await off_loop(ctx, lambda store: track_record_for(store, ctx.config, rule.name, as_of))
     return Reply(stats_html(record, rule))
+
+
+async def cmd_rotation(ctx: CommandContext, args: list[str]) -> Reply:
+    """Can the small-cap rotation continue? The answer, as of the latest close or a past day, with its chart."""
+    if len(args) > 1:
+        raise UsageError
+    as_of = date_arg(args[0]) if args else None
+
+    def work(store: Store) -> tuple[str, bytes]:
+        view = rotation_view(store, ctx.config, as_of)
+        return rotation_html(view), rotation_chart(view)
+
+    text, png = await off_loop(ctx, work)
+    return Reply(text, photo=png)
 
 
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:

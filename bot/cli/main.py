@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import chart, data, rules, run, stats, status, whatif
+from bot.cli import chart, data, rotation, rules, run, stats, status, whatif
 from bot.cli.context import CommandGroup, Context
 
 
@@ -42,6 +42,7 @@ for command in (
     whatif.whatif,
     rules.rules,
     stats.stats,
+    rotation.rotation,
     chart.chart,
     status.status,
     run.run,

@@ -124,6 +124,14 @@ class DigestConfig(Section):
     _hhmm = field_validator("time")(ScheduleConfig._hhmm.__func__)  # type: ignore[attr-defined]
 
 
+class RotationConfig(Section):
+    """What counts as a small-cap rotation for ``rotation`` and /rotation: the Russell 2000 beating the
+    S&P 500 by at least ``min_gap`` points within at most ``max_days`` trading days."""
+
+    min_gap: float = Field(8.0, gt=0, le=100, allow_inf_nan=False)
+    max_days: int = Field(45, ge=2, le=250)
+
+
 class Settings(Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
@@ -134,6 +142,7 @@ class Settings(Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     cpi: CpiConfig = Field(default_factory=CpiConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    rotation: RotationConfig = Field(default_factory=RotationConfig)
 
 
 class Config:

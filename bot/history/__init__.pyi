@@ -17,6 +17,8 @@ from .replay import require_data_by as require_data_by
 from .replay import require_prices as require_prices
 from .replay import rules_start as rules_start
 from .replay import run_replay as run_replay
+from .rotation import RotationView as RotationView
+from .rotation import rotation_view as rotation_view
 from .stale import expected_close as expected_close
 from .stale import expected_close_on as expected_close_on
 from .stale import stale_symbols as stale_symbols

@@ -109,10 +109,18 @@ def warn_if_nobody_allowed(config: Config) -> None:
 
 async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
     markup = keyboard(reply.buttons)
-    if reply.photo is not None:
-        caption = clip(reply.text, CAPTION_LIMIT)
+    if reply.photo is not None and len(reply.text) > CAPTION_LIMIT:
+        # An answer longer than a caption (/rotation): the picture with its title, then the whole text.
         await bot.send_photo(
-            chat_id, photo=reply.photo, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup
+            chat_id,
+            photo=reply.photo,
+            caption=clip(reply.text.split("\n", 1)[0], CAPTION_LIMIT),
+            parse_mode=ParseMode.HTML,
+        )
+        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+    elif reply.photo is not None:
+        await bot.send_photo(
+            chat_id, photo=reply.photo, caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
     else:
         await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
