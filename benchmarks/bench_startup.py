@@ -26,6 +26,7 @@ from benchmarks.common import Result, env, fmt_time, report
 RUNS = int(os.environ.get("BENCH_STARTUP_RUNS", "5"))
 GOAL_HELP = 0.25
 GOAL_CHECK = 0.5
+GOAL_ROTATION = 2.0  # × a warm check, as whole processes
 HEAVY = ("pandas", "numpy", "matplotlib", "telegram")
 
 
@@ -81,6 +82,7 @@ def run() -> Result:
             "rotation-bot rules list": _bot(*cfg, "rules", "list"),
             "rotation-bot rules check": _bot(*cfg, "rules", "check"),
             "rotation-bot check (warm)": _bot(*cfg, "check"),
+            "rotation-bot rotation (warm)": _bot(*cfg, "rotation"),
         }
         for cmd in commands.values():  # untimed: file cache, .pyc files, and the store's first check
             _run(cmd)
@@ -117,6 +119,19 @@ def run() -> Result:
         flush=True,
     )
     check = median["rotation-bot check (warm)"]
+    rotation = median["rotation-bot rotation (warm)"]
+    report(
+        Result(
+            "rotation-bot rotation (warm)",
+            fmt_time(rotation),
+            f"{fmt_time(check)} (check, warm)",
+            f"{rotation / check:.1f}×",
+            f"goal ≤ {GOAL_ROTATION:g}× check",
+            rotation <= GOAL_ROTATION * check,
+            f"median of {RUNS} processes; the answer, signals and precedents as of the last close, tests of chance "
+            f"cached per data version ({e.kind})",
+        )
+    )
     return line(
         "rotation-bot check (warm)",
         GOAL_CHECK,

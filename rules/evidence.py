@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 ALPHA = 0.05  # a difference is "not chance" when the two-sided p-value is below this
 CONFIDENCE = 1 - ALPHA  # the intervals shown beside the tests (95%)
-RESAMPLES = 2000  # bootstrap resamples: the interval's ends move by < 0.1 pt beyond this on our data
+RESAMPLES = 1000  # bootstrap resamples: with a few dozen firings at most, the ends are order statistics either way
 MIN_FOR_INTERVAL = 3  # fewer independent firings give no interval worth drawing
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,7 +45,7 @@ class Chance:
     independent: int  # complete firings at least one horizon apart
     independent_positive: int
     p_value: float | None  # binomial test of independent_positive of independent against the base rate
-    rate_low: float | None  # 95% (Clopper-Pearson) interval of the independent firings' hit rate
+    rate_low: float | None  # 95% exact (Clopper-Pearson) interval of the independent firings' hit rate
     rate_high: float | None
     median_low: float | None  # 95% bootstrap interval of the independent firings' median move
     median_high: float | None
@@ -111,15 +111,16 @@ def chance(moves: FloatArray, positions: npt.NDArray[np.int64], base: FloatArray
     k, n = int((indep > 0).sum()), len(indep)
     if not n or not base_n:
         return Chance(base_n, base_positive, base_median, n, k, None, None, None, None, None)
-    from scipy.stats import binomtest  # heavy: only a fresh computation needs it
+    from scipy.stats import beta, binomtest  # heavy: only a fresh computation needs it
 
     p = min(max(base_positive / base_n, 1e-12), 1 - 1e-12)  # a base rate of 0 or 1 still tests
-    test = binomtest(k, n, p)
-    ci = test.proportion_ci(confidence_level=CONFIDENCE)
+    pvalue = float(binomtest(k, n, p).pvalue)
+    # Clopper-Pearson, the interval binomtest's proportion_ci(method="exact") finds by root search, in closed form
+    # from the beta distribution's quantiles (the same numbers, a fraction of the time in a 20-value sweep).
+    rate_low = float(beta.ppf(ALPHA / 2, k, n - k + 1)) if k > 0 else 0.0
+    rate_high = float(beta.ppf(1 - ALPHA / 2, k + 1, n - k)) if k < n else 1.0
     low, high = _median_interval(indep)
-    return Chance(
-        base_n, base_positive, base_median, n, k, float(test.pvalue), float(ci.low), float(ci.high), low, high
-    )
+    return Chance(base_n, base_positive, base_median, n, k, pvalue, rate_low, rate_high, low, high)
 
 
 def _median_interval(values: FloatArray) -> tuple[float | None, float | None]:

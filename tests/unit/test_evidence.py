@@ -115,3 +115,12 @@ def test_summary_line_carries_the_base_rate(market: MarketData) -> None:
     data = rec.to_dict()["summaries"][0]
     assert data["base_rate"] == c.base_rate and data["base_median"] == c.base_median
     assert data["verdict"] in ("chance", "better", "worse") and data["p_value"] == c.p_value
+
+
+def test_hit_rate_interval_is_binomtests_exact_interval() -> None:
+    base = np.array([1.0] * 47 + [-1.0] * 53)
+    for k, n in ((0, 5), (3, 7), (7, 7), (12, 29)):
+        moves = np.array([1.0] * k + [-1.0] * (n - k))
+        c = chance(moves, np.arange(n) * 100, base, 63)
+        ci = binomtest(k, n, 0.47).proportion_ci(confidence_level=0.95, method="exact")
+        assert (c.rate_low, c.rate_high) == (pytest.approx(ci.low, abs=1e-9), pytest.approx(ci.high, abs=1e-9))
