@@ -58,6 +58,31 @@ class HorizonSummary:
     worst: float | None
     chance: Chance = NO_CHANCE  # the same horizon from every day of the span, and whether the firings differ
 
+    def to_dict(self) -> dict[str, Any]:
+        """One horizon in JSON: the firings' figures, then the base rate (``base_*``) and the test against it."""
+        c = self.chance
+        return {
+            "horizon": self.horizon,
+            "label": horizon_label(self.horizon),
+            "n": self.n,
+            "positive": self.positive,
+            "share_positive": self.positive / self.n if self.n else None,
+            "open": self.open,
+            "median": self.median,
+            "best": self.best,
+            "worst": self.worst,
+            "base_days": c.base_n,
+            "base_positive": c.base_positive,
+            "base_rate": c.base_rate,
+            "base_median": c.base_median,
+            "independent": c.independent,
+            "independent_positive": c.independent_positive,
+            "p_value": c.p_value,
+            "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
+            "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
+            "verdict": c.verdict,
+        }
+
 
 @dataclass(frozen=True)
 class TrackRecord:
@@ -94,7 +119,7 @@ class TrackRecord:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "since": self.since.isoformat() if self.since else None,
             "fired": len(self.firings),
-            "summaries": [_summary_dict(s) for s in self.summaries],
+            "summaries": [s.to_dict() for s in self.summaries],
             "firings": [
                 {
                     "date": f.date.isoformat(),
@@ -140,32 +165,6 @@ class TrackRecord:
             since=dt.date.fromisoformat(d["since"]) if d.get("since") else None,
             rule=d.get("rule", ""),
         )
-
-
-def _summary_dict(s: HorizonSummary) -> dict[str, Any]:
-    """One horizon in JSON: the firings' figures, then the base rate (``base_*``) and the test against it."""
-    c = s.chance
-    return {
-        "horizon": s.horizon,
-        "label": horizon_label(s.horizon),
-        "n": s.n,
-        "positive": s.positive,
-        "share_positive": s.positive / s.n if s.n else None,
-        "open": s.open,
-        "median": s.median,
-        "best": s.best,
-        "worst": s.worst,
-        "base_days": c.base_n,
-        "base_positive": c.base_positive,
-        "base_rate": c.base_rate,
-        "base_median": c.base_median,
-        "independent": c.independent,
-        "independent_positive": c.independent_positive,
-        "p_value": c.p_value,
-        "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
-        "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
-        "verdict": c.verdict,
-    }
 
 
 def _chance_from(s: Mapping[str, Any]) -> Chance:

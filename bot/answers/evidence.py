@@ -137,23 +137,7 @@ def _track_json(v: Variant) -> dict[str, object] | None:
     s = v.summary
     if v.record is None or s is None:
         return None
-    c = s.chance
-    return {
-        "horizon": v.horizon,
-        "n": s.n,
-        "positive": s.positive,
-        "share_positive": round(s.positive / s.n, 3) if s.n else None,
-        "median": s.median,
-        "unit": v.record.unit,
-        "base_days": c.base_n,
-        "base_rate": c.base_rate,
-        "base_median": c.base_median,
-        "independent": c.independent,
-        "p_value": c.p_value,
-        "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
-        "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
-        "verdict": c.verdict,
-    }
+    return {**s.to_dict(), "unit": v.record.unit}
 
 
 def variant_json(v: Variant) -> dict[str, object]:

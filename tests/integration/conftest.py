@@ -13,7 +13,7 @@ from bot.chat.service import Service
 from bot.ingest.sources.csvdir import load_directory
 from bot.store.db import Store
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.paths import SHARED_DATA
+from tests.support.paths import REPO, SHARED_DATA
 from tests.support.tg_helpers import load_prices, tg_config
 
 
@@ -42,6 +42,17 @@ def real_store_copy(real_store_path: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "real.sqlite"
     shutil.copy(real_store_path, dest)
     return dest
+
+
+@pytest.fixture
+def real_config(real_store_copy: Path, tmp_path: Path) -> Path:
+    """The shipped config.toml on a private copy of the real-data store."""
+    cfg = tmp_path / "config.toml"
+    text = (
+        (REPO / "config.toml").read_text().replace('path = "data/rotation-bot.sqlite"', f'path = "{real_store_copy}"')
+    )
+    cfg.write_text(text)
+    return cfg
 
 
 @pytest.fixture

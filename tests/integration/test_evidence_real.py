@@ -14,19 +14,13 @@ from bot.cli.main import main
 from bot.config import load_config
 from bot.history.track import compute_track_records, find_rule, track_record_for
 from bot.store.db import Store
-from tests.support.paths import REPO
 
 AS_OF = dt.date(2024, 7, 24)
 
 
 @pytest.fixture
-def config(real_store_copy: Path, tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.toml"
-    text = (
-        (REPO / "config.toml").read_text().replace('path = "data/rotation-bot.sqlite"', f'path = "{real_store_copy}"')
-    )
-    cfg.write_text(text)
-    return cfg
+def config(real_config: Path) -> Path:
+    return real_config
 
 
 @pytest.mark.parametrize("name", ["rut-spx-above-0.4", "breadth-above-75", "cpi-headline-yoy-below-consensus"])

@@ -24,13 +24,8 @@ ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 @pytest.fixture
-def config(real_store_copy: Path, tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.toml"
-    text = (
-        (REPO / "config.toml").read_text().replace('path = "data/rotation-bot.sqlite"', f'path = "{real_store_copy}"')
-    )
-    cfg.write_text(text)
-    return cfg
+def config(real_config: Path) -> Path:
+    return real_config
 
 
 def run(config: Path, *args: str) -> str:
