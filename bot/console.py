@@ -59,7 +59,8 @@ def save_photo(photo: bytes, folder: Path) -> str:
     charts = sorted(folder.glob("chart-*.png"), key=lambda p: p.stat().st_mtime_ns)
     for old in charts[:-CHARTS_KEPT]:
         old.unlink(missing_ok=True)
-    return f.name
+    path = Path(f.name)
+    return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
 
 
 def show(reply: Reply, write: Write, folder: Path) -> None:

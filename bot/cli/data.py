@@ -149,7 +149,22 @@ def _alert_json(a: Alert, new: bool, sent: bool | None = None) -> dict[str, Any]
     return d
 
 
+def looked_back_line(report: CheckReport) -> str | None:
+    """One line when ``--as-of`` went back before days already checked: why nothing is new, and how to see it."""
+    if not report.historical or report.checked_to is None:
+        return None
+    n = len(report.historical)
+    which = "every rule" if n >= len(report.results) - len(report.errors) else f"{n} rule{'s' * (n != 1)}"
+    return (
+        f"Note: this store already checked {which} up to {report.checked_to}, so {report.as_of} is a look back: "
+        f"nothing is recorded or sent. Past alerts: `rotation-bot replay --from {report.as_of}`, "
+        "or check day by day on a fresh store ([store] path)."
+    )
+
+
 def _print_table(report: CheckReport) -> None:
+    if note := looked_back_line(report):
+        click.echo(note)
     click.echo(f"Rules as of {report.as_of}:")
     width = max((len(r.rule.name) for r in report.results), default=0)
     for r in report.results:

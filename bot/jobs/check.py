@@ -38,6 +38,7 @@ class CheckReport:
     looked_back: list[Alert] = field(default_factory=list)  # their alerts: shown, not recorded, not sent
     unsent: list[Alert] = field(default_factory=list)  # new but older than SEND_WITHIN: recorded, not sent
     seconds: float = 0.0
+    checked_to: dt.date | None = None  # the latest day the historical rules were already checked to
 
     @property
     def errors(self) -> dict[str, str]:
@@ -63,10 +64,12 @@ def run_check(
     stored = store.load_states()
     states: dict[str, RuleState] = {}
     historical: list[str] = []
+    checked_to: dt.date | None = None
     for rule in rules:
         st = stored.get(rule.name, RuleState())
         if st.last_day is not None and st.last_day > as_of:
             historical.append(rule.name)
+            checked_to = max(checked_to or st.last_day, st.last_day)
             st = RuleState()
         states[rule.name] = st
     known = [s.last_day for s in states.values() if s.last_day is not None]
@@ -89,6 +92,5 @@ def run_check(
     new_keys = {a.key for a in new}
     repeated = [a for a in alerts if a.key not in new_keys]
     unsent = [a for a in new if a.date < cutoff]
-    return CheckReport(
-        as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
-    )
+    seconds = time.perf_counter() - started
+    return CheckReport(as_of, evaluation.results, new, repeated, historical, past, unsent, seconds, checked_to)
