@@ -227,7 +227,7 @@ def rules(lines_in: Sequence[RuleLine]) -> str:
             state = "<i>not checked yet</i>"
         else:
             value = f" at {r.last_value:.4g}" if r.last_value is not None else ""
-            state = f"<i>{e(r.state)}</i> as of {r.last_day}{value}"
+            state = f"<i>{e(r.reason or r.state)}</i> — as of {r.last_day}{value}"
         fired = f", last fired {r.fired_at}" if r.fired_at else ""
         noise = f"\n  fires {e(r.noise)}" if r.noise else ""
         lines.append(f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — {state}{fired}{noise}")

@@ -13,6 +13,7 @@ import click
 import bot.history
 import bot.ingest
 import bot.jobs
+import rules as engine
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 from bot.errors import BotError
 
@@ -180,6 +181,7 @@ def _print_table(report: CheckReport) -> None:
             f"  {r.rule.name:<{width}} {r.state.state.value:<9} {value:>9}{when}  "
             f"{r.rule.describe_metric()} {r.rule.describe_condition()}{extra}"
         )
+        click.echo(f"  {'':<{width}} {engine.state_reason(r.rule, r.state)}")
     if report.alerts:
         click.echo("Alerts:")
         for a in report.alerts:
