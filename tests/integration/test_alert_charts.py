@@ -39,7 +39,8 @@ def test_an_old_alert_gets_the_year_up_to_its_day(
     config = _config(tmp_path)
     result, _ = run_replay(store, config, dt.date(2022, 3, 1), rule_names=["ratio-up"])
     old = next(a for a in result.alerts if a.kind == "firing" and a.date.year == 2022)
-    assert store.latest_date() is not None and store.latest_date() > old.date + dt.timedelta(days=365)
+    latest = store.latest_date()
+    assert latest is not None and latest > old.date + dt.timedelta(days=365)
     drawn = _capture(monkeypatch)
     assert chart_for_alert(store, config, old) == b"png"
     series, alerts = drawn[0]
