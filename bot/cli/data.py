@@ -14,8 +14,9 @@ import bot.history
 import bot.ingest
 import bot.jobs
 import rules as engine
-from bot.cli.context import Context, emit_json, parse_date, pass_ctx
+from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
+from bot.values import counted
 
 if TYPE_CHECKING:
     from bot.ingest import LoadSummary
@@ -62,7 +63,7 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
                 bar.update()
 
             summary = bot.ingest.load_directory(store, path, on_file=tick)
-        parts = [f"{summary.symbols} symbols", f"{summary.rows} rows added or changed"]
+        parts = [counted(summary.symbols, "symbol"), f"{counted(summary.rows, 'row')} added or changed"]
         parts += [f"universe {u}: {n} members" for u, n in summary.universes.items()]
         parts += [f"membership {u}: {n} spans" for u, n in summary.membership.items()]
         parts += [f"{k}: {n} observations changed" for k, n in summary.cpi_series.items()]
@@ -247,6 +248,7 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
     """
     if end is not None and end < start:
         raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="--to")
+    require_data_from(obj.store, start)
     result, seconds = bot.history.run_replay(obj.store, obj.config, start, end, list(rule_names) or None)
     alerts = [a for a in result.alerts]
     if fmt == "json":

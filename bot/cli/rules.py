@@ -223,7 +223,7 @@ def rules_disable(obj: Context, rule_name: str, dry_run: bool) -> None:
 
 
 @rules.command("history")
-@click.argument("rule_name", metavar="RULE", required=False)
+@click.argument("rule_name", metavar="[RULE]", required=False)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Edits to show.")
 @pass_ctx
 def rules_history(obj: Context, rule_name: str | None, limit: int) -> None:
