@@ -20,7 +20,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.answers import to_plain
-from bot.chat import CONSOLE_CHAT, DELIVERY_SECONDS, CommandContext, Reply, Service, dispatch, labels
+from bot.chat import (
+    CONSOLE_CHAT,
+    DELIVERY_SECONDS,
+    Button,
+    CommandContext,
+    Reply,
+    Service,
+    dispatch,
+    labels,
+    parse_button,
+)
 from bot.telegram import deliver_pending
 
 log = logging.getLogger(__name__)
@@ -32,43 +42,68 @@ def _default_write(text: str) -> None:
     print(text, flush=True)
 
 
-CHART_DIR = Path(tempfile.gettempdir()) / "rotation-bot-charts"
-CHARTS_KEPT = 20  # the console keeps the latest charts only, so a long session does not fill the temp folder
+CHARTS_KEPT = 20  # the console keeps the latest charts only, so a long session does not fill its folder
 
 
-def save_photo(photo: bytes, folder: Path | None = None) -> str:
-    """Charts go to PNG files in one temp folder, the oldest beyond CHARTS_KEPT removed; the console prints the path."""
-    folder = folder or CHART_DIR
+def chart_folder(store_path: Path) -> Path:
+    """The console's charts live beside the store (``data/rotation-bot.sqlite`` → ``data/rotation-bot-charts/``):
+    each store its own, not one /tmp folder that every user and checkout of the machine shares."""
+    return store_path.with_name(store_path.stem + "-charts")
+
+
+def save_photo(photo: bytes, folder: Path) -> str:
+    """Charts go to PNG files in ``folder``, the oldest beyond CHARTS_KEPT removed; the console prints the path."""
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=folder, prefix="chart-", suffix=".png", delete=False) as f:
         f.write(photo)
     charts = sorted(folder.glob("chart-*.png"), key=lambda p: p.stat().st_mtime_ns)
     for old in charts[:-CHARTS_KEPT]:
         old.unlink(missing_ok=True)
-    return f.name
+    path = Path(f.name)
+    return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
 
 
-def show(reply: Reply, write: Write) -> None:
+def show(reply: Reply, write: Write, folder: Path) -> None:
     if reply.photo is not None:
-        write(f"[chart saved to {save_photo(reply.photo)}]")
+        write(f"[chart saved to {save_photo(reply.photo, folder)}]")
     write(to_plain(reply.text))
     if reply.buttons:  # the console cannot press: it shows the command each button stands for
         write(labels(reply.buttons))
 
 
 class ConsoleBot:
-    """Delivery's view of a bot, printing instead of sending (same signature as PTB's Bot)."""
+    """Delivery's view of a bot, printing instead of sending (same signature as PTB's Bot): what a chat would
+    get, the same text, the chart as a file, and each button of the keyboard as the command it stands for."""
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, service: Service) -> None:
         self.write = write
+        self.service = service
 
-    async def send_message(self, chat_id: int, text: str, parse_mode: str | None = None, **_: Any) -> None:
-        self.write(to_plain(text))
+    def _reply(self, text: str, photo: bytes | None, markup: Any) -> Reply:
+        rows: list[list[Button]] = []
+        for row in getattr(markup, "inline_keyboard", ()):
+            rows.append([])
+            for b in row:
+                pressed = parse_button(str(b.callback_data), self.service.config)
+                if pressed:
+                    rows[-1].append(Button(b.text, pressed[0], args=tuple(pressed[1])))
+        return Reply(text, photo, buttons=tuple(tuple(r) for r in rows if r))
+
+    async def send_message(
+        self, chat_id: int, text: str, parse_mode: str | None = None, reply_markup: Any = None, **_: Any
+    ) -> None:
+        show(self._reply(text, None, reply_markup), self.write, chart_folder(self.service.store.path))
 
     async def send_photo(
-        self, chat_id: int, photo: bytes, caption: str | None = None, parse_mode: str | None = None, **_: Any
+        self,
+        chat_id: int,
+        photo: bytes,
+        caption: str | None = None,
+        parse_mode: str | None = None,
+        reply_markup: Any = None,
+        **_: Any,
     ) -> None:
-        show(Reply(caption or "", photo), self.write)
+        show(self._reply(caption or "", photo, reply_markup), self.write, chart_folder(self.service.store.path))
 
 
 def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
@@ -85,7 +120,7 @@ def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queu
 
 async def run_console(service: Service, stream: TextIO | None = None, write: Write = _default_write) -> None:
     """Answer command lines until end of input, printing alerts for chat 0 as they are delivered."""
-    bot = ConsoleBot(write)
+    bot = ConsoleBot(write, service)
     ctx = CommandContext(service, CONSOLE_CHAT, admin=True)
 
     async def deliver() -> None:
@@ -100,7 +135,7 @@ async def run_console(service: Service, stream: TextIO | None = None, write: Wri
             if not line.strip():
                 continue
             try:
-                show(await dispatch(ctx, line), write)
+                show(await dispatch(ctx, line), write, chart_folder(service.store.path))
             except Exception as exc:  # a bug in one command must not end the session
                 log.error("command %r failed", line.strip(), exc_info=exc)
                 write(f"Error: {type(exc).__name__}: {exc}")

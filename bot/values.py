@@ -76,3 +76,8 @@ def finite(value: object, positive: bool = False) -> float:
     if f is None or (positive and f <= 0):
         raise ValueError(f'expected a {"positive " if positive else ""}number, got "{value}"')
     return f
+
+
+def counted(n: int, word: str, many: str | None = None) -> str:
+    """ "1 symbol", "2 symbols": a count with its noun agreeing (``many`` for irregular plurals: series)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

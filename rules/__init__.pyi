@@ -33,6 +33,7 @@ from .model import CONDITIONS as CONDITIONS
 from .model import Rule as Rule
 from .model import load_rules as load_rules
 from .model import lookback_days as lookback_days
+from .reason import state_reason as state_reason
 from .ruletest import load_test_file as load_test_file
 from .ruletest import run_test as run_test
 from .state import RuleState as RuleState

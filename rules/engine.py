@@ -20,8 +20,8 @@ from rules.alert import Alert
 from rules.data import MarketData
 from rules.errors import DataError, RuleError
 from rules.metrics import MetricSeries, compute_metric
-from rules.model import CROSSING, Rule
-from rules.state import RuleState, State, Trigger, step
+from rules.model import Rule
+from rules.state import RuleState, State, Trigger, step, trigger_for
 
 
 @dataclass(frozen=True)
@@ -44,31 +44,6 @@ class Evaluation:
     @property
     def states(self) -> dict[str, RuleState]:
         return {r.rule.name: r.state for r in self.results}
-
-
-def trigger_for(rule: Rule) -> Trigger:
-    s = rule.spec
-    kind = {
-        "crosses_above": "above",
-        "crosses_below": "below",
-        "crosses": "crosses",
-        "above": "above",
-        "below": "below",
-        "between": "between",
-        "outside": "outside",
-        "change_above": "above",
-        "change_below": "below",
-    }[s.condition]
-    return Trigger(
-        kind=kind,
-        threshold=math.nan if s.threshold is None else float(s.threshold),
-        low=math.nan if s.low is None else float(s.low),
-        high=math.nan if s.high is None else float(s.high),
-        hysteresis=float(s.hysteresis),
-        crossing=s.condition in CROSSING,
-        need=max(1, s.for_days),
-        cooldown=s.cooldown_days,
-    )
 
 
 def condition_series(rule: Rule, metric: MetricSeries) -> pd.Series:

@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rules.model import CROSSING, Rule
+
 
 class State(enum.StrEnum):
     INACTIVE = "inactive"
@@ -56,6 +58,7 @@ class RuleState:
     resolved_at: dt.date | None = None
     last_day: dt.date | None = None
     last_value: float | None = None
+    definition: str | None = None  # the fingerprint of the rule that reached this state (None: not recorded)
 
     def but(self, **changes: Any) -> RuleState:
         """A copy with ``changes``: ``dataclasses.replace`` without re-running ``__init__``, which the
@@ -138,6 +141,31 @@ class Trigger:
         if previous == 0:
             return 1 if x > self.threshold else -1
         return previous
+
+
+def trigger_for(rule: Rule) -> Trigger:
+    s = rule.spec
+    kind = {
+        "crosses_above": "above",
+        "crosses_below": "below",
+        "crosses": "crosses",
+        "above": "above",
+        "below": "below",
+        "between": "between",
+        "outside": "outside",
+        "change_above": "above",
+        "change_below": "below",
+    }[s.condition]
+    return Trigger(
+        kind=kind,
+        threshold=math.nan if s.threshold is None else float(s.threshold),
+        low=math.nan if s.low is None else float(s.low),
+        high=math.nan if s.high is None else float(s.high),
+        hysteresis=float(s.hysteresis),
+        crossing=s.condition in CROSSING,
+        need=max(1, s.for_days),
+        cooldown=s.cooldown_days,
+    )
 
 
 def step(trigger: Trigger, st: RuleState, day: dt.date, x: float) -> Transition:

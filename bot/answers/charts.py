@@ -120,22 +120,27 @@ def resolve(config: Config, metric: str) -> ChartTarget:
     raise ChartError(f'unknown chart "{metric}"; choices: ' + ", ".join(choices(config)))
 
 
-def _period(store: Store, config: Config, rules: Sequence[Rule], period: str) -> tuple[MarketData, dt.date | None]:
-    """The data for the charted rules over the period (warmed up as a replay is), and its first day."""
+def _period(
+    store: Store, config: Config, rules: Sequence[Rule], period: str, end: dt.date | None = None
+) -> tuple[MarketData, dt.date | None]:
+    """The data for the charted rules over the period ending at ``end`` (default: the latest stored day),
+    warmed up as a replay is, and its first day."""
     if period not in PERIODS:
         raise ChartError(f'unknown period "{period}"; choices: {", ".join(PERIODS)}')
     days = PERIODS[period]
     first: dt.date | None = None
     if days is not None:
-        symbols = set().union(*(r.symbols for r in rules))
-        for universe in set().union(*(r.universes for r in rules)):
-            symbols |= set(universe_members(store, config, universe))
-        latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()
+        latest = end
+        if latest is None:
+            symbols = set().union(*(r.symbols for r in rules))
+            for universe in set().union(*(r.universes for r in rules)):
+                symbols |= set(universe_members(store, config, universe))
+            latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()
         if latest is None:
             raise ChartError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
         first = latest - dt.timedelta(days=days)
     start = rules_start(rules, first, warm_up=True) if first else None
-    return load_market_data(store, config, rules, start=start), first
+    return load_market_data(store, config, rules, end=end, start=start), first
 
 
 def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> MetricSeries:
@@ -166,9 +171,15 @@ def _firings(rules: Sequence[Rule], data: MarketData, series: MetricSeries) -> l
 
 
 def _chart(
-    store: Store, config: Config, rule: Rule, rules: Sequence[Rule], period: str, extra: Sequence[Mapping[str, Any]]
+    store: Store,
+    config: Config,
+    rule: Rule,
+    rules: Sequence[Rule],
+    period: str,
+    extra: Sequence[Mapping[str, Any]],
+    end: dt.date | None = None,
 ) -> bytes:
-    data, _ = _period(store, config, [rule, *rules], period)
+    data, _ = _period(store, config, [rule, *rules], period, end)
     series = _trim(rule, data, period)
     rows = {(a["rule"], a["date"], a.get("kind", "firing")): a for a in _firings(rules, data, series)}
     for e in extra:  # the alert about to be sent, in case its rule changed since
@@ -268,14 +279,20 @@ def render_chart(store: Store, config: Config, metric: str, period: str = "1y") 
 
 
 def chart_for_alert(store: Store, config: Config, alert: Alert | Mapping[str, Any]) -> bytes | None:
-    """The chart to attach to an alert, or None when it cannot be drawn (an alert still goes out)."""
+    """The chart to attach to an alert, or None when it cannot be drawn (an alert still goes out).
+
+    It shows the year up to the alert's own day, the firing marked: an alert of a past day (a catch-up,
+    ``check --as-of``) must show its firing, not whatever the latest stored year holds.
+    """
     payload = alert.to_dict() if isinstance(alert, Alert) else dict(alert)
     rule = next((r for r in config.rules if r.name == payload.get("rule")), None)
     if rule is None:
         return None
     try:
         target = resolve(config, rule.name)
-        return _chart(store, config, rule, target.rules, "1y", [payload])
+        day = payload.get("date")
+        end = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) if day else None
+        return _chart(store, config, rule, target.rules, "1y", [payload], end)
     except (BotError, RuleError) as exc:
         log.warning("no chart for alert %s: %s", payload.get("rule"), exc)
         return None

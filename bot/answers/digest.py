@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from bot.answers.views import SPANS, changes
 from bot.config import Config
 from bot.history import default_as_of, expected_close_on, load_market_data, rules_start, stale_symbols
 from bot.store import Store
 from bot.values import short
 from rules import Alert, MetricSeries, Rule, RuleError, RuleState, State, compute, condition_series, evaluate
-
-WEEK = 5  # trading days
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,8 @@ def metric_line(label: str, metric: MetricSeries, as_of: dt.date) -> MetricLine 
     def back(n: int) -> float | None:
         return last - float(values.iloc[-1 - n]) if len(values) > n else None
 
-    return MetricLine(label, metric.unit, last, values.index[-1].date(), back(1), back(WEEK))
+    week = changes(values, SPANS[:1])  # the calendar week /ratio shows too, not five observations
+    return MetricLine(label, metric.unit, last, values.index[-1].date(), back(1), week[0].change if week else None)
 
 
 def distance_text(rule: Rule, metric: MetricSeries, as_of: dt.date) -> str | None:

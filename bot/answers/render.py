@@ -74,6 +74,25 @@ def _fit_line(line: str, limit: int) -> str:
     return e(plain[:n]) + "…"
 
 
+def alert(key: str, text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """An outbox row as every chat (and the console) gets it: the rule in bold, then its text (``alert_body``).
+    ``key`` is the row's alert key, "RULE|DAY|KIND", "@digest|…" or "@admin|…"."""
+    rule = (key or "").split("|", 1)[0]
+    if rule == "@digest":
+        return text  # HTML already, split to fit a message when it was queued
+    if rule == "@admin":
+        return "⚠️ " + e(clip(text, limit - len("⚠️ ")))
+    head = f"🔔 {rule}\n" if rule else ""
+    body = clip(text, max(limit - len(head), 1))
+    return (f"🔔 <b>{e(rule)}</b>\n" if rule else "") + e(body)
+
+
+def alert_body(message: str, day: dt.date, track: str | None = None) -> str:
+    """An alert's plain text as queued: its message, the track-record line, and the day it describes (an
+    alert caught up or checked for a past day arrives later than it happened)."""
+    return "\n".join([message, *([track] if track else []), f"📅 {day.isoformat()}"])
+
+
 def _signed(x: float, digits: int) -> str:
     return f"{x:+.{digits}f}"
 
@@ -206,7 +225,7 @@ def rules(lines_in: Sequence[RuleLine]) -> str:
             state = "<i>not checked yet</i>"
         else:
             value = f" at {r.last_value:.4g}" if r.last_value is not None else ""
-            state = f"<i>{e(r.state)}</i> as of {r.last_day}{value}"
+            state = f"<i>{e(r.reason or r.state)}</i> — as of {r.last_day}{value}"
         fired = f", last fired {r.fired_at}" if r.fired_at else ""
         noise = f"\n  fires {e(r.noise)}" if r.noise else ""
         lines.append(f"• <code>{e(r.name)}</code>{flag}: {e(r.metric)} {e(r.condition)} — {state}{fired}{noise}")

@@ -79,6 +79,11 @@ def status_report(store: Store, config: Config, now: dt.datetime | None = None) 
         "expected_close": expected.isoformat() if expected else None,
         "latest_close": latest.isoformat() if latest else None,
         "stale_symbols": stale,
+        # each rule's symbol to the day it has data: the ones behind the latest close are what a rule judges late
+        "latest_by_symbol": {
+            k: d.isoformat()
+            for k, d in sorted(store.last_dates(sorted({x for r in config.rules for x in r.symbols})).items())
+        },
         "runs": runs,
         "sources": sources,
         "outbox": {"by_status": counts, "pending": counts.get("pending", 0), "oldest_pending": oldest},

@@ -34,6 +34,7 @@ from rules import (
     cpi_surprise,
     load_rules,
     ratio_series,
+    state_reason,
     usable_breadth,
 )
 
@@ -148,6 +149,7 @@ class RuleLine:
     last_value: float | None
     fired_at: dt.date | None
     noise: str | None = None  # how often it fired over the stored history
+    reason: str = ""  # the state with why it holds ("firing since …, held by the hysteresis band until …")
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,12 @@ def rule_lines(store: Store, config: Config) -> list[RuleLine]:
                 st.last_value,
                 st.fired_at,
                 _noise(records.get(r.name)),
+                state_reason(r, st)
+                + (
+                    ""
+                    if st.definition in (None, r.fingerprint)
+                    else " (the rule before its edit; re-judged at the next check)"
+                ),
             )
         )
     return out

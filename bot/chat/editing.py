@@ -23,8 +23,9 @@ from bot.chat.buttons import Button
 from bot.config import Edit, EditConflict, Preview
 from bot.errors import BotError
 from bot.history import replay_variants
+from bot.jobs import reevaluate, rejudged
 from bot.store import edits
-from rules import METRICS, Rule
+from rules import METRICS, Rule, state_reason
 
 PREVIEW_TTL = dt.timedelta(hours=1)
 HISTORY_LINES = 10
@@ -76,6 +77,8 @@ async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> R
     text = [f"<b>{html.escape(summary)}</b>", f"<pre>{html.escape(diff)}</pre>"]
     if table:
         text.append(f"<pre>{html.escape(table)}</pre>")
+    if again := rejudged(ctx.store, ctx.config, preview.new_config):
+        text.append(f"Apply also re-evaluates the state of {html.escape(', '.join(again))} on the new definition.")
     text.append("Nothing is written until you press Apply.")
     buttons = ((Button("✅ Apply", "apply", None, (token,)), Button("✖ Cancel", "cancel", None, (token,))),)
     return Reply("\n".join(text), buttons=buttons)
@@ -170,8 +173,14 @@ async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:
         return Reply(f"⚠️ {html.escape(str(exc))}")
     except edits.EditNotRecorded as exc:  # the file is written: the rules in force must follow it
         unrecorded = f"\n⚠️ {html.escape(str(exc))}"
+    again = rejudged(ctx.store, ctx.config, pending.preview.new_config)
     holder = ctx.service.config_holder
     reloaded = holder.reload() if holder is not None else "restart to apply"
+    if again:
+        new = pending.preview.new_config
+        states = await off_loop(ctx, lambda store: reevaluate(store, new, again))
+        rules = {r.name: r for r in new.rules}
+        reloaded += "".join(f"\n{n}: now {state_reason(rules[n], st)}" for n, st in states.items())
     return Reply(f"✅ Applied: {html.escape(pending.preview.summary)}\n{html.escape(reloaded)}{unrecorded}")
 
 

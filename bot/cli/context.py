@@ -88,3 +88,11 @@ def _fail(exc: Exception) -> NoReturn:
     for line in str(exc).splitlines() or [type(exc).__name__]:
         click.echo(f"Error: {line}", err=True)
     sys.exit(1)
+
+
+def require_data_from(store: bot.store.Store, start: dt.date | None) -> None:
+    """A range that begins after the last stored day has no data: one error and exit 1 (replay, whatif alike),
+    not a warning per rule that its symbols have "no prices stored"."""
+    latest = store.latest_date()
+    if start is not None and (latest is None or start > latest):
+        raise BotError(f"no prices on or after {start}: the stored data ends on {latest or 'no day at all'}")

@@ -13,8 +13,10 @@ import click
 import bot.history
 import bot.ingest
 import bot.jobs
-from bot.cli.context import Context, emit_json, parse_date, pass_ctx
+import rules as engine
+from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
+from bot.values import counted
 
 if TYPE_CHECKING:
     from bot.ingest import LoadSummary
@@ -61,7 +63,7 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
                 bar.update()
 
             summary = bot.ingest.load_directory(store, path, on_file=tick)
-        parts = [f"{summary.symbols} symbols", f"{summary.rows} rows added or changed"]
+        parts = [counted(summary.symbols, "symbol"), f"{counted(summary.rows, 'row')} added or changed"]
         parts += [f"universe {u}: {n} members" for u, n in summary.universes.items()]
         parts += [f"membership {u}: {n} spans" for u, n in summary.membership.items()]
         parts += [f"{k}: {n} observations changed" for k, n in summary.cpi_series.items()]
@@ -149,7 +151,22 @@ def _alert_json(a: Alert, new: bool, sent: bool | None = None) -> dict[str, Any]
     return d
 
 
+def looked_back_line(report: CheckReport) -> str | None:
+    """One line when ``--as-of`` went back before days already checked: why nothing is new, and how to see it."""
+    if not report.historical or report.checked_to is None:
+        return None
+    n = len(report.historical)
+    which = "every rule" if n >= len(report.results) - len(report.errors) else f"{n} rule{'s' * (n != 1)}"
+    return (
+        f"Note: this store already checked {which} up to {report.checked_to}, so {report.as_of} is a look back: "
+        f"nothing is recorded or sent. Past alerts: `rotation-bot replay --from {report.as_of}`, "
+        "or check day by day on a fresh store ([store] path)."
+    )
+
+
 def _print_table(report: CheckReport) -> None:
+    if note := looked_back_line(report):
+        click.echo(note)
     click.echo(f"Rules as of {report.as_of}:")
     width = max((len(r.rule.name) for r in report.results), default=0)
     for r in report.results:
@@ -165,6 +182,7 @@ def _print_table(report: CheckReport) -> None:
             f"  {r.rule.name:<{width}} {r.state.state.value:<9} {value:>9}{when}  "
             f"{r.rule.describe_metric()} {r.rule.describe_condition()}{extra}"
         )
+        click.echo(f"  {'':<{width}} {engine.state_reason(r.rule, r.state)}")
     if report.alerts:
         click.echo("Alerts:")
         for a in report.alerts:
@@ -230,6 +248,7 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
     """
     if end is not None and end < start:
         raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="--to")
+    require_data_from(obj.store, start)
     result, seconds = bot.history.run_replay(obj.store, obj.config, start, end, list(rule_names) or None)
     alerts = [a for a in result.alerts]
     if fmt == "json":

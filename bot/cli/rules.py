@@ -10,6 +10,7 @@ import click
 import bot.answers
 import bot.config
 import bot.history
+import bot.jobs
 import bot.store
 import rules as engine
 from bot.cli.context import Context, pass_ctx
@@ -179,9 +180,16 @@ def _commit(obj: Context, preview: bot.config.Preview, dry_run: bool, undoes: in
     if not preview.changed:
         click.echo(preview.summary[:1].upper() + preview.summary[1:])
     elif dry_run:
+        again = bot.jobs.rejudged(obj.store, obj.config, preview.new_config) if obj.config.store_path.exists() else []
+        if again:
+            click.echo(f"Applying re-evaluates the state of {', '.join(again)} on the new definition.")
         click.echo(f"Dry run: {preview.summary}; nothing written.")
     else:
+        again = bot.jobs.rejudged(obj.store, obj.config, preview.new_config) if obj.config.store_path.exists() else []
         record = bot.store.edits.save_edit(obj.store, obj.config_path, preview, chat_id=None, undoes=undoes)
+        rules = {r.name: r for r in preview.new_config.rules}
+        for name, state in bot.jobs.reevaluate(obj.store, preview.new_config, again).items():
+            click.echo(f"{name}: state re-evaluated on the new definition: {engine.state_reason(rules[name], state)}")
         if undoes is None:
             click.echo(f"Done: {preview.summary} (edit #{record.id}; `rotation-bot rules undo` reverts it).")
 
@@ -215,7 +223,7 @@ def rules_disable(obj: Context, rule_name: str, dry_run: bool) -> None:
 
 
 @rules.command("history")
-@click.argument("rule_name", metavar="RULE", required=False)
+@click.argument("rule_name", metavar="[RULE]", required=False)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Edits to show.")
 @pass_ctx
 def rules_history(obj: Context, rule_name: str | None, limit: int) -> None:

@@ -28,6 +28,9 @@ def status(obj: Context, fmt: str) -> None:
             extra = f", last run {run['last_status']}" if run["last_status"] not in (None, "ok") else ""
             click.echo(f"  {kind} job: last success {when}{extra}")
         click.echo(f"  latest close {report['latest_close'] or 'none'}, expected {report['expected_close'] or 'n/a'}")
+        behind = {s: d for s, d in report["latest_by_symbol"].items() if d < (report["latest_close"] or d)}
+        if behind:  # the rules on these judge an older day than the latest close: say which, as /status does
+            click.echo("  behind it: " + ", ".join(f"{s} to {d}" for s, d in behind.items()))
         for name, src in report["sources"].items():
             click.echo(
                 f"  source {name}: data to {src.get('last_data_date') or '?'}, "

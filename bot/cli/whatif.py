@@ -9,7 +9,7 @@ import click
 
 import bot.answers
 import bot.history
-from bot.cli.context import Context, emit_json, parse_date, pass_ctx
+from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
 
 
@@ -44,11 +44,16 @@ def whatif(
         if rule_name and "=" in rule_name:  # `whatif --rule-file F threshold=…`: no RULE, edits only
             edits, rule_name = (rule_name, *edits), None
         rule = bot.history.load_rule_file(rule_file.read_text(), str(rule_file))
+        if rule_name and rule_name != rule.name:  # a name that is not the file's rule would be silently ignored
+            raise click.UsageError(
+                f'{rule_file} holds rule "{rule.name}", not "{rule_name}": name it, or leave RULE out'
+            )
     elif rule_name:
         rule = bot.history.find_rule(obj.config, rule_name)
     else:
         raise click.UsageError("name a RULE, or give --rule-file FILE")
     changes = bot.history.parse_edits(edits)
+    require_data_from(obj.store, start)
     if sweeps:
         if len(sweeps) > 2:
             raise click.UsageError("at most two --sweep keys")
@@ -80,3 +85,5 @@ def whatif(
     for v in variants:
         if v.error:
             click.echo(f"Warning: {v.label}: {v.error}", err=True)
+    if variants and all(v.error for v in variants):
+        raise SystemExit(1)

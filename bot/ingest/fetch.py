@@ -30,7 +30,7 @@ from bot.ingest.sources.fred import CPI_SERIES, FredSource
 from bot.ingest.sources.yahoo import Batch, YahooSource
 from bot.ingest.universe import refresh_universes
 from bot.store import Store
-from bot.values import yahoo_symbol
+from bot.values import counted, yahoo_symbol
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,10 @@ class FetchReport:
 
     def summary(self) -> str:
         """One line; it names the failed symbols, because an admin reading a daily run's log must know which."""
-        what = "series" if self.source == "fred" else "symbols"
+        what = counted(self.symbols, "series", "series") if self.source == "fred" else counted(self.symbols, "symbol")
         line = (
-            f"Fetched {self.symbols} {what} in {self.calls} calls, {self.rows} rows added, "
-            f"{len(self.failures)} failures"
+            f"Fetched {what} in {counted(self.calls, 'call')}, {counted(self.rows, 'row')} added, "
+            f"{counted(len(self.failures), 'failure')}"
         )
         if self.failures:
             line += f" ({_names(self.failures)})"

@@ -38,6 +38,7 @@ class CheckReport:
     looked_back: list[Alert] = field(default_factory=list)  # their alerts: shown, not recorded, not sent
     unsent: list[Alert] = field(default_factory=list)  # new but older than SEND_WITHIN: recorded, not sent
     seconds: float = 0.0
+    checked_to: dt.date | None = None  # the latest day the historical rules were already checked to
 
     @property
     def errors(self) -> dict[str, str]:
@@ -63,10 +64,14 @@ def run_check(
     stored = store.load_states()
     states: dict[str, RuleState] = {}
     historical: list[str] = []
+    checked_to: dt.date | None = None
     for rule in rules:
         st = stored.get(rule.name, RuleState())
+        if st.definition not in (None, rule.fingerprint):
+            st = RuleState()  # threshold, condition or metric changed: judged afresh, warmed up like a new rule
         if st.last_day is not None and st.last_day > as_of:
             historical.append(rule.name)
+            checked_to = max(checked_to or st.last_day, st.last_day)
             st = RuleState()
         states[rule.name] = st
     known = [s.last_day for s in states.values() if s.last_day is not None]
@@ -74,7 +79,8 @@ def run_check(
     fresh = any(s.last_day is None for s in states.values())
     data = load_market_data(store, config, rules, end=as_of, start=rules_start(rules, earliest, warm_up=fresh))
     evaluation = evaluate(rules, data, states, as_of)
-    forward = {k: v for k, v in evaluation.states.items() if k not in historical}
+    prints = {r.name: r.fingerprint for r in rules}
+    forward = {k: v.but(definition=prints.get(k)) for k, v in evaluation.states.items() if k not in historical}
     # A day before a rule's last check is a look back: its alerts are shown, never recorded or sent.
     past = [a for a in evaluation.alerts if a.rule in historical]
     alerts = [a for a in evaluation.alerts if a.rule not in historical]
@@ -89,6 +95,38 @@ def run_check(
     new_keys = {a.key for a in new}
     repeated = [a for a in alerts if a.key not in new_keys]
     unsent = [a for a in new if a.date < cutoff]
-    return CheckReport(
-        as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
-    )
+    seconds = time.perf_counter() - started
+    return CheckReport(as_of, evaluation.results, new, repeated, historical, past, unsent, seconds, checked_to)
+
+
+def rejudged(store: Store, old: Config, new: Config) -> list[str]:
+    """The rules an edit from ``old`` to ``new`` makes judge differently (threshold, condition, metric, …) whose
+    stored state is therefore the old rule's: ``reevaluate`` them once the edit is written."""
+    before = {r.name: r.fingerprint for r in old.rules}
+    states = store.load_states()
+    return [
+        r.name
+        for r in new.rules
+        if r.name in states and r.name in before and before[r.name] != r.fingerprint and r.spec.enabled
+    ]
+
+
+def reevaluate(store: Store, config: Config, names: Sequence[str]) -> dict[str, RuleState]:
+    """Judge the named rules afresh on their new definition, up to the day they were last checked, and store
+    their states: after an edit of a threshold, condition or metric, the state shown (/rules, check) is the
+    new rule's, not the old one's. Nothing is recorded or sent for that day: it was already checked."""
+    stored = store.load_states()
+    rules = [r for r in config.rules if r.name in names and r.spec.enabled and stored.get(r.name)]
+    done: dict[str, RuleState] = {}
+    for rule in rules:
+        last = stored[rule.name].last_day
+        if last is None or stored[rule.name].definition == rule.fingerprint:
+            continue
+        data = load_market_data(store, config, [rule], end=last, start=rules_start([rule], last, warm_up=True))
+        state = evaluate([rule], data, {}, last).states.get(rule.name)
+        if state is not None:
+            done[rule.name] = state.but(definition=rule.fingerprint)
+    if done:
+        with store.transaction():
+            store.save_states(done)
+    return done

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from bot.answers import chart_for_alert
+from bot.answers import chart_for_alert, render
 from bot.config import Config
 from bot.history import stats_line
 from bot.jobs.check import AlertSink
@@ -41,7 +41,7 @@ def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> Al
                 png = chart_for_alert(store, config, a) if anyone else None
                 if png:
                     photos[a.key] = png
-            out.append(a)
+            out.append(replace(a, message=render.alert_body(a.message, a.date)))  # the day, in every chat
         queued = outbox.enqueue_alerts(store, out, now=now() if now else None)
         outbox.attach_photos(store, photos)
         return queued

@@ -42,7 +42,7 @@ import httpx
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
-from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, clip
+from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, render
 from bot.chat import alert_buttons
 from bot.store import Store, outbox
 from bot.telegram.keyboards import keyboard
@@ -110,15 +110,8 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
-    """An outbox row as the chat sees it: the rule's name in bold, then its message."""
-    rule = (row.alert_key or "").split("|", 1)[0]
-    if rule == "@digest":
-        return row.text  # HTML from bot/answers/digest, split to fit a message when it was queued
-    if rule == "@admin":
-        return "⚠️ " + html.escape(clip(row.text, limit - len("⚠️ ")))
-    head = f"🔔 {rule}\n" if rule else ""
-    body = clip(row.text, max(limit - len(head), 1))
-    return (f"🔔 <b>{html.escape(rule)}</b>\n" if rule else "") + html.escape(body)
+    """An outbox row as the chat sees it (rendered by bot/answers, as the console shows it too)."""
+    return render.alert(row.alert_key or "", row.text, limit)
 
 
 class Step(enum.Enum):

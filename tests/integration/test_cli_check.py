@@ -198,3 +198,14 @@ def test_a_long_catch_up_records_old_alerts_but_sends_only_recent_ones(tmp_path:
     assert [a.date.isoformat() for a in report.unsent] == ["2024-02-09"]
     assert [r.alert_key for r in outbox.pending_rows(store)] == ["up|2024-04-15|firing"]
     store.close()
+
+
+def test_going_back_before_checked_days_says_so_in_one_line(workdir: Path) -> None:
+    run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-20")
+    assert code == 0 and "Note:" not in out
+    code, out, _ = run(workdir, "check", "--as-of", "2024-02-01")
+    assert code == 0
+    [note] = [line for line in out.splitlines() if line.startswith("Note:")]
+    assert "already checked every rule up to 2024-02-20" in note and "2024-02-01 is a look back" in note
+    assert "rotation-bot replay --from 2024-02-01" in note and "fresh store" in note

@@ -49,6 +49,7 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
             "run_test",
             "share",
             "signed",
+            "state_reason",
             "summary_line",
             "track_basis",
             "track_horizons",

@@ -166,7 +166,7 @@ def test_fetch_yahoo_stores_and_reports(fake: FakeDownload, tmp_path: Path, stor
     report = fetch_yahoo(store, config, source=yahoo)
     assert report.symbols == 2 and report.rows == 2 * len(DAYS)
     assert set(report.failures) == {"BRK-B"}
-    assert report.summary().startswith(f"Fetched 2 symbols in 1 calls, {2 * len(DAYS)} rows added, 1 failures")
+    assert report.summary().startswith(f"Fetched 2 symbols in 1 call, {2 * len(DAYS)} rows added, 1 failure")
     assert store.universe("sp500") == ("AAA", "BRK-B")
     status = {r["source"]: r for r in store.source_status()}
     assert status["yahoo"]["last_data_date"] == "2024-07-26"
