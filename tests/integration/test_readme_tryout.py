@@ -54,6 +54,10 @@ def test_the_try_out_shows_the_july_2024_alerts_as_the_readme_says(real_store_co
     assert "2024-07-18 [breadth-above-75] Broad rally: 76.4%" in checks[1]
     console = next(out for line, out in reversed(outputs) if "--console" in line)
     assert (
-        "🔔 rut-spx-above-0.4\nSmall caps gaining: Russell 2000 / S&P 500 at 0.401, above 0.4\n📅 2024-07-17" in console
+        "🔔 rut-spx-above-0.4\nSmall caps gaining: Russell 2000 / S&P 500 at 0.401, above 0.4\nFired 6× since 1987"
+        in console
     )
+    # the track-record line as of the alert's day: 2024-07-17's own firing is not yet an outcome
+    assert "after 4 of 5 firings (80%); on any day: 47% — no better than chance" in console
+    assert "\n📅 2024-07-17\n" in console
     assert CHART_NAME.sub("chart-….png", console).strip() == CHART_NAME.sub("chart-….png", shown).strip()
