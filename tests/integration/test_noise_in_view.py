@@ -35,7 +35,10 @@ def test_rules_list_shows_how_often_each_rule_fired_then_reads_it_from_the_cache
     config = config_with_history(tmp_path)
     first = CliRunner().invoke(main, ["--config", str(config), "rules", "list"])
     assert first.exit_code == 0, first.output
-    assert first.stdout.splitlines()[-1] == "a-up fires 3.0 a year (3 since 2024; most 3, in 2024)"
+    assert first.stdout.splitlines()[-1] == (
+        "a-up fires 3.0 a year (3 since 2024; most 3, in 2024); "
+        "rise after 3 months: 0 of 2 firings (0%); on any day: 50% — no better than chance"
+    )
     # Cached now: the second listing is the same and loads no pandas (it never opens the store).
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "bot", "--config", str(config), "rules", "list"],
