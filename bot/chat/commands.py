@@ -49,7 +49,7 @@ from bot.chat.subscriptions import (
     cmd_unsubscribe,
 )
 from bot.errors import BotError
-from bot.store import store_fault
+from bot.store import is_corrupt, store_fault
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,11 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return Reply(f"⚠️ {e(exc)}")
     except sqlite3.OperationalError as exc:  # a read-only, full or locked store: one line naming it and the way out
         log.warning("command /%s: %s", command.name, exc)
+        return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
+    except sqlite3.DatabaseError as exc:  # pages gone bad since the start check: the way out, as the CLI says it
+        if not is_corrupt(exc):
+            raise  # a closed or misused database is a bug, reported to the admins
+        log.error("command /%s: the store is corrupt: %s", command.name, exc)
         return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
 
 

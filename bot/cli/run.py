@@ -49,6 +49,7 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
 
 def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None) -> None:
     config = obj.config
+    obj.store.ensure_sound()
     service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
     if schedule or (schedule is None and token):
         bot.jobs.install_scheduler(service)

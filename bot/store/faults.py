@@ -25,6 +25,10 @@ IO = ("disk i/o error",)
 NEARLY_FULL = 1 << 20  # bytes free under which a write error is the full disk's doing
 
 
+def is_corrupt(exc: BaseException) -> bool:
+    return any(k in str(exc).lower() for k in CORRUPT)
+
+
 def corrupt_store(path: Path, text: str) -> StoreError:
     return StoreError(
         f"the store {path} is corrupt ({text}): recover it with `sqlite3 {path} .recover | "
