@@ -168,3 +168,10 @@ def m007_routing_and_silences(db: Database) -> None:
         pk=("chat_id", "rule"),
     )
     db.table("silences").create_index(["until"])
+
+
+@migrations()
+def m008_config_edit_intents(db: Database) -> None:
+    """An edit is recorded before config.toml is renamed into place (``pending`` set), and completed after: a crash
+    between the two leaves the intent, which the next start or edit command completes or drops by the file's hash."""
+    db.table("config_edits").add_column("pending", int)
