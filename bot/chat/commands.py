@@ -138,6 +138,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
+# What a group upgraded to a supergroup may do before an admin puts its new id in allowed_chats: its own alerts.
+OWN_SUBSCRIPTION: tuple[str, ...] = (
+    *("start", "help", "subscribe", "subscriptions", "unsubscribe"),
+    *("mute", "unmute", "silence", "silences", "unsilence"),
+)
+
+
+def _not_yet_allowed(ctx: CommandContext, command: Command) -> Reply | None:
+    """The one line for a command an upgraded group may not use yet (None: go ahead)."""
+    if ctx.admin or command.name in OWN_SUBSCRIPTION or ctx.config.is_allowed(ctx.chat_id):
+        return None
+    old = ctx.service.upgraded_from(ctx.chat_id)
+    if old is None:
+        return None  # the transport's own guard decided
+    own = ", ".join(f"/{name}" for name in OWN_SUBSCRIPTION[2:])
+    return Reply(
+        f"This group became a supergroup: its chat id is now <code>{ctx.chat_id}</code> (it was <code>{old}</code>). "
+        f"Until an admin replaces {old} with {ctx.chat_id} in <code>allowed_chats</code>, only {own} work here."
+    )
 
 
 async def run_command(ctx: CommandContext, command: Command, args: list[str]) -> Reply:
@@ -145,6 +164,9 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
     if command.admin and not ctx.admin:
         return Reply(f"/{command.name} is for admins only.")
     try:
+        refused = _not_yet_allowed(ctx, command)
+        if refused is not None:
+            return refused
         return await command.fn(ctx, args)
     except UsageError:
         return Reply(e(command.usage_line))
