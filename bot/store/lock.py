@@ -55,8 +55,8 @@ def running_alone(store: Path) -> Iterator[None]:
             ) from None
         try:
             _write_pid(lock_path(store))
-        except OSError as exc:
-            raise store_fault(store, exc) from None
+        except OSError as exc:  # a write's error names no file: name the pid file
+            raise store_fault(store, OSError(exc.errno, exc.strerror, exc.filename or str(lock_path(store)))) from None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
