@@ -50,7 +50,7 @@ from bot.chat.subscriptions import (
     cmd_unsubscribe,
 )
 from bot.errors import BotError
-from bot.store import store_fault
+from bot.store import is_corrupt, store_fault
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,25 @@ COMMANDS: tuple[Command, ...] = (
     Command("consensus", cmd_consensus, "enter a CPI consensus forecast", "YYYY-MM MEASURE PERCENT", admin=True),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
+# What a group upgraded to a supergroup may do before an admin puts its new id in allowed_chats: its own alerts.
+OWN_SUBSCRIPTION: tuple[str, ...] = (
+    *("start", "help", "subscribe", "subscriptions", "unsubscribe"),
+    *("mute", "unmute", "silence", "silences", "unsilence"),
+)
+
+
+def _not_yet_allowed(ctx: CommandContext, command: Command) -> Reply | None:
+    """The one line for a command an upgraded group may not use yet (None: go ahead)."""
+    if ctx.admin or command.name in OWN_SUBSCRIPTION or ctx.config.is_allowed(ctx.chat_id):
+        return None
+    old = ctx.service.upgraded_from(ctx.chat_id)
+    if old is None:
+        return None  # the transport's own guard decided
+    own = ", ".join(f"/{name}" for name in OWN_SUBSCRIPTION[2:])
+    return Reply(
+        f"This group became a supergroup: its chat id is now <code>{ctx.chat_id}</code> (it was <code>{old}</code>). "
+        f"Until an admin replaces {old} with {ctx.chat_id} in <code>allowed_chats</code>, only {own} work here."
+    )
 
 
 async def run_command(ctx: CommandContext, command: Command, args: list[str]) -> Reply:
@@ -159,6 +178,9 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
     if command.admin and not ctx.admin:
         return Reply(f"/{command.name} is for admins only.")
     try:
+        refused = _not_yet_allowed(ctx, command)
+        if refused is not None:
+            return refused
         return await command.fn(ctx, args)
     except UsageError as exc:
         more = f" — {exc}" if str(exc) else ""  # e.g. the valid values
@@ -167,6 +189,11 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return Reply(f"⚠️ {e(exc)}")
     except sqlite3.OperationalError as exc:  # a read-only, full or locked store: one line naming it and the way out
         log.warning("command /%s: %s", command.name, exc)
+        return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
+    except sqlite3.DatabaseError as exc:  # pages gone bad since the start check: the way out, as the CLI says it
+        if not is_corrupt(exc):
+            raise  # a closed or misused database is a bug, reported to the admins
+        log.error("command /%s: the store is corrupt: %s", command.name, exc)
         return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
 
 

@@ -204,6 +204,8 @@ def _take(ctx: CommandContext, token: str) -> Pending:
 async def cmd_history(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UsageError
+    if ctx.service.config_path is not None:
+        edits.settle(ctx.store, ctx.service.config_path)  # an edit a crash left unrecorded
     found = edits.edits(ctx.store, args[0] if args else None, limit=HISTORY_LINES)
     if not found:
         return Reply("No edits recorded" + (f" for {html.escape(args[0])}." if args else "."))

@@ -68,6 +68,23 @@ class Service:
         """The config in force (the last good one after a reload)."""
         return self.config_holder.config if self.config_holder is not None else self._config
 
+    # --- who may ask ------------------------------------------------------------------------------
+
+    def upgraded_from(self, chat_id: int) -> int | None:
+        """The allowed group this chat was upgraded from, while the config does not name it itself.
+
+        Telegram gives a group a new id when it becomes a supergroup; its subscription moves there at the next
+        delivery, but only an admin can change ``allowed_chats``. Meanwhile the group must still be able to see
+        and stop what it receives (bot/chat/commands.py ``OWN_SUBSCRIPTION``).
+        """
+        if self.config.is_allowed(chat_id):
+            return None
+        return next((old for old in outbox.upgraded_from(self.store, chat_id) if self.config.is_allowed(old)), None)
+
+    def admits(self, chat_id: int) -> bool:
+        """Whether the chat guard lets a chat's updates through to the commands."""
+        return self.config.is_allowed(chat_id) or self.upgraded_from(chat_id) is not None
+
     # --- periodic jobs ---------------------------------------------------------------------------
 
     def add_periodic(self, name: str, seconds: Interval, fn: JobFn, *, run_first: bool = False) -> None:

@@ -53,6 +53,7 @@ class Context:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+            self._store = None
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -231,6 +231,7 @@ def rules_history(obj: Context, rule_name: str | None, limit: int) -> None:
 
     Example: rotation-bot rules history rut-spx-above-0.4
     """
+    bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
     records = bot.store.edits.edits(obj.store, rule_name, limit)
     if not records:
         click.echo("No edits recorded" + (f' for rule "{rule_name}".' if rule_name else "."))

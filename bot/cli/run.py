@@ -39,20 +39,30 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
     )
     try:
         with bot.store.running_alone(config.store_path):
-            service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
-            if schedule or (schedule is None and token):
-                bot.jobs.install_scheduler(service)
-            else:
-                bot.jobs.install_config_watch(service)  # edits take effect in seconds in every mode
-            if token:
-                bot.telegram.run_telegram(service, token)
-                return
-            if not console:
-                click.echo(
-                    f"No Telegram token set (environment variable {config.settings.telegram.token_env} is empty): "
-                    "running in console mode. Type /help; end with Ctrl-D.",
-                    err=True,
-                )
-            asyncio.run(bot.console.run_console(service))
+            try:
+                _serve(obj, console, schedule, token)
+            finally:
+                obj.close()  # before the lock goes: closing its descriptor would drop SQLite's locks on the file
     except KeyboardInterrupt:  # Ctrl-C is how a foreground bot is stopped: not an error
         click.echo("Stopped.", err=True)
+
+
+def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None) -> None:
+    config = obj.config
+    obj.store.ensure_sound()
+    bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
+    service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
+    if schedule or (schedule is None and token):
+        bot.jobs.install_scheduler(service)
+    else:
+        bot.jobs.install_config_watch(service)  # edits take effect in seconds in every mode
+    if token:
+        bot.telegram.run_telegram(service, token)
+        return
+    if not console:
+        click.echo(
+            f"No Telegram token set (environment variable {config.settings.telegram.token_env} is empty): "
+            "running in console mode. Type /help; end with Ctrl-D.",
+            err=True,
+        )
+    asyncio.run(bot.console.run_console(service))

@@ -7,6 +7,7 @@ from . import routing as routing
 from .db import Store as Store
 from .db import utcnow as utcnow
 from .faults import FAULTS as FAULTS
+from .faults import is_corrupt as is_corrupt
 from .faults import store_fault as store_fault
 from .lock import running_alone as running_alone
 from .peek import cached_tracks as cached_tracks

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.errors import StoreError
-from bot.store.faults import FAULTS, store_fault
+from bot.store.faults import FAULTS, corrupt_store, store_fault
 from bot.store.migrations import migrations
 
 
@@ -41,6 +41,20 @@ class StoreBase:
         """SQLite's quick check: [] when the file is sound, else what is wrong (first lines)."""
         rows = [r[0] for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
         return [] if rows == ["ok"] else rows
+
+    def ensure_sound(self) -> None:
+        """Refuse a store corrupt in the middle: it opens, then every command reading the bad pages fails.
+
+        ``run`` calls this once at start (a quick check reads every page: 0.2 s for the 80 MB of 500 symbols over
+        16 years), so the bot says what ``status`` says instead of answering commands with errors for days.
+        """
+        try:
+            problems = self.integrity()
+        except FAULTS as exc:
+            raise store_fault(self.path, exc) from None
+        if problems:  # the first problem is enough to act on; the header line says nothing
+            lines = [line for row in problems for line in str(row).splitlines() if not line.startswith("***")]
+            raise corrupt_store(self.path, "database disk image is malformed" + (f": {lines[0]}" if lines else ""))
 
     def close(self) -> None:
         self.db.close()

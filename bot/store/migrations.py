@@ -175,3 +175,10 @@ def m008_track_cache_base_rates(db: Database) -> None:
     """Track records now carry every day's base rate and a test against it beside each horizon: cached ones made
     before lack them and are dropped, computed again on first use."""
     db.execute("DELETE FROM track_cache")
+
+
+@migrations()
+def m009_config_edit_intents(db: Database) -> None:
+    """An edit is recorded before config.toml is renamed into place (``pending`` set), and completed after: a crash
+    between the two leaves the intent, which the next start or edit command completes or drops by the file's hash."""
+    db.table("config_edits").add_column("pending", int)

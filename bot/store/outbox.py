@@ -155,6 +155,12 @@ def current_chat(store: Store, chat_id: int) -> int:
     return chat_id
 
 
+def upgraded_from(store: Store, chat_id: int) -> list[int]:
+    """The group ids Telegram upgraded to ``chat_id`` (the reverse of ``current_chat``)."""
+    rows = store.db.execute("SELECT old_chat_id FROM chat_migrations WHERE new_chat_id = ?", [chat_id]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def migrate_chat(store: Store, old: int, new: int) -> int:
     """Move a group's subscription (with its mute, route and silences) and queued rows to its supergroup id.
 

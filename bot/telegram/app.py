@@ -141,7 +141,7 @@ def make_guard(service: Service) -> Any:
         if not isinstance(update, Update):
             raise ApplicationHandlerStop
         chat = update.effective_chat
-        if chat is not None and service.config.is_allowed(chat.id):
+        if chat is not None and service.admits(chat.id):  # allowed, or a group upgraded from an allowed one
             return
         user = update.effective_user
         log.warning(

@@ -13,11 +13,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from bot.chat import CommandContext, Service, dispatch
 from bot.cli import main
+from bot.config import load_config
 from bot.store import Store
 from bot.store.base import StoreBase
 from bot.store.lock import lock_path
 from tests.support.console_bot import small_bot_config, start_console
+from tests.support.tg_helpers import ALLOWED
 
 
 @pytest.fixture
@@ -87,19 +90,40 @@ def test_a_corrupt_store_is_one_line_with_the_way_out(config: Path) -> None:
         assert lines[0].startswith(f"Error: the store {store} is corrupt") and ".recover" in lines[0]
 
 
-def test_status_runs_an_integrity_check(config: Path) -> None:
-    store = config.parent / "s.sqlite"
+def corrupt_in_the_middle(store: Path) -> None:
+    """Scribble over the prices table's root page, keeping the schema intact: the file still opens."""
     s = Store(store)
     s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page = s.db.execute("PRAGMA page_size").fetchone()[0]
     root = s.db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'prices'").fetchone()[0]
     s.close()
-    with store.open("r+b") as fh:  # scribble over the prices table's root page, keep the schema intact
+    with store.open("r+b") as fh:
         fh.seek((root - 1) * page + 100)
         fh.write(os.urandom(page - 200))
+
+
+def test_status_runs_an_integrity_check(config: Path) -> None:
+    store = config.parent / "s.sqlite"
+    corrupt_in_the_middle(store)
     code, err = cli(config, "status")
     assert code == 1
     assert f"the store {store} is corrupt" in err
+
+
+def test_run_on_a_store_corrupt_in_the_middle_refuses_to_start_in_one_line(config: Path) -> None:
+    """It used to start, then answer /rules, /breadth, /digest, /stats and /set with "something went wrong"."""
+    store = config.parent / "s.sqlite"
+    corrupt_in_the_middle(store)
+    bot = start_console(config)
+    out, err = bot.communicate(input="/rules\n/digest\n", timeout=60)
+    assert bot.returncode == 1
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"Error: the store {store} is corrupt (database disk image is malformed: ")
+    assert line.endswith(
+        f"recover it with `sqlite3 {store} .recover | sqlite3 {store.with_suffix('.recovered.sqlite')}` and point "
+        "[store] path there, or restore a backup"
+    )
+    assert out == ""
 
 
 @pytest.mark.parametrize(
@@ -145,3 +169,17 @@ def write_prices(folder: Path) -> Path:
     rows = "\n".join(f"{d},,,,{100 + i},{100 + i}," for i, d in enumerate(days))
     (data / "BBB.csv").write_text("date,open,high,low,close,adj_close,volume\n" + rows + "\n")
     return data
+
+
+@pytest.mark.parametrize("line", ["/rules", "/stats a-above-1"])
+async def test_a_store_that_turns_corrupt_while_running_is_one_line_in_chat(config: Path, line: str) -> None:
+    """Corruption found after the start check (a failing disk) answers like the CLI, not "something went wrong"."""
+    store_path = config.parent / "s.sqlite"
+    corrupt_in_the_middle(store_path)
+    store = Store(store_path)
+    try:
+        reply = await dispatch(CommandContext(Service(load_config(config), store), ALLOWED), line)
+    finally:
+        store.close()
+    assert reply.text.startswith(f"⚠️ the store {store_path} is corrupt ("), reply.text
+    assert ".recover" in reply.text

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+import bot.config
 from bot.config.edit import Edit, preview
 from bot.errors import BotError
 from bot.store.db import Store
-from bot.store.edits import edits, last_edit, preview_undo, record_edit, save_edit
+from bot.store.edits import edits, last_edit, preview_undo, record_edit, save_edit, settle
 from tests.support.paths import REPO
 
 
@@ -48,3 +49,38 @@ def test_undo_walks_back_through_the_edits_and_refuses_after_a_hand_edit(store: 
     cfg.write_text(cfg.read_text() + "# a hand edit\n")
     with pytest.raises(BotError, match="changed since edit #5"):
         preview_undo(store, cfg)
+
+
+def intents(store: Store) -> int:
+    return int(store.db.execute("SELECT COUNT(*) FROM config_edits WHERE pending IS NOT NULL").fetchone()[0])
+
+
+def test_an_intent_whose_file_changed_by_hand_since_is_dropped(store: Store, tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    shutil.copy(REPO / "config.toml", cfg)
+    p = preview(cfg, Edit.set("rut-spx-above-0.4", "threshold", "0.42"))
+    record_edit(store, None, p.edit.to_json(), p.diff, p.base_digest, p.new_digest, pending=True)
+    cfg.write_text(cfg.read_text() + "# a hand edit\n")  # neither the old hash nor the new one
+    settle(store, cfg)
+    assert intents(store) == 0 and edits(store) == []
+    with pytest.raises(BotError, match="no edit to undo"):
+        preview_undo(store, cfg)
+
+
+def test_an_edit_whose_intent_another_process_dropped_is_still_recorded_once(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `rules history` in another process settles between the intent and the rename: it sees the old hash."""
+    cfg = tmp_path / "config.toml"
+    shutil.copy(REPO / "config.toml", cfg)
+    apply = bot.config.apply
+
+    def settled_first(path: Path, p: bot.config.Preview) -> None:
+        settle(store, path)
+        assert intents(store) == 0
+        apply(path, p)
+
+    monkeypatch.setattr(bot.config, "apply", settled_first)
+    record = save_edit(store, cfg, preview(cfg, Edit.set("rut-spx-above-0.4", "threshold", "0.42")), chat_id=None)
+    assert [r.id for r in edits(store)] == [record.id] and intents(store) == 0
+    assert preview_undo(store, cfg).record.id == record.id
