@@ -34,6 +34,13 @@ from .model import Rule as Rule
 from .model import load_rules as load_rules
 from .model import lookback_days as lookback_days
 from .reason import state_reason as state_reason
+from .rotation import Episode as Episode
+from .rotation import Move as Move
+from .rotation import current_move as current_move
+from .rotation import episodes as episodes
+from .rotation import move_between as move_between
+from .rotation import outcome_word as outcome_word
+from .rotation import percentile as percentile
 from .ruletest import load_test_file as load_test_file
 from .ruletest import run_test as run_test
 from .state import RuleState as RuleState

@@ -69,7 +69,7 @@ def best_windows(
     return best, length
 
 
-def move(both: pd.DataFrame, i: int, t: int) -> Move:
+def move_between(both: pd.DataFrame, i: int, t: int) -> Move:
     """The move from row ``i`` to row ``t`` of a two-column frame of closes."""
     a, b = both.iloc[:, 0].to_numpy(dtype=float), both.iloc[:, 1].to_numpy(dtype=float)
     return Move(
@@ -102,7 +102,7 @@ def episodes(both: pd.DataFrame, min_gap: float, max_days: int, merge: int = MER
         peak = first + int(np.nanargmax(since_start))
         out.append(
             Episode(
-                move=move(both, start, peak),
+                move=move_between(both, start, peak),
                 detected=both.index[first].date(),
                 gap_at_detection=float(best[first]),
                 last=both.index[final].date(),
@@ -118,11 +118,11 @@ def current_move(both: pd.DataFrame, max_days: int, found: list[Episode]) -> Mov
     last_row = len(both) - 1
     if found and found[-1].ongoing:
         start = int(both.index.searchsorted(pd.Timestamp(found[-1].move.start)))
-        return move(both, start, last_row)
+        return move_between(both, start, last_row)
     a, b = both.iloc[:, 0].to_numpy(dtype=float), both.iloc[:, 1].to_numpy(dtype=float)
     _, length = best_windows(a, b, max_days)
     k = int(length[last_row]) or 1
-    return move(both, max(0, last_row - k), last_row)
+    return move_between(both, max(0, last_row - k), last_row)
 
 
 def percentile(values: npt.NDArray[np.float64], value: float) -> float:
@@ -141,4 +141,14 @@ def outcome_word(after: float | None, gap_at_detection: float) -> str:
     return "kept" if after > -gap_at_detection / 2 else "given back"
 
 
-__all__ = ["MERGE_DAYS", "Episode", "Move", "best_windows", "current_move", "episodes", "move", "outcome_word"]
+__all__ = [
+    "MERGE_DAYS",
+    "Episode",
+    "Move",
+    "best_windows",
+    "current_move",
+    "episodes",
+    "move_between",
+    "outcome_word",
+    "percentile",
+]

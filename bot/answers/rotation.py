@@ -11,8 +11,7 @@ import html
 from typing import Any
 
 from bot.history import RotationView
-from rules import HorizonSummary, format_move, horizon_label, odds_phrase, signed
-from rules.rotation import Episode, Move, outcome_word
+from rules import Episode, HorizonSummary, Move, format_move, horizon_label, odds_phrase, outcome_word, signed
 
 MAX_PRECEDENTS_IN_CHAT = 12  # Telegram's 4096 characters; the newest precedents are the relevant ones
 MEASURES = {

@@ -27,16 +27,21 @@ from bot.store import Store
 from rules import (
     BreadthParams,
     DataError,
+    Episode,
     MarketData,
+    Move,
     RatioParams,
     Rule,
     TrackRecord,
     breadth_frame,
+    current_move,
+    episodes,
     load_rules,
+    move_between,
+    percentile,
     track_record,
     usable_breadth,
 )
-from rules.rotation import Episode, Move, current_move, episodes, move, percentile
 
 LEADER, LAGGARD = "^RUT", "^GSPC"
 EQUAL, CAP = "RSP", "SPY"
@@ -194,9 +199,9 @@ def rotation_view(
         start = int(both.index.searchsorted(pd.Timestamp(since), side="right")) - 1
         if start < 0 or start >= len(both) - 1:
             raise StoreError(f"--since {since}: no close of both indices on or before it and before {as_of}")
-        now = move(both, start, len(both) - 1)
+        now = move_between(both, start, len(both) - 1)
     last = len(both) - 1
-    windows = tuple(move(both, last - k, last) for k in WINDOWS if k <= last)
+    windows = tuple(move_between(both, last - k, last) for k in WINDOWS if k <= last)
     record = _followed(store, [e.detected for e in precedents], data, as_of, both.index[0].date(), (min_gap, max_days))
     missing: dict[str, str] = {}
     readings: dict[str, Reading | None] = {}

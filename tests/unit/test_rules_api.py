@@ -9,6 +9,13 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
     assert sorted(rules.__all__) == sorted(
         [
             "Alert",
+            "percentile",
+            "outcome_word",
+            "move_between",
+            "episodes",
+            "current_move",
+            "Move",
+            "Episode",
             "Basis",
             "BreadthParams",
             "CONDITIONS",
