@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rules import catalog
 from rules.errors import ConfigError, Problem, describe_input, pydantic_problems
+from rules.templates import check_template
 
 Condition = Literal[
     "crosses_above",
@@ -234,25 +234,6 @@ class Rule:
         if self.spec.resolve is True:
             return DEFAULT_RESOLVE
         return self.spec.resolve
-
-
-def check_template(template: str, allowed: Mapping[str, object]) -> str | None:
-    """None when the template renders with the allowed placeholders, else why not."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        return f"bad template: {exc}"
-    for name in names:
-        base = name.split(".")[0].split("[")[0]
-        if base == "":
-            return "positional placeholder {} is not allowed; name it, e.g. {value}"
-        if base not in allowed:
-            return f"unknown placeholder {{{base}}}; known: {', '.join(sorted(allowed))}"
-    try:
-        template.format(**allowed)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        return f"bad template: {exc}"
-    return None
 
 
 def _metric_problems(found: list[Problem], metric: str, known: set[str], own: set[str]) -> list[Problem]:

@@ -43,6 +43,11 @@ class CheckReport:
     def errors(self) -> dict[str, str]:
         return {r.rule.name: r.error for r in self.results if r.error and r.error != "disabled"}
 
+    @property
+    def template_failures(self) -> dict[str, str]:
+        """Rules whose message template failed on a new alert: recorded and sent with a plain message instead."""
+        return {a.rule: a.problem for a in self.alerts if a.problem}
+
 
 def run_check(
     store: Store,
