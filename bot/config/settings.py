@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.defaults import DEFAULT_RULES
+from bot.config.exchanges import EXCHANGES
 from bot.errors import BotError, ConfigFileError
 from bot.values import is_symbol, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
@@ -85,6 +86,16 @@ class ScheduleConfig(Section):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f'expected a time zone like "America/New_York", got "{v}"') from None
+        return v
+
+    @field_validator("exchange")
+    @classmethod
+    def _exchange(cls, v: str) -> str:
+        """An unknown name would pass here and stop the scheduler at its first session question."""
+        if v not in EXCHANGES:
+            close = difflib.get_close_matches(v, sorted(EXCHANGES), n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise ValueError(f"unknown exchange \"{v}\"; {hint}(exchange-calendars' names, e.g. XNYS, XNAS, XLON)")
         return v
 
     @field_validator("daily_check", "cpi_check")
