@@ -25,7 +25,7 @@ CPI_MEASURES = ("headline_mom", "headline_yoy", "core_mom", "core_yoy")
 class Params(BaseModel):
     """Base of every metric's parameter model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 P = TypeVar("P", bound=Params)

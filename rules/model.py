@@ -79,7 +79,8 @@ DEFAULT_RESOLVE = "Resolved: {metric} no longer meets {rule} ({value:.4g} on {da
 class RuleSpec(BaseModel):
     """The core keys of a rule; everything else is a metric parameter."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # inf and nan (TOML reads 1e309 as inf) are refused here, so config.toml, edits and whatif agree.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=80)
     metric: str
