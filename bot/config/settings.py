@@ -95,7 +95,7 @@ class ScheduleConfig(Section):
         if v not in EXCHANGES:
             close = difflib.get_close_matches(v, sorted(EXCHANGES), n=1)
             hint = f'did you mean "{close[0]}"? ' if close else ""
-            raise ValueError(f"unknown exchange \"{v}\"; {hint}(exchange-calendars' names, e.g. XNYS, XNAS, XLON)")
+            raise ValueError(f'unknown exchange "{v}"; {hint}(exchange-calendars\' names, e.g. XNYS, XNAS, XLON)')
         return v
 
     @field_validator("daily_check", "cpi_check")
