@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,6 +33,7 @@ Condition = Literal[
     "change_above",
     "change_below",
 ]
+NAME = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
 CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
 CROSSING = frozenset({"crosses_above", "crosses_below", "crosses"})
 Severity = Literal["info", "warning", "critical"]
@@ -99,13 +101,16 @@ class RuleSpec(BaseModel):
     description: str | None = None
     enabled: bool = True
     horizons: list[int] | None = None
-    track: list[str] | None = None
+    track: list[catalog.Symbol] | None = None
 
     @field_validator("name")
     @classmethod
     def _plain_name(cls, v: str) -> str:
-        if "|" in v or any(c in v for c in "\n\r\t"):
-            raise ValueError(f"a rule name may not contain | or line breaks, got {v!r}")
+        """A name is typed in chat commands, shown in alerts and keyed in the store: no spaces, no control or
+        right-to-left characters that make one name look like another."""
+        if not NAME.fullmatch(v):
+            shown = json.dumps(v)  # escapes what would otherwise render invisibly or backwards
+            raise ValueError(f'a rule name is letters, digits, ".", "_" and "-" (like rut-spx-above-0.4), got {shown}')
         return v
 
     @field_validator("resolve", mode="before")
@@ -274,6 +279,8 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
         return None, [Problem("each [[rules]] entry must be a table", rule=f"#{index + 1}")]
     name = raw.get("name")
     label = name if isinstance(name, str) and name else f"#{index + 1}"
+    if isinstance(name, str) and name and not NAME.fullmatch(name):
+        label = json.dumps(name)[1:-1]  # a name with a control or bidi character is shown escaped
     core_keys = set(RuleSpec.model_fields)
     core = {k: v for k, v in raw.items() if k in core_keys}
     metric_name = raw.get("metric")
