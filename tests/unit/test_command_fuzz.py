@@ -139,7 +139,7 @@ def test_any_arguments_get_a_text_reply(service: Service, command: Command, args
 
 
 def fits_alerts(text: str) -> bool:
-    """/alerts N: ASCII digits only (int() would also read signs, underscores and any script's digits), 1..MAX_ALERTS."""
+    """/alerts N: ASCII digits, 1..MAX_ALERTS (int() would also read signs, underscores, any script's digits)."""
     return text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_ALERTS
 
 
