@@ -62,6 +62,11 @@ def run_check(
     """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
+    # A rule the data cannot answer (an unknown universe) fails alone; the others are checked.
+    failed = [
+        RuleResult(r, RuleState(), error=config.rule_error(r.name)) for r in rules if r.name in config.unavailable
+    ]
+    rules = [r for r in rules if r.name not in config.unavailable]
     require_prices(store, rules)
     as_of = as_of or default_as_of(store, rules)
     require_data_by(store, rules, as_of)
@@ -95,5 +100,5 @@ def run_check(
     repeated = [a for a in alerts if a.key not in new_keys]
     unsent = [a for a in new if a.date < cutoff]
     return CheckReport(
-        as_of, evaluation.results, new, repeated, historical, past, unsent, time.perf_counter() - started
+        as_of, [*evaluation.results, *failed], new, repeated, historical, past, unsent, time.perf_counter() - started
     )

@@ -116,7 +116,7 @@ class BotScheduler:
         self.fetch_cpi = fetch_cpi
         self.open_store = open_store or (lambda c: Store(c.store_path))
         self.scheduler = schedule.Scheduler()
-        self.messages: list[str] = []  # for the admin chats, drained by run_forever
+        self.messages: list[str] = holder.config.cannot_run()  # for the admin chats, drained by run_forever
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()

@@ -4,8 +4,8 @@ It answers getMe, getUpdates (from a queue the test fills: messages, and button 
 callback queries), sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends,
 records every request, and can be told to fail the next calls of a method: 429 with
 ``retry_after``, 500, 403 (blocked by the user), 400, 200 with an HTML page (not the Bot API), a
-delay longer than the client's timeout, or "late" (accepted, answered only after ``delay``: the client may time out on a message Telegram
-has). ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400
+delay longer than the client's timeout, or "late" (accepted, answered only after ``delay``: the
+client may time out on a message Telegram has). ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400
 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
 Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
