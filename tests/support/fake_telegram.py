@@ -5,9 +5,9 @@ callback queries), sendMessage, sendPhoto, answerCallbackQuery, setMyCommands an
 records every request, and can be told to fail the next calls of a method: 429 with
 ``retry_after``, 500, 403 (blocked by the user), 400, 200 with an HTML page (not the Bot API), a
 delay longer than the client's timeout, or "late" (accepted, answered only after ``delay``: the
-client may time out on a message Telegram has). ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400
-with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
-Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
+client may time out on a message Telegram has). ``migrate`` turns a group into a supergroup (later
+sends to the old id get Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses
+texts and captions longer than Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
 
 from __future__ import annotations
