@@ -321,5 +321,12 @@ def run_telegram(service: Service, token: str) -> None:
 
 
 async def _preflight(token: str, base_url: str) -> None:
-    async with Bot(token, base_url=base_url):  # initialize() calls getMe
-        pass
+    # PTB logs an answer that is not JSON with its traceback before raising: the caller's one line says it.
+    quiet = logging.getLogger("telegram.request")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        async with Bot(token, base_url=base_url):  # initialize() calls getMe
+            pass
+    finally:
+        quiet.setLevel(level)

@@ -7,6 +7,9 @@ ends, nothing lost, never a traceback; and one rule's fault stops only that rule
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,14 +224,16 @@ async def test_watch_refuses_a_symbol_that_is_a_path(editor: CommandContext) -> 
 # --- 14: an api_base_url that is not the Bot API ----------------------------------------------------
 
 
-def test_a_base_url_answering_html_is_one_line_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_base_url_answering_html_is_one_line_at_start(tmp_path: Path) -> None:
+    """A whole process, as a user starts it: PTB's own logging must not print the traceback either."""
     with FakeTelegram() as tg:
         tg.fail_next("getMe", "html")
         path = config(tmp_path, f'[telegram]\napi_base_url = "{tg.base_url}"\nallowed_chats = [{ADMIN}]\n')
-        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-        result = cli(path, "run")
-    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
-    assert result.stderr == (
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
+        command = [sys.executable, "-m", "bot", "--config", str(path), "run"]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
         f"Error: {tg.base_url} does not answer as the Telegram Bot API (Invalid server response): "
         "check [telegram] api_base_url\n"
     )
