@@ -23,6 +23,7 @@ class Alert:
     previous: float | None = None
     chats: tuple[int, ...] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None  # why the rule's template could not be used (the message is then a plain one)
 
     @property
     def key(self) -> str:
@@ -42,4 +43,5 @@ class Alert:
             "previous": self.previous,
             "message": self.message,
             "details": self.details,
+            **({"problem": self.problem} if self.problem else {}),
         }

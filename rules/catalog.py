@@ -8,11 +8,13 @@ metric is one declaration here and one ``@computes`` function there (a test chec
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,10 +24,23 @@ Basis = Literal["close", "adj_close"]
 CPI_MEASURES = ("headline_mom", "headline_yoy", "core_mom", "core_yoy")
 
 
+# As Yahoo spells a symbol (^GSPC, BRK-B, BRK.B, ES=F): never a path, a space or another script's digit.
+SYMBOL = re.compile(r"\^?[A-Za-z0-9][A-Za-z0-9.=-]{0,19}", re.ASCII)
+
+
+def _symbol(value: str) -> str:
+    if not SYMBOL.fullmatch(value):
+        raise ValueError(f"expected a symbol as Yahoo spells it (^GSPC, BRK-B, ES=F), got {json.dumps(value)}")
+    return value
+
+
+Symbol = Annotated[str, AfterValidator(_symbol)]
+
+
 class Params(BaseModel):
     """Base of every metric's parameter model: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 P = TypeVar("P", bound=Params)
@@ -57,7 +72,7 @@ def get(name: str) -> Metric[Any]:
 
 
 class CloseParams(Params):
-    symbol: str
+    symbol: Symbol
     basis: Basis = "close"
 
 
@@ -73,7 +88,7 @@ declare(
 
 
 class SmaParams(Params):
-    symbol: str
+    symbol: Symbol
     window: int = Field(200, ge=1, le=2000)
     basis: Basis = "close"
 
@@ -90,8 +105,8 @@ declare(
 
 
 class RatioParams(Params):
-    numerator: str
-    denominator: str
+    numerator: Symbol
+    denominator: Symbol
     basis: Basis = "close"
 
 
@@ -109,8 +124,8 @@ declare(
 class SmaDistanceParams(Params):
     """Distance of a symbol (or of a ratio, when ``denominator`` is set) from its own SMA, in %."""
 
-    symbol: str
-    denominator: str | None = None
+    symbol: Symbol
+    denominator: Symbol | None = None
     window: int = Field(200, ge=2, le=2000)
     basis: Basis = "close"
 
@@ -132,7 +147,7 @@ declare(
 
 
 class ChangeParams(Params):
-    symbol: str
+    symbol: Symbol
     days: int = Field(ge=1, le=5000)
     basis: Basis = "close"
 
@@ -149,8 +164,8 @@ declare(
 
 
 class RelativeParams(Params):
-    symbol: str
-    benchmark: str
+    symbol: Symbol
+    benchmark: Symbol
     days: int = Field(ge=1, le=5000)
     basis: Basis = "close"
 

@@ -22,6 +22,7 @@ from rules.errors import DataError, RuleError
 from rules.metrics import MetricSeries, compute_metric
 from rules.model import Rule
 from rules.state import RuleState, State, Trigger, step, trigger_for
+from rules.templates import render
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,6 @@ def direction(trig: Trigger, x: float, fired: bool, side: str = "") -> str:
     if fired:
         return toward
     return "below" if toward == "above" else "above"
-
-
-def render(template: str, context: Mapping[str, Any]) -> str:
-    """Fill a message template; templates are validated at load, so this only guards odd values."""
-    try:
-        return template.format(**context)
-    except (ValueError, TypeError, KeyError):
-        return f"{context.get('rule')}: {context.get('metric')} = {context.get('value')} on {context.get('date')}"
 
 
 def run_rule(
@@ -170,12 +163,13 @@ def run_rule(
             kind, template = "firing", rule.template()
         else:
             kind, template = "resolved", rule.resolve_template() or ""
+        message, problem = render(template, ctx)
         alerts.append(
             Alert(
                 rule=rule.name,
                 date=day,
                 value=value,
-                message=render(template, ctx),
+                message=message,
                 kind=kind,
                 direction=ctx["direction"],
                 severity=rule.spec.severity,
@@ -184,6 +178,7 @@ def run_rule(
                 previous=previous,
                 chats=tuple(rule.spec.chats) if rule.spec.chats is not None else None,
                 details=details,
+                problem=problem,
             )
         )
     return alerts, state

@@ -11,7 +11,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-import string
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rules import catalog
 from rules.errors import ConfigError, Problem, describe_input, pydantic_problems
+from rules.templates import check_template
 
 Condition = Literal[
     "crosses_above",
@@ -32,6 +33,7 @@ Condition = Literal[
     "change_above",
     "change_below",
 ]
+NAME = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
 CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
 CROSSING = frozenset({"crosses_above", "crosses_below", "crosses"})
 Severity = Literal["info", "warning", "critical"]
@@ -79,7 +81,8 @@ DEFAULT_RESOLVE = "Resolved: {metric} no longer meets {rule} ({value:.4g} on {da
 class RuleSpec(BaseModel):
     """The core keys of a rule; everything else is a metric parameter."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # inf and nan (TOML reads 1e309 as inf) are refused here, so config.toml, edits and whatif agree.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, max_length=80)
     metric: str
@@ -98,13 +101,16 @@ class RuleSpec(BaseModel):
     description: str | None = None
     enabled: bool = True
     horizons: list[int] | None = None
-    track: list[str] | None = None
+    track: list[catalog.Symbol] | None = None
 
     @field_validator("name")
     @classmethod
     def _plain_name(cls, v: str) -> str:
-        if "|" in v or any(c in v for c in "\n\r\t"):
-            raise ValueError(f"a rule name may not contain | or line breaks, got {v!r}")
+        """A name is typed in chat commands, shown in alerts and keyed in the store: no spaces, no control or
+        right-to-left characters that make one name look like another."""
+        if not NAME.fullmatch(v):
+            shown = json.dumps(v)  # escapes what would otherwise render invisibly or backwards
+            raise ValueError(f'a rule name is letters, digits, ".", "_" and "-" (like rut-spx-above-0.4), got {shown}')
         return v
 
     @field_validator("resolve", mode="before")
@@ -236,25 +242,6 @@ class Rule:
         return self.spec.resolve
 
 
-def check_template(template: str, allowed: Mapping[str, object]) -> str | None:
-    """None when the template renders with the allowed placeholders, else why not."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        return f"bad template: {exc}"
-    for name in names:
-        base = name.split(".")[0].split("[")[0]
-        if base == "":
-            return "positional placeholder {} is not allowed; name it, e.g. {value}"
-        if base not in allowed:
-            return f"unknown placeholder {{{base}}}; known: {', '.join(sorted(allowed))}"
-    try:
-        template.format(**allowed)
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        return f"bad template: {exc}"
-    return None
-
-
 def _metric_problems(found: list[Problem], metric: str, known: set[str], own: set[str]) -> list[Problem]:
     """Say which metric wants a missing key, and suggest the key a typo probably meant."""
     out = []
@@ -292,6 +279,8 @@ def parse_rule(raw: Mapping[str, Any], index: int) -> tuple[Rule | None, list[Pr
         return None, [Problem("each [[rules]] entry must be a table", rule=f"#{index + 1}")]
     name = raw.get("name")
     label = name if isinstance(name, str) and name else f"#{index + 1}"
+    if isinstance(name, str) and name and not NAME.fullmatch(name):
+        label = json.dumps(name)[1:-1]  # a name with a control or bidi character is shown escaped
     core_keys = set(RuleSpec.model_fields)
     core = {k: v for k, v in raw.items() if k in core_keys}
     metric_name = raw.get("metric")

@@ -26,7 +26,7 @@ def status_report(store: Store, config: Config, now: dt.datetime | None = None) 
     now = now or dt.datetime.now(dt.UTC)
     sc = config.settings.schedule
     local = now.astimezone(ZoneInfo(sc.timezone))
-    warnings: list[str] = []
+    warnings: list[str] = list(config.cannot_run())
 
     problems = store.integrity()  # a corrupt page shows here long before a query trips over it
     if problems:

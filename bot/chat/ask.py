@@ -38,10 +38,9 @@ async def cmd_rules(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_alerts(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UsageError
-    try:
-        n = int(args[0]) if args else 5
-    except ValueError:
-        raise UsageError from None
+    if args and not (args[0].isascii() and args[0].isdigit() and len(args[0]) <= 3):  # int() reads ٣ and 1_0 too
+        raise UsageError
+    n = int(args[0]) if args else 5
     if not 1 <= n <= MAX_ALERTS:
         raise UsageError
     return Reply(render.alerts(views.recent_alerts(ctx.store, n)))

@@ -76,7 +76,7 @@ def no_args(args: list[str]) -> None:
         raise UsageError
 
 
-_DURATION = re.compile(r"^(\d{1,4})([mhdw])$")
+_DURATION = re.compile(r"^(\d{1,4})([mhdw])$", re.ASCII)  # int() would read ٣ and 𝟗 as digits too
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -228,7 +228,7 @@ def check(obj: Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
         )
     else:
         _print_table(report)
-    for name, why in report.errors.items():
+    for name, why in {**report.errors, **report.template_failures}.items():
         click.echo(f'Warning: rule "{name}": {why}', err=True)
     evaluated = [r for r in report.results if not r.error]
     if report.errors and (strict or not evaluated):

@@ -35,6 +35,8 @@ def rules_check(obj: Context, file: Path | None) -> None:
     Example: rotation-bot rules check config.toml
     """
     cfg = bot.config.load_config(file or obj.config_path)
+    if cfg.unavailable:  # the running bot runs the other rules; a check of the file names these as errors
+        raise BotError("\n".join(str(p) for p in cfg.unavailable.values()))
     n = len(cfg.rules)
     click.echo(f"{file or obj.config_path}: {n} rule{'' if n == 1 else 's'} OK")
     for rule, missing in _unknown_symbols(cfg.rules, cfg.store_path):

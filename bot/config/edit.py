@@ -175,6 +175,8 @@ def preview(path: str | Path, edit: Edit) -> Preview:
     if "\r\n" in old_text:
         new_text = new_text.replace("\r\n", "\n").replace("\n", "\r\n")
     config = config_from_text(new_text, path)
+    if broken := [str(p) for n, p in config.unavailable.items() if n in (done.rule, done.new_name)]:
+        raise ConfigFileError("\n".join(broken))  # the running bot would skip it: refuse the edit instead
     lines = list(
         difflib.unified_diff(
             old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path.name, path.name, n=2

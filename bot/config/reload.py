@@ -81,7 +81,7 @@ class ConfigHolder:
                 listener(new)
             except Exception:  # a listener's bug must not undo a good reload
                 log.exception("config listener failed")
-        return f"{name} reloaded: {describe_changes(old, new)}"
+        return "\n".join([f"{name} reloaded: {describe_changes(old, new)}", *new.cannot_run()])
 
     def poll(self) -> str | None:
         """Reload if the file changed; the message to send, or None when nothing changed."""

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.defaults import DEFAULT_RULES
+from bot.config.exchanges import EXCHANGES
 from bot.errors import BotError, ConfigFileError
 from bot.values import is_symbol, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
@@ -87,6 +88,16 @@ class ScheduleConfig(Section):
             raise ValueError(f'expected a time zone like "America/New_York", got "{v}"') from None
         return v
 
+    @field_validator("exchange")
+    @classmethod
+    def _exchange(cls, v: str) -> str:
+        """An unknown name would pass here and stop the scheduler at its first session question."""
+        if v not in EXCHANGES:
+            close = difflib.get_close_matches(v, sorted(EXCHANGES), n=1)
+            hint = f'did you mean "{close[0]}"? ' if close else ""
+            raise ValueError(f'unknown exchange "{v}"; {hint}(exchange-calendars\' names, e.g. XNYS, XNAS, XLON)')
+        return v
+
     @field_validator("daily_check", "cpi_check")
     @classmethod
     def _hhmm(cls, v: str) -> str:
@@ -148,10 +159,24 @@ class Settings(Section):
 class Config:
     """The validated config: settings, rules and where the file lives (relative paths start there)."""
 
-    def __init__(self, settings: Settings, rules: list[Rule], path: Path | None) -> None:
+    def __init__(
+        self, settings: Settings, rules: list[Rule], path: Path | None, unavailable: dict[str, Problem] | None = None
+    ) -> None:
         self.settings = settings
         self.rules = rules
         self.path = path
+        # Rules valid in themselves that the data cannot answer (an unknown universe): `rules check` refuses
+        # them, every other command runs the rest and reports these, as one rule's missing data is reported.
+        self.unavailable = dict(unavailable or {})
+
+    def rule_error(self, name: str) -> str | None:
+        """Why rule ``name`` cannot run, without repeating its name (``config.toml: field "universe": …``)."""
+        p = self.unavailable.get(name)
+        return None if p is None else str(Problem(p.message, field=p.field, source=p.source))
+
+    def cannot_run(self) -> list[str]:
+        """One line per rule that cannot run, for `status`, /status and the admins."""
+        return [f"{p}; the other rules run without it" for p in self.unavailable.values()]
 
     def resolve(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -263,11 +288,10 @@ def parse_config(data: dict[str, Any], source: str = "config.toml", path: Path |
                         source=source,
                     )
                 )
-    if settings is not None:
-        problems.extend(universe_problems(rules, settings, source))
+    missing = universe_problems(rules, settings, source) if settings is not None else []
     if problems or settings is None:
-        raise ConfigFileError("\n".join(str(p) for p in problems))
-    return Config(settings, rules, path)
+        raise ConfigFileError("\n".join(str(p) for p in [*problems, *missing]))
+    return Config(settings, rules, path, {p.rule: p for p in missing if p.rule is not None})
 
 
 def universe_problems(rules: list[Rule], settings: Settings, source: str) -> list[Problem]:

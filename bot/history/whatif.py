@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,12 @@ from bot.config import Config, parse_value
 from bot.errors import BotError
 from bot.history.track import compute_track_records
 from bot.store import Store
+from bot.values import as_float
 from rules import ConfigError, HorizonSummary, Rule, TrackRecord, load_rules
 
+# Variants a sweep may replay, all axes together: each is a replay and a track record (about 50 ms on 25
+# years), so 200 answer within seconds; 200 × 200 ran past five minutes.
+MAX_SWEEP = 200
 QUARTER = 63  # trading days: the horizon whose median move a what-if quotes ("3 months")
 
 
@@ -86,22 +91,27 @@ def edited(rule: Rule, edits: Mapping[str, Any], source: str) -> Rule:
 
 
 def sweep_axis(spec: str) -> tuple[str, list[Any]]:
-    """``threshold=0.38:0.44:0.01`` → ("threshold", [0.38, 0.39, …, 0.44]) (STOP included; whole numbers stay whole)."""
+    """``threshold=0.38:0.44:0.01`` → ("threshold", [0.38, 0.39, …, 0.44]) (STOP included; whole numbers stay whole).
+
+    Bounds are finite ASCII numbers: ``float`` would read nan, inf and other scripts' digits, and a NaN
+    or infinite bound makes no values to count.
+    """
     key, sep, span = spec.partition("=")
     parts = span.split(":")
     if not sep or len(parts) != 3:
         raise BotError(f"expected KEY=START:STOP:STEP (e.g. threshold=0.38:0.44:0.01), got {spec!r}")
-    try:
-        lo, hi, step = (float(p) for p in parts)
-    except ValueError:
-        raise BotError(f"expected numbers in {spec!r} (KEY=START:STOP:STEP)") from None
+    numbers = [as_float(p) if p.strip().isascii() else None for p in parts]
+    lo, hi, step = (n if n is not None else math.nan for n in numbers)
+    if not all(math.isfinite(n) for n in (lo, hi, step)):
+        raise BotError(f"expected finite numbers in {spec!r} (KEY=START:STOP:STEP, e.g. threshold=0.38:0.44:0.01)")
     if step <= 0 or hi < lo:
         raise BotError(f"{spec!r}: STEP must be positive and STOP not below START")
-    count = round((hi - lo) / step) + 1
-    if count > 200:
-        raise BotError(f"{spec!r} makes {count} values; at most 200")
+    steps = (hi - lo) / step
+    if not math.isfinite(steps) or steps + 1 > MAX_SWEEP:
+        shown = f"{round(steps) + 1}" if math.isfinite(steps) else "too many"
+        raise BotError(f"{spec!r} makes {shown} values; at most {MAX_SWEEP} in all")
     whole = all(float(p).is_integer() for p in parts)
-    values = [lo + i * step for i in range(count)]
+    values = [lo + i * step for i in range(round(steps) + 1)]
     return key.strip(), [round(v) if whole else round(v, 10) for v in values]
 
 
@@ -148,7 +158,17 @@ def sweep(
     store: Store, config: Config, rule: Rule, axes: Sequence[tuple[str, list[Any]]], start: dt.date | None = None
 ) -> list[Variant]:
     """One variant per value (or pair of values) of the swept keys, in order."""
-    source = _source(config)
+    return replay_variants(store, config, sweep_variants(rule, axes, _source(config)), start)
+
+
+def sweep_variants(
+    rule: Rule, axes: Sequence[tuple[str, list[Any]]], source: str
+) -> list[tuple[str, Rule, dict[str, Any]]]:
+    """Each combination of the axes' values as a validated rule; at most MAX_SWEEP of them in all."""
+    sizes = [len(values) for _, values in axes]
+    if math.prod(sizes) > MAX_SWEEP:
+        shape = " × ".join(str(n) for n in sizes)
+        raise BotError(f"the sweep makes {math.prod(sizes)} variants ({shape}); at most {MAX_SWEEP} in all")
     variants = []
     for combo in itertools.product(*(values for _, values in axes)):
         edits = {key: value for (key, _), value in zip(axes, combo, strict=True)}
@@ -156,7 +176,7 @@ def sweep(
             variants.append((" ".join(f"{k}={v}" for k, v in edits.items()), edited(rule, edits, source), edits))
         except ConfigError as exc:
             raise BotError(f"sweep value {edits}: {exc}") from None
-    return replay_variants(store, config, variants, start)
+    return variants
 
 
 def _source(config: Config) -> str:

@@ -44,6 +44,11 @@ class CheckReport:
     def errors(self) -> dict[str, str]:
         return {r.rule.name: r.error for r in self.results if r.error and r.error != "disabled"}
 
+    @property
+    def template_failures(self) -> dict[str, str]:
+        """Rules whose message template failed on a new alert: recorded and sent with a plain message instead."""
+        return {a.rule: a.problem for a in self.alerts if a.problem}
+
 
 def run_check(
     store: Store,
@@ -58,6 +63,11 @@ def run_check(
     """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
+    # A rule the data cannot answer (an unknown universe) fails alone; the others are checked.
+    failed = [
+        RuleResult(r, RuleState(), error=config.rule_error(r.name)) for r in rules if r.name in config.unavailable
+    ]
+    rules = [r for r in rules if r.name not in config.unavailable]
     require_prices(store, rules)
     as_of = as_of or default_as_of(store, rules)
     require_data_by(store, rules, as_of)
@@ -96,7 +106,9 @@ def run_check(
     repeated = [a for a in alerts if a.key not in new_keys]
     unsent = [a for a in new if a.date < cutoff]
     seconds = time.perf_counter() - started
-    return CheckReport(as_of, evaluation.results, new, repeated, historical, past, unsent, seconds, checked_to)
+    return CheckReport(
+        as_of, [*evaluation.results, *failed], new, repeated, historical, past, unsent, seconds, checked_to
+    )
 
 
 def rejudged(store: Store, old: Config, new: Config) -> list[str]:

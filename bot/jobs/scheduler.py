@@ -116,7 +116,7 @@ class BotScheduler:
         self.fetch_cpi = fetch_cpi
         self.open_store = open_store or (lambda c: Store(c.store_path))
         self.scheduler = schedule.Scheduler()
-        self.messages: list[str] = []  # for the admin chats, drained by run_forever
+        self.messages: list[str] = holder.config.cannot_run()  # for the admin chats, drained by run_forever
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
@@ -237,6 +237,7 @@ class BotScheduler:
             # Checking now would judge yesterday's close and send today's alerts a day late.
             raise _NotYet(f"no {slot.day} close yet for {', '.join(late)}; retrying")
         report = run_check(store, config, sink=notifier(config, now=self.now))
+        self._tell_template_failures(report)
         checked = _check_summary(report)
         if config.settings.digest.enabled:
             queue_daily_digest(store, config, report.as_of, self.now())
@@ -250,8 +251,15 @@ class BotScheduler:
             raise Stopped
         if month and not store.month_released(month):
             raise _NotYet(f"CPI for {month} not published by the source yet; retrying")
-        checked = _check_summary(run_cpi_check(store, config, day, self.now))
+        report = run_cpi_check(store, config, day, self.now)
+        self._tell_template_failures(report)
+        checked = _check_summary(report)
         return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
+
+    def _tell_template_failures(self, report: CheckReport | None) -> None:
+        """A rule whose template failed still alerted (plainly); its admins are told why, once per alert."""
+        for rule, why in (report.template_failures if report else {}).items():
+            self.messages.append(f'Rule "{rule}": {why}')
 
     # --- the asyncio side ----------------------------------------------------------------------
 

@@ -321,8 +321,20 @@ def run_telegram(service: Service, token: str) -> None:
             f"cannot reach Telegram at {base_url}: {why}; "
             "check the network and [telegram] api_base_url, then start again"
         ) from None
+    except TelegramError as exc:  # an answer that is not the Bot API's (a proxy's or captive portal's page)
+        why = str(exc).replace(token, "<token>")
+        raise BotError(
+            f"{base_url} does not answer as the Telegram Bot API ({why}): check [telegram] api_base_url"
+        ) from None
 
 
 async def _preflight(token: str, base_url: str) -> None:
-    async with Bot(token, base_url=base_url):  # initialize() calls getMe
-        pass
+    # PTB logs an answer that is not JSON with its traceback before raising: the caller's one line says it.
+    quiet = logging.getLogger("telegram.request")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        async with Bot(token, base_url=base_url):  # initialize() calls getMe
+            pass
+    finally:
+        quiet.setLevel(level)

@@ -107,7 +107,8 @@ async def test_watch_reads_numbers_and_optional_parameters(svc: Service) -> None
 
 async def test_a_rule_name_with_a_bar_is_refused(svc: Service) -> None:
     reply = await say(svc, EDITOR, f"/rename {RULE} a|b")
-    assert 'field "name": a rule name may not contain |' in reply.text
+    why = 'a rule name is letters, digits, ".", "_" and "-" (like rut-spx-above-0.4), got "a|b"'
+    assert f'field "name": {why}' in reply.text
     assert not reply.buttons
 
 

@@ -3,11 +3,11 @@
 It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as
 callback queries), sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends,
 records every request, and can be told to fail the next calls of a method: 429 with
-``retry_after``, 500, 403 (blocked by the user), 400, a delay longer than the client's timeout,
-or "late" (accepted, answered only after ``delay``: the client may time out on a message Telegram
-has). ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400
-with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
-Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
+``retry_after``, 500, 403 (blocked by the user), 400, 200 with an HTML page (not the Bot API), a
+delay longer than the client's timeout, or "late" (accepted, answered only after ``delay``: the
+client may time out on a message Telegram has). ``migrate`` turns a group into a supergroup (later
+sends to the old id get Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses
+texts and captions longer than Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Request:
 
 @dataclass
 class Failure:
-    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late"
+    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late" | "html" (200, not JSON: a captive portal)
     retry_after: int = 1
     delay: float = 1.5
 
@@ -313,6 +313,13 @@ class FakeTelegram:
             )
         elif f.kind == "400":
             self._reply(h, 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"})
+        elif f.kind == "html":
+            body = b"<html><body>Welcome to the hotel Wi-Fi</body></html>"
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
         elif f.kind == "delay":
             time.sleep(f.delay)
             self._reply(h, 200, {"ok": True, "result": True})

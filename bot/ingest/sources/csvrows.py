@@ -2,8 +2,11 @@
 
 A cell that is not what its column promises refuses its whole row, reported as
 ``FILE:LINE: column: why`` (LINE counts the header as line 1, as an editor does). The row is skipped,
-so the store keeps what it already had for it, and the rest of the file still loads. An empty price
-cell is not an error: it is how the documented format says "this source lacks the column".
+so the store keeps what it already had for it, and the rest of the file still loads. A price column empty
+in the whole file is how the documented format says "this source lacks the column" (ETF files carry only
+adj_close); an empty close in a file that carries closes is a refused row, not a NULL over a stored close.
+An empty adj_close beside a close is not: the close stands in for it, as the store does for a missing
+column (indices/^RUT.csv in the shared data has no adj_close after 2024-08-02).
 """
 
 from __future__ import annotations
@@ -180,7 +183,8 @@ def price_frame(table: Table) -> pd.DataFrame:
     """The table's valid rows as a frame of close/adj_close indexed by date (plus ``symbol`` in a long file).
 
     A row is refused for a date that does not parse, a price that is not a positive finite number
-    (0, -1, n/a, inf, nan), no price at all, or (long files) a symbol that is not a ticker.
+    (0, -1, n/a, inf, nan), no price at all, an empty close in a file that carries closes, or (long files)
+    a symbol that is not a ticker.
     Duplicate dates keep the last row. Checked a column at a time: there are millions of rows.
     """
     cells = table.cells
@@ -209,6 +213,8 @@ def price_frame(table: Table) -> pd.DataFrame:
         refuse(~empty[c] & ~(np.isfinite(values) & (values > 0)), c, 'expected a positive number, got "{}"')
         out[c] = values
     refuse(empty.all(axis=1), "/".join(present), "no price on this row")
+    if "close" in present and not empty["close"].all():  # the file carries closes: an empty one is a gap
+        refuse(empty["close"], "close", "empty")
     table.refused.sort(key=lambda r: r.line)
     out = out[~refused].set_index(pd.DatetimeIndex(dates[~refused], name="date")).sort_index(kind="stable")
     if "symbol" in out:
