@@ -168,3 +168,10 @@ def m007_routing_and_silences(db: Database) -> None:
         pk=("chat_id", "rule"),
     )
     db.table("silences").create_index(["until"])
+
+
+@migrations()
+def m008_outbox_unanswered(db: Database) -> None:
+    """Sends of a row that left without Telegram's answer (it may have the message): delivery stops at two, also
+    across a restart, so a dropped connection cannot repeat an alert more than once."""
+    db.table("outbox").add_column("unanswered", int, not_null_default=0)
