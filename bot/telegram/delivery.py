@@ -46,8 +46,10 @@ from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, clip
 from bot.chat import alert_buttons
 from bot.store import Store, outbox
 from bot.telegram.keyboards import keyboard
-from bot.telegram.sendfaults import BACKOFF_MAX as BACKOFF_MAX
-from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, backoff_seconds, outcome_unknown, retry_after_seconds
+from bot.telegram.sendfaults import BACKOFF_MAX as BACKOFF_MAX  # re-exported: delivery's tests and callers
+from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
+from bot.telegram.sendfaults import backoff_seconds as backoff_seconds
+from bot.telegram.sendfaults import outcome_unknown as outcome_unknown
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,15 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
 from bot.chat.service import DELIVERY_SECONDS, Service
 from bot.store import outbox
 from bot.store.db import Store
-from bot.telegram.delivery import deliver_pending
+from bot.telegram.delivery import deliver_pending, outcome_unknown
 from rules import Alert
 from tests.support.factories import make_config
 from tests.support.fake_telegram import FakeTelegram, Request
@@ -133,3 +135,28 @@ async def test_an_alert_sent_as_a_photo_counts_the_same(tg: FakeTelegram, bot: E
     assert [r.method for r in tg.accepted(A)] == ["sendPhoto", "sendPhoto", "sendMessage"]
     assert rows(store) == [("with-chart", "unknown", 2, 2), ("plain", "sent", 1, 0)]
     assert len(tg.sent(ADMIN)) == 1
+
+
+def _raised(exc: Exception, cause: BaseException | None) -> Exception:
+    try:
+        raise exc from cause  # what PTB's HTTPXRequest and its answer parsing raise
+    except Exception as raised:
+        return raised
+
+
+@pytest.mark.parametrize(
+    ("exc", "cause", "unknown"),
+    [
+        (NetworkError("httpx.RemoteProtocolError"), httpx.RemoteProtocolError("disconnected"), True),  # dropped
+        (NetworkError("httpx.ReadError"), httpx.ReadError("reset by peer"), True),
+        (NetworkError("httpx.WriteError"), httpx.WriteError("broken pipe"), True),
+        (NetworkError("httpx.ConnectError"), httpx.ConnectError("refused"), False),  # never left
+        (NetworkError("Internal Server Error (500)"), None, False),  # Telegram's answer
+        (NetworkError("Bad Gateway (502)"), TelegramError("Invalid server response"), False),  # a proxy's page
+        (TelegramError("Invalid server response"), ValueError("not JSON"), True),  # a 200 we cannot read
+    ],
+)
+def test_which_network_errors_leave_the_outcome_unknown(
+    exc: Exception, cause: BaseException | None, unknown: bool
+) -> None:
+    assert outcome_unknown(_raised(exc, cause)) is unknown
