@@ -46,11 +46,17 @@ async def _latency(tg: FakeTelegram, text: str = "/ratio") -> float:
 
 async def _flooded(tg: FakeTelegram, flood: tuple[str, int]) -> float:
     text, n = flood
-    before = len(tg.sent(FLOODER))
     for _ in range(n):
         tg.push_text(FLOODER, text)
     latency = await _latency(tg)
-    await _answered(tg, FLOODER, before + n)  # every flooded command is answered (a chart or "busy")
+    # The flood is over when a last /start of the flooder is answered: each chat is answered in its order.
+    greetings = sum("👋" in r.text for r in tg.sent(FLOODER))
+    tg.push_text(FLOODER, "/start")
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while sum("👋" in r.text for r in tg.sent(FLOODER)) == greetings:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the flood of {text} was not worked off within {DRAIN_TIMEOUT:g} s")
+        await asyncio.sleep(0.01)
     return latency
 
 
