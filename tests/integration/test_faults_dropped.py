@@ -28,7 +28,11 @@ from tests.support.fake_telegram import FakeTelegram, Request
 from tests.support.tg_helpers import ADMIN, ALLOWED, RATIO_RULE, build
 
 A = ALLOWED
-START = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)  # rows queued here are due
+
+
+def start() -> dt.datetime:
+    """A minute from now: rows the test just queued are due (taken per test, not at import: a long session)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -57,7 +61,8 @@ async def no_sleep(seconds: float) -> None:
 
 async def passes(bot: ExtBot[None], store: Store, minutes: int = 10) -> int:
     """Delivery every DELIVERY_SECONDS of stepped time for ``minutes``, as the running bot calls it."""
-    now, end, sent = START, START + dt.timedelta(minutes=minutes), 0
+    now = start()
+    end, sent = now + dt.timedelta(minutes=minutes), 0
     while now < end:
         sent += await deliver_pending(bot, store, now=now, sleep=no_sleep, admins=[ADMIN], read_timeout=0.5)
         now += dt.timedelta(seconds=DELIVERY_SECONDS)
@@ -104,7 +109,7 @@ async def test_one_dropped_answer_is_followed_by_one_retry_at_once(
     outbox.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", "drop")
-    assert await deliver_pending(bot, store, now=START, sleep=no_sleep, admins=[ADMIN], read_timeout=0.5) == 2
+    assert await deliver_pending(bot, store, now=start(), sleep=no_sleep, admins=[ADMIN], read_timeout=0.5) == 2
     assert rules_of(tg.accepted(A)) == ["r1", "r1", "r2"]
     assert rows(store) == [("r1", "sent", 2, 1), ("r2", "sent", 1, 0)]
     assert tg.sent(ADMIN) == []
