@@ -15,6 +15,7 @@ from benchmarks import (
     bench_breadth,
     bench_check,
     bench_daily,
+    bench_flood,
     bench_incremental,
     bench_memory,
     bench_ratio_query,
@@ -37,6 +38,7 @@ BENCHMARKS = (
     bench_track,
     bench_sweep,
     bench_startup,
+    bench_flood,
 )
 
 

@@ -64,6 +64,7 @@ class Command:
     admin: bool = False
     hint: str = ""  # an example and the limits, shown with the usage line after a mistake
     menu: bool = True  # False: pressed as a button only (Apply, Cancel), not listed in /help or the menu
+    heavy: bool = False  # a chart, a replay or a what-if: seconds of work, budgeted per chat (bot/telegram/chats.py)
 
     @property
     def usage_line(self) -> str:

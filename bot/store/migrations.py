@@ -182,3 +182,10 @@ def m009_config_edit_intents(db: Database) -> None:
     """An edit is recorded before config.toml is renamed into place (``pending`` set), and completed after: a crash
     between the two leaves the intent, which the next start or edit command completes or drops by the file's hash."""
     db.table("config_edits").add_column("pending", int)
+
+
+@migrations()
+def m010_outbox_unanswered(db: Database) -> None:
+    """Sends of a row that left without Telegram's answer (it may have the message): delivery stops at two, also
+    across a restart, so a dropped connection cannot repeat an alert more than once."""
+    db.table("outbox").add_column("unanswered", int, not_null_default=0)

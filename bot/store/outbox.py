@@ -2,8 +2,10 @@
 
 ``text`` is plain text (an alert's rendered message); delivery escapes it for HTML. A row is
 ``pending`` until Telegram accepts it (``sent``), or ``dropped`` (the chat blocked the bot or
-unsubscribed), ``failed`` (Telegram refused it for good, e.g. a 400) or ``unknown`` (a send timed
-out after leaving and its one retry failed too: Telegram may have it, so it is not sent again).
+unsubscribed), ``failed`` (Telegram refused it for good, e.g. a 400) or ``unknown`` (two sends left
+without Telegram's answer: it may have the message, so it is not sent again). ``attempts`` counts
+every failed or successful send; ``unanswered`` those that left and got no answer (a late answer, a
+dropped or reset connection), which delivery bounds at two.
 Subscriptions and chat migrations (a group upgraded to a supergroup) live here too, because they
 decide who gets a row; per-chat routes and silences, which also decide it, are in bot/store/routing.py.
 """
@@ -222,6 +224,7 @@ class OutboxRow:
     photo: bytes | None
     attempts: int
     next_attempt_at: str | None
+    unanswered: int = 0  # sends that left without Telegram's answer: it may have the message
 
 
 def pending_rows(
@@ -229,10 +232,10 @@ def pending_rows(
 ) -> list[OutboxRow]:
     """Every pending row, per chat oldest first (delivery keeps that order within a chat)."""
     rows = store.db.execute(
-        "SELECT id, alert_key, chat_id, text, photo, attempts, next_attempt_at FROM outbox"
+        "SELECT id, alert_key, chat_id, text, photo, attempts, next_attempt_at, unanswered FROM outbox"
         " WHERE status = 'pending' ORDER BY chat_id, id"
     ).fetchall()
-    out = [OutboxRow(int(r[0]), r[1], int(r[2]), r[3] or "", r[4], int(r[5] or 0), r[6]) for r in rows]
+    out = [OutboxRow(int(r[0]), r[1], int(r[2]), r[3] or "", r[4], int(r[5] or 0), r[6], int(r[7])) for r in rows]
     return [r for r in out if (only_chats is None or r.chat_id in only_chats) and r.chat_id not in set(skip_chats)]
 
 
@@ -262,11 +265,21 @@ def mark_retry(store: Store, row_id: int, error: str, next_attempt_at: dt.dateti
     )
 
 
-def mark_failed(store: Store, row_id: int, error: str, status: str = "failed") -> None:
-    """End a row that must not be sent again: ``failed`` (refused for good) or ``unknown`` (may have arrived)."""
+def mark_unanswered(store: Store, row_id: int, error: str) -> None:
+    """A send left and got no answer: on record before the one more send goes, so a restart cannot add a third."""
     store.db.execute(
-        "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-        [status, error[:500], row_id],
+        "UPDATE outbox SET attempts = attempts + 1, unanswered = unanswered + 1, last_error = ? WHERE id = ?",
+        [error[:500], row_id],
+    )
+
+
+def mark_failed(store: Store, row_id: int, error: str, status: str = "failed", unanswered: bool = False) -> None:
+    """End a row that must not be sent again: ``failed`` (refused for good) or ``unknown`` (may have arrived);
+    ``unanswered``: the send that ended it left without an answer (counted like ``mark_unanswered``)."""
+    store.db.execute(
+        "UPDATE outbox SET status = ?, attempts = attempts + 1, unanswered = unanswered + ?, last_error = ?"
+        " WHERE id = ?",
+        [status, int(unanswered), error[:500], row_id],
     )
 
 

@@ -1,5 +1,7 @@
 """The Telegram adapter: the PTB Application around the transport-free commands of bot/chat.
 
+Updates of different chats are handled concurrently, each chat's in order (bot/telegram/chats.py).
+
 Order of handling, as in PTB's examples: a ``TypeHandler`` in group -1 lets only allowed chats
 through (everyone else gets one polite refusal per chat, logged without the message text), then
 one ``CommandHandler`` per row of the command table (admin rows filtered to ``admin_chats``),
@@ -45,6 +47,7 @@ from bot.chat import (
 from bot.config import Config
 from bot.errors import BotError
 from bot.store import outbox
+from bot.telegram.chats import ChatOrder
 from bot.telegram.delivery import deliver_pending
 from bot.telegram.keyboards import keyboard
 
@@ -286,6 +289,7 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
         .read_timeout(request_timeout)
         .write_timeout(request_timeout)
         .get_updates_read_timeout(request_timeout + 20)
+        .concurrent_updates(ChatOrder(lambda chat: service.config.is_allowed(chat)))  # one chat never holds others
         .post_init(post_init)
         .post_stop(post_stop)
         .build()

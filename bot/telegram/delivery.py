@@ -9,9 +9,11 @@ retried, so alerts arrive in order. Muted chats keep their rows until the mute e
 
 Three faults would otherwise send one alert again and again, so each has its own answer:
 
-- a timeout after the request left (Telegram may have the message): one more send, waiting much
-  longer for the answer; still unknown, the row is marked ``unknown``, the admins are told which
-  alert to which chat may be missing, and the chat's later rows go on;
+- a send that left without Telegram's answer (a late answer, a connection dropped or reset after
+  the request was written; bot/telegram/sendfaults.py tells these from failures before it left):
+  one more send at once, waiting much longer for the answer; unanswered again, the row is marked
+  ``unknown``, the admins are told which alert to which chat may be missing, and the chat's later
+  rows go on. Unanswered sends are counted in the outbox, so a restart cannot make a third;
 - ``ChatMigrated`` (a group upgraded to a supergroup): the chat's subscription, mute and rows move
   to the new id (bot/store), delivery goes on there, and the admins are told to update the config;
 - a store that cannot record (read-only, full disk): what Telegram accepted is kept in memory and
@@ -30,7 +32,6 @@ import enum
 import html
 import logging
 import sqlite3
-import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -38,23 +39,24 @@ from functools import partial
 from itertools import groupby
 from typing import Any, Protocol
 
-import httpx
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, render
 from bot.chat import alert_buttons
 from bot.store import Store, outbox
 from bot.telegram.keyboards import keyboard
+from bot.telegram.sendfaults import BACKOFF_MAX as BACKOFF_MAX  # re-exported: delivery's tests and callers
+from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
+from bot.telegram.sendfaults import backoff_seconds as backoff_seconds
+from bot.telegram.sendfaults import outcome_unknown as outcome_unknown
 
 log = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second into the same chat
-BACKOFF_BASE = 2.0
-BACKOFF_MAX = 600.0
-INLINE_RETRY_AFTER_MAX = 30.0  # longer flood waits are rescheduled instead of slept through
 READ_TIMEOUT = 10.0  # the bot's own read timeout, as bot/telegram/app.py configures it
 UNKNOWN_RETRY_FACTOR = 6.0  # the one retry of a send that may have arrived waits this many read timeouts
+MAX_UNANSWERED = 2  # sends of one row that may reach Telegram unanswered: the first and its one retry
 
 Sleep = Callable[[float], Awaitable[None]]
 # One delivery pass at a time per store: two overlapping passes would both send the same row.
@@ -86,27 +88,6 @@ class Sender(Protocol):
         write_timeout: float = ...,
         reply_markup: Any = ...,
     ) -> Any: ...
-
-
-def backoff_seconds(attempts: int) -> float:
-    """2, 4, 8, … seconds after the 1st, 2nd, 3rd failure, capped at ten minutes."""
-    return float(min(BACKOFF_MAX, BACKOFF_BASE ** max(1, attempts)))
-
-
-def outcome_unknown(exc: BaseException) -> bool:
-    """Did a failed send perhaps reach Telegram? Only a timeout after the request left leaves that open.
-
-    PTB raises ``TimedOut`` from httpx's timeout: a connect or pool timeout means the request never
-    left (safe to send again); a read or write timeout means Telegram may have the message.
-    """
-    return isinstance(exc, TimedOut) and not isinstance(exc.__cause__, (httpx.ConnectTimeout, httpx.PoolTimeout))
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 deprecates the int form; accept both
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
@@ -190,18 +171,23 @@ async def _send(bot: Sender, row: outbox.OutboxRow, timeout: float | None = None
         await bot.send_message(row.chat_id, alert_html(row), **extra)
 
 
-async def _try_row(p: _Pass, row: outbox.OutboxRow, timeout: float | None = None) -> Step:
+async def _try_row(p: _Pass, row: outbox.OutboxRow) -> Step:
     """Send one row and record the outcome; ``ChatMigrated`` goes to the caller, which moves the chat.
 
-    ``timeout`` set: this is the one retry of a send that may have arrived, which is never rescheduled.
+    A row with an unanswered send on record gets its last one, waiting ``slow_timeout`` for the answer.
+    Failures that never reached Telegram, or that it answered (429, 5xx), are retried later with backoff
+    and do not use up that last send.
     """
+    if row.unanswered >= MAX_UNANSWERED:
+        return _unknown(p, row, "no sends left")  # (both on record, the mark unknown not: a store restored)
+    timeout = p.slow_timeout if row.unanswered else None
     for _ in range(3):  # RetryAfter that the rate limiter did not already absorb
         try:
             await _send(p.bot, row, timeout)
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             if wait > INLINE_RETRY_AFTER_MAX:
-                return _later(p, row, str(exc), wait, timeout)
+                return _later(p, row, str(exc), wait)
             log.info("flood control: waiting %.1f s before retrying chat %s", wait, row.chat_id)
             await p.sleep(wait)
             continue
@@ -216,60 +202,66 @@ async def _try_row(p: _Pass, row: outbox.OutboxRow, timeout: float | None = None
             p.record("failed", partial(outbox.mark_failed, p.store, row.id, str(exc)))
             return Step.NEXT
         except (TelegramError, OSError) as exc:  # NetworkError, TimedOut, 5xx, …
-            if timeout is None and outcome_unknown(exc):
-                log.warning(
-                    "no answer from Telegram for row %s to chat %s (%s), which may have it: sending once more,"
-                    " waiting up to %.0f s",
-                    row.id,
-                    row.chat_id,
-                    exc,
-                    p.slow_timeout,
-                )
-                if not p.record("attempt", partial(outbox.mark_retry, p.store, row.id, str(exc), p.now)):
-                    return Step.STOP  # the first send is on record before the second goes (attempts, last_error)
-                return await _try_row(p, row, p.slow_timeout)
+            if outcome_unknown(exc):
+                return await _unanswered(p, row, exc)
             delay = backoff_seconds(row.attempts + 1)
-            if timeout is None:
-                log.warning("sending to chat %s failed (%s); retrying in %.0f s", row.chat_id, exc, delay)
-            return _later(p, row, str(exc), delay, timeout)
+            log.warning("sending to chat %s failed (%s); retrying in %.0f s", row.chat_id, exc, delay)
+            return _later(p, row, str(exc), delay)
         else:
             p.record("sent", partial(outbox.mark_sent, p.store, row.id))
             return Step.SENT
-    return _later(p, row, "flood control", backoff_seconds(row.attempts), timeout)
+    return _later(p, row, "flood control", backoff_seconds(row.attempts))
 
 
-def _later(p: _Pass, row: outbox.OutboxRow, error: str, seconds: float, timeout: float | None) -> Step:
-    """Try the row again in ``seconds``; but a retry of an unknown outcome is not retried again."""
-    if timeout is not None:
+async def _unanswered(p: _Pass, row: outbox.OutboxRow, exc: BaseException) -> Step:
+    """A send left and got no answer (late, or the connection dropped): one more send now, or ``unknown``."""
+    error = f"{type(exc).__name__}: {exc}"
+    if row.unanswered + 1 >= MAX_UNANSWERED:
         return _unknown(p, row, error)
+    log.warning(
+        "no answer from Telegram for row %s to chat %s (%s), which may have it: sending once more,"
+        " waiting up to %.0f s",
+        row.id,
+        row.chat_id,
+        error,
+        p.slow_timeout,
+    )
+    if not p.record("unanswered", partial(outbox.mark_unanswered, p.store, row.id, error)):
+        return Step.STOP  # the first send is on record before the second goes: a restart cannot add a third
+    return await _try_row(p, replace(row, attempts=row.attempts + 1, unanswered=row.unanswered + 1))
+
+
+def _later(p: _Pass, row: outbox.OutboxRow, error: str, seconds: float) -> Step:
+    """Try the row again in ``seconds`` (its unanswered sends, if any, stay on record)."""
     p.record("retry", partial(outbox.mark_retry, p.store, row.id, error, p.now + dt.timedelta(seconds=seconds)))
     return Step.STOP
 
 
 def _unknown(p: _Pass, row: outbox.OutboxRow, error: str) -> Step:
-    """A send that may have arrived, and its retry failed too: mark the row ``unknown``, tell the admins once, go on.
+    """Two sends left without Telegram's answer: mark the row ``unknown``, tell the admins once, go on.
 
     A third send could make a third copy, and a send on every pass a copy per pass; one missing
     alert the admins know about is the lesser harm.
     """
     log.error(
-        "outbox row %s (%s) to chat %s: its first send went unanswered and its retry failed (%s);"
-        " marked unknown, not sent again",
+        "outbox row %s (%s) to chat %s: sent twice without Telegram's answer (last: %s); marked unknown,"
+        " not sent again",
         row.id,
         row.alert_key,
         row.chat_id,
         error,
     )
     text = (
-        f"Telegram did not confirm the alert {row.alert_key} to chat {row.chat_id}: a send went unanswered and"
-        " its retry failed too, so the chat may have it once, twice or not at all. It is not sent again: check"
-        " that chat, and forward the alert by hand if it is missing."
+        f"Telegram did not confirm the alert {row.alert_key} to chat {row.chat_id}: it was sent twice and neither"
+        " send was answered (a late answer or a dropped connection), so the chat may have it once, twice or not at"
+        " all. It is not sent again: check that chat, and forward the alert by hand if it is missing."
     )
     admins = () if (row.alert_key or "").startswith("@admin") else p.admins  # no notice about a notice
+    sent = row.unanswered < MAX_UNANSWERED  # this call follows a send (not a row found with none left)
 
     def write() -> None:
         with p.store.transaction():
-            outbox.mark_failed(p.store, row.id, f"outcome unknown: {error}", status="unknown")
+            outbox.mark_failed(p.store, row.id, f"outcome unknown: {error}", status="unknown", unanswered=sent)
             for admin in admins:
                 outbox.queue_text(p.store, f"@admin|unknown|{row.id}", admin, text)
 

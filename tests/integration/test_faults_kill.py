@@ -12,7 +12,9 @@ The guarantee tested, exactly:
   that one message on restart (Telegram's at-least-once boundary: its acceptance was never
   recorded). That in-flight message is the only duplicate — at most one per chat, delivered twice
   in a row — and every other alert arrives exactly once, in order per chat;
-- delivery killed right after marking a row sent re-sends nothing.
+- delivery killed right after marking a row sent re-sends nothing;
+- delivery killed after a send went unanswered (the connection dropped: Telegram may have it) and before
+  its one retry makes that retry on restart, and no more: the alert reaches Telegram twice at most.
 """
 
 from __future__ import annotations
@@ -210,6 +212,25 @@ def test_delivery_killed_after_marking_sent_resends_nothing(tg: FakeTelegram, tm
     again = run_harness("deliver", config)
     assert int(again.stdout) == 0
     assert received(tg.requests, A) == RULE_ORDER
+
+
+def test_delivery_killed_before_the_retry_of_an_unanswered_send_retries_once(tg: FakeTelegram, tmp_path: Path) -> None:
+    """The count of unanswered sends is in the outbox, so a restart does not start it again from zero."""
+    config = prepare(tmp_path, tg.base_url, [A])
+    _queue_alerts(tmp_path, config)
+    tg.fail_next("sendMessage", "drop", "drop")  # Telegram takes the first alert twice, answering neither
+    crash = run_harness("deliver-kill-after-unanswered", config)
+    assert crash.returncode == KILLED, describe(crash)
+    restart = run_harness("deliver", config)
+    assert restart.returncode == 0, describe(restart)
+    first, *rest = RULE_ORDER
+    copies = Counter(r.text.split("\n", 1)[0].removeprefix("🔔 <b>").removesuffix("</b>") for r in tg.accepted(A))
+    assert copies == Counter({first: 2, **dict.fromkeys(rest, 1)})
+    store = open_store(tmp_path)
+    try:
+        assert [s for _, _, s in outbox_rows(store)] == ["unknown"] + ["sent"] * len(rest)
+    finally:
+        store.close()
 
 
 def test_kill_during_check_then_delivery_end_to_end(tg: FakeTelegram, tmp_path: Path) -> None:

@@ -1,13 +1,14 @@
 """A fake Telegram Bot API on 127.0.0.1: the real PTB client talks HTTP to it via ``base_url``.
 
-It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as
-callback queries), sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends,
-records every request, and can be told to fail the next calls of a method: 429 with
-``retry_after``, 500, 403 (blocked by the user), 400, 200 with an HTML page (not the Bot API), a
-delay longer than the client's timeout, or "late" (accepted, answered only after ``delay``: the
-client may time out on a message Telegram has). ``migrate`` turns a group into a supergroup (later
-sends to the old id get Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses
-texts and captions longer than Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
+It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as callback queries),
+sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends, records every request, and can be told
+to fail the next calls of a method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, 200 with an
+HTML page (not the Bot API), a delay longer than the client's timeout, "late" (accepted, answered only after
+``delay``: the client may time out on a message Telegram has), "drop" (accepted, then the socket is closed
+without an answer) or "reset" (accepted, then the connection is reset): the faults after which only Telegram
+knows whether it took the message. ``migrate`` turns a group into a supergroup (later sends to the old id get
+Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
+Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import html
 import itertools
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -31,7 +34,8 @@ from urllib.parse import parse_qs
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "RotationBot", "username": "rotation_test_bot"}
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, in characters after entity parsing
-ACCEPTED = ("ok", "delay", "late")  # outcomes of a message Telegram has, whether or not the client saw the answer
+# Outcomes of a message Telegram has, whether or not the client saw the answer.
+ACCEPTED = ("ok", "delay", "late", "drop", "reset")
 
 
 @dataclass
@@ -56,7 +60,7 @@ class Request:
 
 @dataclass
 class Failure:
-    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late" | "html" (200, not JSON: a captive portal)
+    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late" | "drop" | "reset" | "html" (200, not JSON)
     retry_after: int = 1
     delay: float = 1.5
 
@@ -272,10 +276,20 @@ class FakeTelegram:
         self.requests.append(req)
         if failure is not None and failure.kind == "late":
             time.sleep(failure.delay)  # the message is in; the answer comes after the client's timeout
+        elif failure is not None and failure.kind in ("drop", "reset"):
+            self._hang_up(h, reset=failure.kind == "reset")
+            return
         elif failure is not None:
             self._fail(h, failure)
             return
         self._reply(h, 200, {"ok": True, "result": self._result(method, params)})
+
+    def _hang_up(self, h: BaseHTTPRequestHandler, reset: bool) -> None:
+        """The message is in, but no answer leaves: the socket closes (EOF), or with ``reset`` an RST ends it."""
+        h.close_connection = True
+        if reset:  # linger 0: close() sends RST instead of FIN; the server's own shutdown then finds it closed
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
 
     def _refusal(self, method: str, req: Request) -> tuple[str, dict[str, Any]] | None:
         """Refusals that follow from the chat or the message, not from a programmed failure."""

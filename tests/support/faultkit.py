@@ -9,6 +9,7 @@ that nothing was lost or sent twice. Modes:
 - ``deliver``: deliver every due outbox row to ``[telegram] api_base_url`` with a real PTB Bot.
 - ``deliver-kill-after-accept N``: Telegram accepted the N-th message; die before marking it sent.
 - ``deliver-kill-after-mark N``: die right after the N-th message was marked sent.
+- ``deliver-kill-after-unanswered``: a send went unanswered and is on record; die before its one retry.
 - ``daily-kill-before-done``: the scheduler's daily job ran its check (committed); die before it
   records the slot as done, so the restarted scheduler runs the slot again.
 """
@@ -184,7 +185,15 @@ def _deliver(config_path: Path, kill: str | None, nth: int) -> None:
         if kill == "after-mark" and marked == nth:
             _die()
 
+    real_mark_unanswered = outbox.mark_unanswered
+
+    def mark_unanswered(s: Store, row_id: int, error: str) -> None:
+        real_mark_unanswered(s, row_id, error)
+        if kill == "after-unanswered":
+            _die()  # Telegram may have the message; its one more send has not gone yet
+
     outbox.mark_sent = mark_sent  # type: ignore[assignment]
+    outbox.mark_unanswered = mark_unanswered  # type: ignore[assignment]
 
     async def nap(seconds: float) -> None:
         return None
@@ -222,7 +231,7 @@ def main(argv: list[str]) -> None:
         _check(config, kill_in_sink=mode == "check-kill-in-sink")
     elif mode == "deliver":
         _deliver(config, None, 0)
-    elif mode in ("deliver-kill-after-accept", "deliver-kill-after-mark"):
+    elif mode in ("deliver-kill-after-accept", "deliver-kill-after-mark", "deliver-kill-after-unanswered"):
         _deliver(config, mode.removeprefix("deliver-kill-"), nth)
     elif mode == "daily-kill-before-done":
         _daily_kill_before_done(config)
