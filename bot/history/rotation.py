@@ -84,9 +84,12 @@ class RotationView:
 
 
 def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData]:
-    close, adj = store.load_prices([LEADER, LAGGARD, EQUAL, CAP], end=as_of)
-    if LEADER not in close or LAGGARD not in close:
+    first = store.first_dates([LEADER, LAGGARD])
+    if len(first) < 2:
         raise StoreError(f"no prices stored for {LEADER} and {LAGGARD}: run `rotation-bot fetch` first")
+    if as_of is not None and as_of < max(first.values()):
+        raise StoreError(f"{LEADER} and {LAGGARD} have closes from {max(first.values())} on: nothing to say by {as_of}")
+    close, adj = store.load_prices([LEADER, LAGGARD, EQUAL, CAP], end=as_of)
     both = close[[LEADER, LAGGARD]].dropna()
     if len(both) < 2:
         raise StoreError(f"{LEADER} and {LAGGARD} have fewer than two days in common by {as_of}: nothing to compare")

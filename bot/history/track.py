@@ -167,7 +167,11 @@ def as_of_record(store: Store, rule: Rule, record: TrackRecord, as_of: dt.date) 
 def track_record_for(store: Store, config: Config, name: str, as_of: dt.date | None = None) -> TrackRecord:
     """The rule's track record, as of the close of ``as_of`` when given (nothing known after it is used)."""
     record = track_records(store, config, [name])[name]
-    return record if as_of is None else as_of_record(store, find_rule(config, name), record, as_of)
+    if as_of is None:
+        return record
+    if record.since is not None and as_of < record.since:
+        raise StoreError(f'rule "{name}" can run from {record.since} on: nothing of it is known by {as_of}')
+    return as_of_record(store, find_rule(config, name), record, as_of)
 
 
 # --- renderings --------------------------------------------------------------------------------

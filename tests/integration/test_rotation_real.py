@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from bot.chat.service import Service
 from bot.cli.main import main
 from bot.config import load_config
+from bot.ingest.sources.csvdir import load_directory
 from bot.store.db import Store
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.paths import REPO
@@ -126,3 +127,27 @@ async def test_rotation_in_telegram_is_a_chart_then_the_answer(
     assert "Russell 2000 +8.2%, S&amp;P 500 −2.7%" in answer.text and "<pre>" in answer.text
     assert "on any day:" in answer.text and len(answer.text) <= 4096
     assert max(ISO.findall(answer.text)) <= "2024-07-24"
+
+
+def test_a_day_before_the_data_is_one_line(config: Path) -> None:
+    result = CliRunner().invoke(main, ["--config", str(config), "rotation", "--as-of", "1900-01-01"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == "Error: ^RUT and ^GSPC have closes from 1987-09-10 on: nothing to say by 1900-01-01"
+    args = ["--config", str(config), "stats", "breadth-above-75", "--as-of", "2005-01-01"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output.strip().startswith('Error: rule "breadth-above-75" can run from 2010-')
+
+
+def test_signals_without_their_data_are_named_not_fatal(tmp_path: Path, shared_data: Path) -> None:
+    store_path = tmp_path / "indices.sqlite"
+    store = Store(store_path)
+    load_directory(store, shared_data / "indices")
+    store.close()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\npath = "{store_path}"\n')
+    doc = json.loads(run(cfg, "rotation", "--as-of", "2024-07-24", "--format", "json"))
+    assert doc["move"]["rut_pct"] == pytest.approx(8.2, abs=0.05)
+    assert doc["signals"]["breadth"] is None and "breadth" in doc["missing"]
+    assert doc["signals"]["cpi"] is None and "cpi" in doc["missing"]
+    assert doc["signals"]["equal_weight"] is not None
