@@ -134,7 +134,7 @@ class Service:
         """Queue a message for every admin chat through the outbox (so it survives a Telegram outage)."""
         log.warning("admin notice: %s", text)
         now = utcnow()
-        key = f"@admin|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+        key = f"{outbox.ADMIN}|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
         for chat in self.config.settings.telegram.admin_chats:
             outbox.queue_text(self.store, key, chat, text)
 

@@ -8,11 +8,11 @@ content hash (cheap for a small file, and exact where mtimes are coarse): bot/jo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.config.files import digest
 from bot.config.settings import Config, load_config
 from bot.errors import ConfigFileError
 
@@ -24,7 +24,7 @@ POLL_SECONDS = 2.0
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return digest(path.read_bytes())
     except OSError:
         return None
 
