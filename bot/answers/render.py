@@ -1,6 +1,6 @@
 """Render query results as Telegram HTML. Every dynamic value goes through ``html.escape``.
 
-Pure functions from bot/queries' dataclasses to strings, kept apart from the handlers so the
+Pure functions from the dataclasses of views.py to strings, kept apart from the handlers so the
 console (which strips the tags) and Telegram show the same words.
 """
 

@@ -1,4 +1,4 @@
-"""The outbox: alerts are queued per chat in SQLite first, then delivered (see bot/delivery).
+"""The outbox: alerts are queued per chat in SQLite first, then delivered (see bot/telegram/delivery.py).
 
 ``text`` is plain text (an alert's rendered message); delivery escapes it for HTML. A row is
 ``pending`` until Telegram accepts it (``sent``), or ``dropped`` (the chat blocked the bot or

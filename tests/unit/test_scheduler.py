@@ -208,7 +208,7 @@ async def test_install_registers_periodic_jobs(setup: tuple[ConfigHolder, Store,
     holder, store, *_ = setup
 
     class FakeService:
-        """The shape of bot.service.Service that install() relies on."""
+        """The shape of bot.chat.Service that install() relies on."""
 
         def __init__(self) -> None:
             self.config_holder = holder
