@@ -1,6 +1,6 @@
-"""Console mode: the bot's commands on stdin, answers and alerts on stdout, no Telegram at all.
+"""Console mode: the bot's commands on stdin, answers and alerts on stdout, with no connection to Telegram.
 
-The same command functions answer as in Telegram (bot/commands), with the HTML tags stripped.
+The same command functions answer as in Telegram (bot/chat/commands.py), with the HTML tags stripped.
 The console is chat 0, allowed and admin; alerts queued for chat 0 (after ``/subscribe``) are
 delivered by the same outbox code as in Telegram, through a "bot" that prints. At end of input
 the console delivers what is due once more and exits, so ``echo /ratio | rotation-bot run

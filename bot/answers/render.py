@@ -1,6 +1,6 @@
 """Render query results as Telegram HTML. Every dynamic value goes through ``html.escape``.
 
-Pure functions from bot/queries' dataclasses to strings, kept apart from the handlers so the
+Pure functions from the dataclasses of views.py to strings, kept apart from the handlers so the
 console (which strips the tags) and Telegram show the same words.
 """
 
@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answers.views import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine, StatusView
+from bot.store import outbox
 
 # Telegram's limits, in characters after entity parsing; answers keep some headroom below them.
 MESSAGE_LIMIT = 4096
@@ -78,9 +79,9 @@ def alert(key: str, text: str, limit: int = MESSAGE_LIMIT) -> str:
     """An outbox row as every chat (and the console) gets it: the rule in bold, then its text (``alert_body``).
     ``key`` is the row's alert key, "RULE|DAY|KIND", "@digest|…" or "@admin|…"."""
     rule = (key or "").split("|", 1)[0]
-    if rule == "@digest":
+    if rule == outbox.DIGEST:
         return text  # HTML already, split to fit a message when it was queued
-    if rule == "@admin":
+    if rule == outbox.ADMIN:
         return "⚠️ " + e(clip(text, limit - len("⚠️ ")))
     head = f"🔔 {rule}\n" if rule else ""
     body = clip(text, max(limit - len(head), 1))

@@ -1,6 +1,6 @@
 """What the bot's commands show, computed from the store and config: plain dataclasses, no markup.
 
-Telegram and the console both call these (and bot/messages renders them), so an answer is
+Telegram and the console both call these (and render.py renders them), so an answer is
 computed one way whatever the transport. Nothing here touches the network; a question the store
 cannot answer raises ``StoreError`` with a sentence saying what to run.
 """

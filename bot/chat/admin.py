@@ -10,10 +10,7 @@ from bot.history import parse_consensus_args, set_consensus
 
 async def cmd_reload(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    holder = ctx.service.config_holder
-    if holder is None:
-        return Reply("Reloading is unavailable here: the bot was started without a config file.")
-    return Reply(e(reload_config(holder)))
+    return Reply(e(reload_config(ctx.service.config_holder)))
 
 
 async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:

@@ -50,10 +50,9 @@ class Service:
     """Holds what commands and jobs share; ``config`` may be replaced by /reload."""
 
     def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
-        self._config = config
         self.store = store
-        # /reload and the config watcher swap the config inside this holder (bot/reload).
-        self.config_holder: ConfigHolder | None = ConfigHolder(config, config_path)
+        # /reload and the config watcher swap the config inside this holder (bot/config/reload.py).
+        self.config_holder = ConfigHolder(config, config_path)
         self.scheduler: Any = None  # set by bot.jobs.install_scheduler
         self.config_path = config_path
         self.periodic: list[Periodic] = []
@@ -66,7 +65,7 @@ class Service:
     @property
     def config(self) -> Config:
         """The config in force (the last good one after a reload)."""
-        return self.config_holder.config if self.config_holder is not None else self._config
+        return self.config_holder.config
 
     # --- who may ask ------------------------------------------------------------------------------
 
@@ -135,7 +134,7 @@ class Service:
         """Queue a message for every admin chat through the outbox (so it survives a Telegram outage)."""
         log.warning("admin notice: %s", text)
         now = utcnow()
-        key = f"@admin|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+        key = f"{outbox.ADMIN}|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
         for chat in self.config.settings.telegram.admin_chats:
             outbox.queue_text(self.store, key, chat, text)
 

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 import bot.answers
+import bot.config
 import bot.history
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 
@@ -29,7 +30,7 @@ def stats(obj: Context, rule_name: str, as_of: dt.date | None, fmt: str) -> None
 
     Example: rotation-bot stats rut-spx-above-0.4 --as-of 2024-07-24 --format json
     """
-    rule = bot.history.find_rule(obj.config, rule_name)
+    rule = bot.config.find_rule(obj.config, rule_name)
     if fmt == "json":
         emit_json(bot.history.stats_json(obj.store, obj.config, rule.name, as_of))
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 import bot.answers
+import bot.config
 import bot.history
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
@@ -49,7 +50,7 @@ def whatif(
                 f'{rule_file} holds rule "{rule.name}", not "{rule_name}": name it, or leave RULE out'
             )
     elif rule_name:
-        rule = bot.history.find_rule(obj.config, rule_name)
+        rule = bot.config.find_rule(obj.config, rule_name)
     else:
         raise click.UsageError("name a RULE, or give --rule-file FILE")
     changes = bot.history.parse_edits(edits)

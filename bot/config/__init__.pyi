@@ -13,7 +13,6 @@ from .reload import ConfigHolder as ConfigHolder
 from .reload import Notify as Notify
 from .reload import describe_changes as describe_changes
 from .reload import reload_config as reload_config
-from .reload import watch_config as watch_config
 from .settings import Config as Config
 from .settings import Settings as Settings
 from .settings import UniverseConfig as UniverseConfig

@@ -19,6 +19,7 @@ from bot.errors import ConfigFileError
 
 
 def digest(data: bytes) -> str:
+    """The sha256 of the file's bytes: what an edit replaces, what an edit record names, what reload polls."""
     return hashlib.sha256(data).hexdigest()
 
 

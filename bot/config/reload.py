@@ -2,20 +2,17 @@
 
 Like Prometheus' rule manager ("error loading rules, previous rule set restored"), a reload either
 swaps the whole config or nothing, and the admin is told which. The file is watched by polling its
-content hash (cheap for a small file, and exact where mtimes are coarse); ``/reload`` calls the
-same ``reload_config``.
+content hash (cheap for a small file, and exact where mtimes are coarse): bot/jobs calls
+``ConfigHolder.poll`` every ``POLL_SECONDS``; ``/reload`` calls ``reload_config``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
 
+from bot.config.files import digest
 from bot.config.settings import Config, load_config
 from bot.errors import ConfigFileError
 
@@ -27,14 +24,7 @@ POLL_SECONDS = 2.0
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
+        return digest(path.read_bytes())
     except OSError:
         return None
 
@@ -45,7 +35,6 @@ class ConfigHolder:
     def __init__(self, config: Config, path: Path | None = None) -> None:
         self.config = config
         self.path = (path or config.path or Path("config.toml")).resolve()
-        self.mtime = _mtime(self.path)
         self.last_error: str | None = None
         self._seen = _digest(self.path)
         self._listeners: list[Callable[[Config], None]] = []
@@ -65,7 +54,6 @@ class ConfigHolder:
     def reload(self) -> str:
         """Load the file again; on success swap configs, on failure keep the old one. Returns the admin message."""
         self._seen = _digest(self.path)
-        self.mtime = _mtime(self.path)
         name = self.path.name
         try:
             new = load_config(self.path)
@@ -86,10 +74,6 @@ class ConfigHolder:
     def poll(self) -> str | None:
         """Reload if the file changed; the message to send, or None when nothing changed."""
         return self.reload() if self.changed() else None
-
-
-class HasHolder(Protocol):
-    config_holder: ConfigHolder
 
 
 def describe_changes(old: Config, new: Config) -> str:
@@ -122,24 +106,6 @@ def describe_changes(old: Config, new: Config) -> str:
     return line
 
 
-def reload_config(target: ConfigHolder | HasHolder) -> str:
+def reload_config(holder: ConfigHolder) -> str:
     """``/reload``: reload now, whether or not the file changed; returns the message for the admin."""
-    holder = target if isinstance(target, ConfigHolder) else target.config_holder
     return holder.reload()
-
-
-async def watch_config(
-    holder: ConfigHolder, stop: asyncio.Event, notify: Notify | None = None, interval: float = POLL_SECONDS
-) -> None:
-    """Poll the file until ``stop`` is set; each reload's message goes to ``notify`` (the admin chats)."""
-    while not stop.is_set():
-        message = holder.poll()
-        if message:
-            log.info("%s", message.splitlines()[0])
-            if notify is not None:
-                try:
-                    await notify(message)
-                except Exception:
-                    log.exception("could not notify admins about the config reload")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)

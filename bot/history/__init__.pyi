@@ -23,7 +23,6 @@ from .stale import expected_close as expected_close
 from .stale import expected_close_on as expected_close_on
 from .stale import stale_symbols as stale_symbols
 from .track import compute_track_records as compute_track_records
-from .track import find_rule as find_rule
 from .track import stats_json as stats_json
 from .track import stats_line as stats_line
 from .track import track_record_for as track_record_for

@@ -13,8 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import Config
-from bot.config import find_rule as find_rule  # bot.history.find_rule, as before it moved down
+from bot.config import Config, find_rule
 from bot.errors import BotError, StoreError
 from bot.history.market import universe_members
 from bot.history.replay import run_replay

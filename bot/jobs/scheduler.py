@@ -116,7 +116,7 @@ class BotScheduler:
         self.fetch_cpi = fetch_cpi
         self.open_store = open_store or (lambda c: Store(c.store_path))
         self.scheduler = schedule.Scheduler()
-        self.messages: list[str] = holder.config.cannot_run()  # for the admin chats, drained by run_forever
+        self.messages: list[str] = holder.config.cannot_run()  # for the admin chats, drained by step
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
@@ -263,26 +263,6 @@ class BotScheduler:
 
     # --- the asyncio side ----------------------------------------------------------------------
 
-    async def run_forever(self, stop: asyncio.Event, notify: Notify | None = None) -> None:
-        """Catch up once, then drive ``run_pending`` every ~30 s in a worker thread until ``stop``."""
-
-        async def relay_stop() -> None:
-            await stop.wait()
-            self.stopping.set()
-
-        relay = asyncio.create_task(relay_stop())
-        try:
-            await asyncio.to_thread(self.tick)  # catch-up on start
-            while not stop.is_set():
-                await self._drain(notify)
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=TICK_SECONDS)
-                except TimeoutError:
-                    await asyncio.to_thread(self.scheduler.run_pending)
-            await self._drain(notify)
-        finally:
-            relay.cancel()
-
     async def step(self, notify: Notify | None = None) -> None:
         """One periodic step for a host loop: the catch-up tick first, then ``run_pending``.
 
@@ -332,15 +312,12 @@ def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
 def install_scheduler(service: Any, notify: Notify | None = None) -> BotScheduler:
     """Register the scheduler and the config watcher as periodic jobs of the bot's ``Service``.
 
-    Uses ``service.config_holder`` (created when missing, so /reload and the jobs share one config)
-    and ``service.add_periodic(name, seconds, fn, run_first=...)``. Messages for the admins (a failed
-    job, a config reload) go to ``notify``, else ``service.notify_admins`` when the service has one.
-    The first scheduler step runs at once: that is the catch-up of a run missed while stopped.
+    Uses ``service.config_holder`` (so /reload and the jobs share one config) and
+    ``service.add_periodic(name, seconds, fn, run_first=...)``. Messages for the admins (a failed job, a config
+    reload) go to ``notify``, else ``service.notify_admins`` when the service has one. The first scheduler step
+    runs at once: that is the catch-up of a run missed while stopped.
     """
-    holder: ConfigHolder | None = getattr(service, "config_holder", None)
-    if holder is None:
-        holder = ConfigHolder(service.config, getattr(service, "config_path", None))
-        service.config_holder = holder
+    holder: ConfigHolder = service.config_holder
     notify = notify or getattr(service, "notify_admins", None)
     scheduler = BotScheduler(holder)
     service.scheduler = scheduler

@@ -5,6 +5,7 @@ from . import edits as edits
 from . import outbox as outbox
 from . import routing as routing
 from .db import Store as Store
+from .db import iso as iso
 from .db import utcnow as utcnow
 from .faults import FAULTS as FAULTS
 from .faults import is_corrupt as is_corrupt

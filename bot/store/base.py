@@ -14,8 +14,13 @@ from bot.store.faults import FAULTS, corrupt_store, store_fault
 from bot.store.migrations import migrations
 
 
+def iso(moment: dt.datetime) -> str:
+    """Timestamps as the store writes them (UTC, seconds), so string order is time order."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 def utcnow() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return iso(dt.datetime.now(dt.UTC))
 
 
 class StoreBase:

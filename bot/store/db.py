@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bot.store.base import utcnow
+from bot.store.base import iso, utcnow
 from bot.store.checks import check_member, check_prices, check_span
 from bot.store.cpi import CpiTables
 from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
 
-__all__ = ["Store", "utcnow"]
+__all__ = ["Store", "iso", "utcnow"]
 
 # Unchanged rows cost nothing: re-running a fetch changes 0 rows.
 UPSERT_PRICE = """INSERT INTO prices (symbol, date, close, adj_close) VALUES (?, ?, ?, ?)

@@ -105,7 +105,7 @@ def m002_track_cache(db: Database) -> None:
 
 @migrations()
 def m003_price_columns(db: Database) -> None:
-    """Each symbol's whole history as numpy bytes: one row read instead of thousands (bot/pricecache.py)."""
+    """Each symbol's whole history as numpy bytes: one row read instead of thousands (bot/store/pricecache.py)."""
     db.execute(
         """CREATE TABLE price_columns (
             symbol TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
-"""The outbox: alerts are queued per chat in SQLite first, then delivered (see bot/delivery).
+"""The outbox: alerts are queued per chat in SQLite first, then delivered (see bot/telegram/delivery.py).
 
 ``text`` is plain text (an alert's rendered message); delivery escapes it for HTML. A row is
 ``pending`` until Telegram accepts it (``sent``), or ``dropped`` (the chat blocked the bot or
@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.store import routing
-from bot.store.db import Store, utcnow
+from bot.store.db import Store, iso, utcnow
 from rules import Alert
 
-
-def iso(moment: dt.datetime) -> str:
-    """Timestamps as the store writes them (UTC, seconds), so string order is time order."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+# The first field of the keys that are not an alert's ``rule|date|kind`` (a rule's name never starts with "@").
+ADMIN = "@admin"  # ``@admin|…``: a notice for the admin chats
+DIGEST = "@digest"  # ``@digest|date[|part]``: the day's digest, already HTML
 
 
 def subscribers(store: Store) -> list[int]:
@@ -62,7 +61,7 @@ def queue_digest(
     Once per day and chat: chats with different routes get different digests, each queued for its own chats.
     Part 1 keeps the key ``@digest|DAY``; part n > 1 is ``@digest|DAY|n``, queued after it, so ids keep the order.
     """
-    keys = [f"@digest|{day.isoformat()}" + (f"|{n}" if n > 1 else "") for n in range(1, len(parts) + 1)]
+    keys = [f"{DIGEST}|{day.isoformat()}" + (f"|{n}" if n > 1 else "") for n in range(1, len(parts) + 1)]
     with store.db.atomic():
         return sum(
             queue_text(store, key, chat, part, not_before)

@@ -14,14 +14,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.store.db import Store, utcnow
+from bot.store.db import Store, iso, utcnow
 from rules import Rule
 
 SEVERITIES = ("info", "warning", "critical")  # lowest first: a floor admits itself and everything after it
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -100,14 +96,14 @@ def silence(store: Store, chat_id: int, rule: str, until: dt.datetime, reason: s
         store.db.execute("DELETE FROM silences WHERE until <= ?", [utcnow()])
         store.db.execute(
             "INSERT OR REPLACE INTO silences (chat_id, rule, until, reason, created_at) VALUES (?, ?, ?, ?, ?)",
-            [chat_id, rule, _iso(until), reason, utcnow()],
+            [chat_id, rule, iso(until), reason, utcnow()],
         )
 
 
 def unsilence(store: Store, chat_id: int, rule: str, now: dt.datetime) -> bool:
     """End a silence early; False when the chat had no active silence of that rule."""
     cur = store.db.execute(
-        "DELETE FROM silences WHERE chat_id = ? AND rule = ? AND until > ?", [chat_id, rule, _iso(now)]
+        "DELETE FROM silences WHERE chat_id = ? AND rule = ? AND until > ?", [chat_id, rule, iso(now)]
     )
     return bool(cur.rowcount)
 
@@ -116,14 +112,14 @@ def silences(store: Store, chat_id: int, now: dt.datetime) -> list[Silence]:
     """A chat's active silences, the first to expire first."""
     rows = store.db.execute(
         "SELECT rule, until, reason FROM silences WHERE chat_id = ? AND until > ? ORDER BY until, rule",
-        [chat_id, _iso(now)],
+        [chat_id, iso(now)],
     ).fetchall()
     return [Silence(chat_id, str(r[0]), dt.datetime.fromisoformat(r[1]), r[2] or "") for r in rows]
 
 
 def silenced(store: Store, now: dt.datetime) -> set[tuple[int, str]]:
     """(chat, rule) pairs silenced at ``now``: their alerts are not queued."""
-    rows = store.db.execute("SELECT chat_id, rule FROM silences WHERE until > ?", [_iso(now)]).fetchall()
+    rows = store.db.execute("SELECT chat_id, rule FROM silences WHERE until > ?", [iso(now)]).fetchall()
     return {(int(r[0]), str(r[1])) for r in rows}
 
 
@@ -133,7 +129,7 @@ def silenced(store: Store, now: dt.datetime) -> set[tuple[int, str]]:
 def muted_until(store: Store, chat_id: int, now: dt.datetime) -> dt.datetime | None:
     """When a subscribed chat's mute ends; None when it is not muted (for /subscriptions)."""
     row = store.db.execute(
-        "SELECT muted_until FROM subscriptions WHERE chat_id = ? AND muted_until > ?", [chat_id, _iso(now)]
+        "SELECT muted_until FROM subscriptions WHERE chat_id = ? AND muted_until > ?", [chat_id, iso(now)]
     ).fetchone()
     return dt.datetime.fromisoformat(row[0]) if row else None
 

@@ -44,7 +44,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, render
 from bot.chat import alert_buttons
-from bot.store import Store, outbox
+from bot.store import Store, iso, outbox
 from bot.telegram.keyboards import keyboard
 from bot.telegram.sendfaults import BACKOFF_MAX as BACKOFF_MAX  # re-exported: delivery's tests and callers
 from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
@@ -256,14 +256,14 @@ def _unknown(p: _Pass, row: outbox.OutboxRow, error: str) -> Step:
         " send was answered (a late answer or a dropped connection), so the chat may have it once, twice or not at"
         " all. It is not sent again: check that chat, and forward the alert by hand if it is missing."
     )
-    admins = () if (row.alert_key or "").startswith("@admin") else p.admins  # no notice about a notice
+    admins = () if (row.alert_key or "").startswith(outbox.ADMIN) else p.admins  # no notice about a notice
     sent = row.unanswered < MAX_UNANSWERED  # this call follows a send (not a row found with none left)
 
     def write() -> None:
         with p.store.transaction():
             outbox.mark_failed(p.store, row.id, f"outcome unknown: {error}", status="unknown", unanswered=sent)
             for admin in admins:
-                outbox.queue_text(p.store, f"@admin|unknown|{row.id}", admin, text)
+                outbox.queue_text(p.store, f"{outbox.ADMIN}|unknown|{row.id}", admin, text)
 
     p.record("unknown", write)
     return Step.NEXT
@@ -282,7 +282,7 @@ def _migrate(p: _Pass, old: int, new: int) -> bool:
         with p.store.transaction():
             outbox.migrate_chat(p.store, old, new)
             for admin in p.admins:  # the key makes it once per group, however many rows still name it
-                outbox.queue_text(p.store, f"@admin|migrated|{old}", admin, text)
+                outbox.queue_text(p.store, f"{outbox.ADMIN}|migrated|{old}", admin, text)
 
     return p.record("migrate", write)
 
@@ -293,7 +293,7 @@ async def _deliver_chat(p: _Pass, rows: list[outbox.OutboxRow], moved: bool = Fa
     for i, row in enumerate(rows):
         if p.ledger.writes:
             return sent  # the store could not record a send: sending more would repeat it later
-        if row.next_attempt_at and row.next_attempt_at > outbox.iso(p.now):
+        if row.next_attempt_at and row.next_attempt_at > iso(p.now):
             break  # an earlier failure scheduled this row later; later rows wait behind it
         if i:
             await p.sleep(p.interval)

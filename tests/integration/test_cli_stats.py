@@ -11,9 +11,10 @@ from click.testing import CliRunner
 
 from bot.answers.evidence import stats_html
 from bot.cli.main import main
+from bot.config import find_rule
 from bot.config.settings import load_config
 from bot.history.replay import run_replay
-from bot.history.track import find_rule, stats_line, track_record_for
+from bot.history.track import stats_line, track_record_for
 from bot.store.db import Store
 from tests.support.factories import price_frame
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.answers import render as messages
-from bot.answers import views as queries
+from bot.answers import views
 from bot.config.reload import ConfigHolder
 from bot.config.settings import parse_config
 from bot.history.cpi import cpi_summary
@@ -98,7 +98,7 @@ def test_cpi_view_on_real_data_shows_first_release_and_revision(real_store_path:
     store = Store(real_store_path)
     try:
         config = make_config(tmp_path, rules=[])
-        view = queries.cpi_view(store, config, today=dt.date(2024, 7, 12))
+        view = views.cpi_view(store, config, today=dt.date(2024, 7, 12))
     finally:
         store.close()
     assert view.month == "2024-06" and view.release_date == dt.date(2024, 7, 11)

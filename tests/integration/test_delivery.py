@@ -14,7 +14,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.store import outbox
+from bot.store import iso, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import backoff_seconds, deliver_pending
 from rules import Alert
@@ -80,7 +80,7 @@ async def test_server_error_keeps_order_and_backs_off(tg: FakeTelegram, bot: Bot
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
     row = store.db.execute("SELECT status, attempts, next_attempt_at, last_error FROM outbox WHERE id = 1").fetchone()
     assert row[0] == "pending" and row[1] == 1 and "Internal Server Error" in row[3]
-    assert row[2] == outbox.iso(NOW + dt.timedelta(seconds=backoff_seconds(1)))
+    assert row[2] == iso(NOW + dt.timedelta(seconds=backoff_seconds(1)))
     # Before the backoff ends nothing goes, not even r2 (it must not overtake r1).
     assert await deliver_pending(bot, store, now=NOW + dt.timedelta(seconds=1), sleep=Sleeps()) == 0
     assert await deliver_pending(bot, store, now=NOW + dt.timedelta(seconds=3), sleep=Sleeps()) == 2
@@ -103,7 +103,7 @@ async def test_long_retry_after_is_rescheduled(tg: FakeTelegram, bot: Bot, store
     tg.fail_next("sendMessage", Failure("429", retry_after=120))
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
     due = store.db.execute("SELECT next_attempt_at FROM outbox").fetchone()[0]
-    assert due == outbox.iso(NOW + dt.timedelta(seconds=120))
+    assert due == iso(NOW + dt.timedelta(seconds=120))
     assert await deliver_pending(bot, store, now=NOW + dt.timedelta(seconds=121), sleep=Sleeps()) == 1
 
 

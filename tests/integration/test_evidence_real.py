@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli.main import main
-from bot.config import load_config
-from bot.history.track import compute_track_records, find_rule, track_record_for
+from bot.config import find_rule, load_config
+from bot.history.track import compute_track_records, track_record_for
 from bot.store.db import Store
 
 AS_OF = dt.date(2024, 7, 24)

@@ -1,7 +1,7 @@
 """Fuzz every bot command's arguments: the reply is always text (the usage line when the arguments
 do not fit), never an exception, whatever a chat types.
 
-Commands come from the one command table (bot/commands.COMMANDS), so a new command is fuzzed
+Commands come from the one command table (``COMMANDS`` in bot/chat/commands.py), so a new command is fuzzed
 without touching this file. The store holds a little generated data (^RUT/^GSPC, one check run and
 its alerts), so the commands reach their real query and render paths.
 """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 
@@ -12,16 +11,6 @@ from bot.chat.service import Service
 from bot.console import run_console
 from bot.jobs.check import run_check
 from bot.store import outbox
-from bot.store.db import Store
-from tests.support.tg_helpers import load_prices, tg_config
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Service:
-    config = tg_config(tmp_path)
-    store = Store(config.store_path)
-    load_prices(store)
-    return Service(config, store)
 
 
 async def session(service: Service, text: str) -> list[str]:

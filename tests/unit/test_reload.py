@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.config.reload import ConfigHolder, reload_config, watch_config
-from bot.jobs.scheduler import BotScheduler
+from bot.config.reload import POLL_SECONDS, ConfigHolder, reload_config
+from bot.jobs.scheduler import BotScheduler, install_config_watch
 from bot.store.db import Store
 from tests.support.scheduler_helpers import Clock, Fetch, et, mark_done, seed_prices, write_config
 
@@ -47,12 +47,8 @@ def test_reload_command_reports_even_without_change(tmp_path: Path) -> None:
     write_config(path)
     holder = ConfigHolder.load(path)
     assert reload_config(holder) == "config.toml reloaded: 1 rules; rules unchanged"
-
-    class Service:
-        config_holder = holder
-
     path.write_text("not toml [")
-    assert reload_config(Service()).startswith("config.toml has errors; still running the previous 1 rules")
+    assert reload_config(holder).startswith("config.toml has errors; still running the previous 1 rules")
 
 
 def test_restart_only_settings_are_named(tmp_path: Path) -> None:
@@ -67,15 +63,25 @@ async def test_watcher_notifies_admins(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     write_config(path)
     holder = ConfigHolder.load(path)
-    stop = asyncio.Event()
     sent: list[str] = []
+    jobs: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {}
 
     async def notify(text: str) -> None:
         sent.append(text)
-        stop.set()
 
+    class Service:
+        config_holder = holder
+
+        def add_periodic(self, name: str, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
+            jobs[name] = (seconds, fn)
+
+    install_config_watch(Service(), notify)
+    seconds, watch_step = jobs["config-watch"]
+    assert seconds == POLL_SECONDS
+    await watch_step()
+    assert sent == []  # nothing changed yet
     write_config(path, threshold="0.45")
-    await asyncio.wait_for(watch_config(holder, stop, notify, interval=0.01), timeout=30)
+    await watch_step()
     assert sent == ["config.toml reloaded: 1 rules; changed r1"]
     assert holder.config.rules[0].spec.threshold == 0.45
     assert holder.last_error is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -169,21 +170,37 @@ def test_triggers_are_registered_and_follow_a_reload(setup: tuple[ConfigHolder, 
     assert by_tag["daily"].at_time == dt.time(18, 5)
 
 
-async def test_run_forever_catches_up_and_stops(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+async def test_step_catches_up_once_and_a_cancel_stops(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
     _holder, store, prices, _ = setup
     mark_done(store, "daily", et(2024, 7, 25, 17, 30))
     prices.error = SourceUnavailable("yahoo", "down")
     sched = make(setup, Clock(et(2024, 7, 26, 19, 0)))
-    stop = asyncio.Event()
     sent: list[str] = []
 
     async def notify(text: str) -> None:
         sent.append(text)
-        stop.set()
 
-    await asyncio.wait_for(sched.run_forever(stop, notify), timeout=30)
+    await asyncio.wait_for(sched.step(notify), timeout=30)  # the catch-up
     assert prices.calls == 1
     assert len(sent) == 1 and "yahoo unavailable: down" in sent[0]
+    await asyncio.wait_for(sched.step(notify), timeout=30)  # run_pending: nothing due yet
+    assert prices.calls == 1
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(store: Store, config: Config) -> object:
+        entered.set()
+        release.wait(30)
+        return None
+
+    sched.scheduler.every(1).seconds.do(lambda: slow(store, sched.holder.config))
+    sched.scheduler.jobs[-1].next_run = dt.datetime.now() - dt.timedelta(seconds=1)
+    task = asyncio.create_task(sched.step(notify))
+    await asyncio.to_thread(entered.wait, 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.set()
     assert sched.stopping.is_set()
 
 
@@ -191,7 +208,7 @@ async def test_install_registers_periodic_jobs(setup: tuple[ConfigHolder, Store,
     holder, store, *_ = setup
 
     class FakeService:
-        """The shape of bot.service.Service that install() relies on."""
+        """The shape of bot.chat.Service that install() relies on."""
 
         def __init__(self) -> None:
             self.config_holder = holder

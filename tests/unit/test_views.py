@@ -1,4 +1,4 @@
-"""bot/queries on generated data: the numbers /ratio, /breadth, /cpi, /status and /rules show."""
+"""bot/answers/views.py on generated data: the numbers /ratio, /breadth, /cpi, /status and /rules show."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.answers import render as messages
-from bot.answers import views as queries
+from bot.answers import views
 from bot.errors import StoreError
 from bot.jobs.check import run_check
 from bot.store import outbox
@@ -20,7 +20,7 @@ from tests.support.tg_helpers import RULES, load_prices, tg_config
 
 def test_ratio_view(tmp_path: Path, store: Store) -> None:
     load_prices(store)
-    view = queries.ratio_view(store, tg_config(tmp_path))
+    view = views.ratio_view(store, tg_config(tmp_path))
     assert view.value == pytest.approx(0.42)
     assert [c.label for c in view.changes] == ["1 week", "1 month", "1 year"]
     for c in view.changes:
@@ -35,7 +35,7 @@ def test_ratio_view(tmp_path: Path, store: Store) -> None:
 def test_changes_use_the_last_value_on_or_before(tmp_path: Path, store: Store) -> None:
     store.upsert_prices("^GSPC", price_frame(np.full(30, 100.0)))
     store.upsert_prices("^RUT", price_frame(np.arange(30, dtype=float) + 10))
-    view = queries.ratio_view(store, make_config(tmp_path, rules=[]))
+    view = views.ratio_view(store, make_config(tmp_path, rules=[]))
     week = view.changes[0]
     # 2024-01-01 is a Monday: 30 business days end on Friday 2024-02-09; a week before is 2024-02-02.
     assert view.date == dt.date(2024, 2, 9) and week.since == dt.date(2024, 2, 2)
@@ -45,7 +45,7 @@ def test_changes_use_the_last_value_on_or_before(tmp_path: Path, store: Store) -
 
 def test_ratio_without_data_says_what_to_run(tmp_path: Path, store: Store) -> None:
     with pytest.raises(StoreError, match="run `rotation-bot fetch`"):
-        queries.ratio_view(store, tg_config(tmp_path))
+        views.ratio_view(store, tg_config(tmp_path))
 
 
 def test_breadth_view_counts_members(tmp_path: Path, store: Store) -> None:
@@ -57,7 +57,7 @@ def test_breadth_view_counts_members(tmp_path: Path, store: Store) -> None:
     store.upsert_prices("YNG", price_frame(up[-3:], start="2024-02-21"))  # too young for a 5-day SMA
     rules = [{"name": "b", "metric": "breadth", "universe": "tiny", "window": 5, "condition": "above", "threshold": 50}]
     config = make_config(tmp_path, {"universes": {"tiny": {"members": ["AAA", "BBB", "CCC", "YNG"]}}}, rules)
-    [view] = queries.breadth_views(store, config)
+    [view] = views.breadth_views(store, config)
     assert (view.above, view.counted, view.excluded) == (2, 3, 1)
     assert view.value == pytest.approx(200 / 3)
     assert view.distances[0].distance == pytest.approx(200 / 3 - 50)
@@ -75,7 +75,7 @@ def test_cpi_view(tmp_path: Path, store: Store) -> None:
     store.set_cpi_releases([("2024-01", "2024-02-13", "08:30"), ("2024-02", "2024-03-12", "08:30")])
     store.set_cpi_releases([("2024-03", "2024-04-10", "08:30")])
     store.upsert_consensus([{"month": "2024-02", "measure": "headline_mom", "expected": 0.4}], source="test")
-    view = queries.cpi_view(store, make_config(tmp_path, rules=[]), today=dt.date(2024, 3, 20))
+    view = views.cpi_view(store, make_config(tmp_path, rules=[]), today=dt.date(2024, 3, 20))
     assert view.month == "2024-02" and view.release_date == dt.date(2024, 3, 12)
     assert view.next_release == dt.date(2024, 4, 10)
     head = {m.measure: m for m in view.measures}["headline_mom"]
@@ -91,7 +91,7 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     run_check(store, config, sink=outbox.enqueue_alerts)
     store.finish_run(run_id, "ok")
     store.mark_source("csv", ok=True, last_data_date=dt.date(2025, 2, 21))
-    status = queries.status_view(store, config, {"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, "boom <x>")
+    status = views.status_view(store, config, {"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, "boom <x>")
     assert status.rules_loaded == 2 and status.subscribers == 1 and status.outbox == {"pending": 2}
     assert status.sources[0].last_data_date == "2025-02-21" and status.last_error == "boom <x>"
     text = messages.status(status)
@@ -99,12 +99,12 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     # A failed daily run (the scheduler's status word is "failed") shows in /status as in `rotation-bot status`.
     failed = store.start_run("daily")
     store.finish_run(failed, "failed", "yahoo unavailable: HTTP 503")
-    status = queries.status_view(store, config)
+    status = views.status_view(store, config)
     assert status.last_error == "the last daily run failed: yahoo unavailable: HTTP 503"
     assert "Last error: the last daily run failed: yahoo unavailable: HTTP 503" in messages.status(status)
-    lines = queries.rule_lines(store, config)
+    lines = views.rule_lines(store, config)
     assert [(r.name, r.state) for r in lines] == [(str(r["name"]), "firing") for r in RULES]
-    items = queries.recent_alerts(store, 5)
+    items = views.recent_alerts(store, 5)
     assert {a.rule for a in items} == {"rut-spx-above-0.4", "rut-spx-above-0.41"}
     assert "Small caps gaining" in messages.alerts(items)
 
