@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import bot.config
-from bot.answers import clip, whatif_table
+from bot.answers import clip, stale_note, whatif_table
 from bot.chat.base import CommandContext, Reply, UsageError, off_loop
 from bot.chat.buttons import Button
 from bot.chat.watch import unstored, watch_table
 from bot.config import Edit, EditConflict, Preview
 from bot.errors import BotError
-from bot.history import replay_variants
+from bot.history import Variant, replay_variants
 from bot.jobs import reevaluate, rejudged
 from bot.store import edits
 from rules import METRICS, Rule, RuleSpec, state_reason
@@ -76,6 +76,8 @@ async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> R
     # Cut the plain text before it is escaped and wrapped: a tag or an entity cut in half makes Telegram refuse it.
     summary, diff = clip(preview.summary, SUMMARY_LIMIT), clip(preview.diff.strip(), DIFF_LIMIT)
     text = [f"<b>{html.escape(summary)}</b>", f"<pre>{html.escape(diff)}</pre>"]
+    if note := stale_note(bot.config.stale_words(preview), preview.edit.rule):
+        text.append(html.escape(note))
     if table:
         text.append(f"<pre>{html.escape(table)}</pre>")
     if again := rejudged(ctx.store, ctx.config, preview.new_config):
@@ -90,11 +92,14 @@ async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
     name = preview.edit.new_name or preview.edit.rule
     after = next((r for r in preview.new_config.rules if r.name == name), None)
     before = next((r for r in ctx.config.rules if r.name == preview.edit.rule), None)
-    variants = [(label, rule) for label, rule in (("as is", before), ("edited", after)) if rule is not None]
+    off = after is not None and not after.spec.enabled  # disabled: it never fires, whatever its condition says
+    variants = [(label, r) for label, r in (("as is", before), ("edited", None if off else after)) if r is not None]
     if not variants or ctx.store.count_prices() == 0 or str(ctx.store.path) == ":memory:":
         return None
     labelled: list[tuple[str, Rule, dict[str, Any]]] = [(label, rule, {}) for label, rule in variants]
     found = await off_loop(ctx, lambda store: replay_variants(store, ctx.config, labelled, None))
+    if off and after is not None and found:
+        found.append(Variant("edited", after, {}, None, "disabled: no alerts"))
     return whatif_table(name, found) if found else None
 
 
