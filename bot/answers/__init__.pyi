@@ -7,6 +7,7 @@ from .charts import ChartError as ChartError
 from .charts import chart_for_alert as chart_for_alert
 from .charts import render_chart as render_chart
 from .digest import digest_text as digest_text
+from .edits import stale_note as stale_note
 from .evidence import stats_html as stats_html
 from .evidence import stats_table as stats_table
 from .evidence import sweep_table as sweep_table

@@ -26,7 +26,7 @@ from bot.chat.ask import (
     cmd_stats,
     cmd_status,
 )
-from bot.chat.base import MAX_ALERTS, MAX_MUTE, Command, CommandContext, Reply, UsageError, no_args
+from bot.chat.base import MAX_ALERTS, MAX_MUTE, Command, CommandContext, Reply, UsageError
 from bot.chat.buttons import parse_button
 from bot.chat.editing import (
     cmd_apply,
@@ -65,7 +65,10 @@ async def cmd_start(ctx: CommandContext, args: list[str]) -> Reply:
 
 
 async def cmd_help(ctx: CommandContext, args: list[str]) -> Reply:
-    no_args(args)
+    if len(args) > 1:
+        raise UsageError
+    if args:
+        return _help_for(args[0].lstrip("/").split("@", 1)[0].lower())
     lines = ["<b>Commands</b>"]
     for c in COMMANDS:
         if (c.admin and not ctx.admin) or not c.menu:
@@ -75,9 +78,19 @@ async def cmd_help(ctx: CommandContext, args: list[str]) -> Reply:
     return Reply("\n".join(lines))
 
 
+def _help_for(name: str) -> Reply:
+    """``/help set``: what the command does, its usage line and its example."""
+    command = BY_NAME.get(name)
+    if command is None or not command.menu:
+        return Reply(f"Unknown command /{e(name)}. Send /help for the list.")
+    return Reply(f"/{command.name} — {e(command.help)}{' (admin)' if command.admin else ''}\n{e(command.usage_line)}")
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("start", cmd_start, "what this bot does"),
-    Command("help", cmd_help, "every command, one line each"),
+    Command(
+        "help", cmd_help, "every command, one line each; or one command's usage", "[COMMAND]", hint="e.g. /help set"
+    ),
     Command("ratio", cmd_ratio, "Russell 2000 / S&P 500 ratio, its changes and distance to each rule"),
     Command("breadth", cmd_breadth, "share of S&P 500 members above their moving average"),
     Command("cpi", cmd_cpi, "latest CPI release against consensus, and the next release day"),
@@ -124,8 +137,8 @@ COMMANDS: tuple[Command, ...] = (
         "set",
         cmd_set,
         "change a rule's key, with a preview and Apply (editors)",
-        "RULE KEY VALUE…",
-        hint="e.g. /set rut-spx-above-0.4 threshold 0.42",
+        "RULE KEY VALUE [KEY VALUE…]",
+        hint="e.g. /set rut-spx-above-0.4 threshold 0.42 or /set rut-spx-above-0.4 threshold 0.41 hysteresis 0.005",
         heavy=True,
     ),
     Command("enable", cmd_enable, "switch a rule on, with a preview (editors)", "RULE", heavy=True),

@@ -17,22 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import bot.config
-from bot.answers import clip, whatif_table
+from bot.answers import clip, stale_note, whatif_table
 from bot.chat.base import CommandContext, Reply, UsageError, off_loop
 from bot.chat.buttons import Button
+from bot.chat.watch import unstored, watch_table
 from bot.config import Edit, EditConflict, Preview
 from bot.errors import BotError
-from bot.history import replay_variants
+from bot.history import Variant, replay_variants
 from bot.jobs import reevaluate, rejudged
 from bot.store import edits
-from rules import METRICS, Rule, state_reason
+from rules import METRICS, Rule, RuleSpec, state_reason
 
 PREVIEW_TTL = dt.timedelta(hours=1)
 HISTORY_LINES = 10
 # A preview fits one Telegram message however long the edited value: the diff and the what-if, each cut.
 SUMMARY_LIMIT, DIFF_LIMIT = 300, 1800
-LEVELS = ("above", "below", "crosses_above", "crosses_below", "crosses")
-RANGES = ("between", "outside")
+TEXT_KEYS = ("message", "description")  # free text: the rest of the line, spaces and all
+RULE_KEYS = frozenset(RuleSpec.model_fields) | {k for m in METRICS.values() for k in m.params.model_fields}
 
 
 @dataclass
@@ -75,6 +76,8 @@ async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> R
     # Cut the plain text before it is escaped and wrapped: a tag or an entity cut in half makes Telegram refuse it.
     summary, diff = clip(preview.summary, SUMMARY_LIMIT), clip(preview.diff.strip(), DIFF_LIMIT)
     text = [f"<b>{html.escape(summary)}</b>", f"<pre>{html.escape(diff)}</pre>"]
+    if note := stale_note(bot.config.stale_words(preview), preview.edit.rule):
+        text.append(html.escape(note))
     if table:
         text.append(f"<pre>{html.escape(table)}</pre>")
     if again := rejudged(ctx.store, ctx.config, preview.new_config):
@@ -89,11 +92,14 @@ async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
     name = preview.edit.new_name or preview.edit.rule
     after = next((r for r in preview.new_config.rules if r.name == name), None)
     before = next((r for r in ctx.config.rules if r.name == preview.edit.rule), None)
-    variants = [(label, rule) for label, rule in (("as is", before), ("edited", after)) if rule is not None]
+    off = after is not None and not after.spec.enabled  # disabled: it never fires, whatever its condition says
+    variants = [(label, r) for label, r in (("as is", before), ("edited", None if off else after)) if r is not None]
     if not variants or ctx.store.count_prices() == 0 or str(ctx.store.path) == ":memory:":
         return None
     labelled: list[tuple[str, Rule, dict[str, Any]]] = [(label, rule, {}) for label, rule in variants]
     found = await off_loop(ctx, lambda store: replay_variants(store, ctx.config, labelled, None))
+    if off and after is not None and found:
+        found.append(Variant("edited", after, {}, None, "disabled: no alerts"))
     return whatif_table(name, found) if found else None
 
 
@@ -103,7 +109,22 @@ async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
 async def cmd_set(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) < 3:
         raise UsageError
-    return await _propose(ctx, Edit.set(args[0], args[1], " ".join(args[2:])))  # Edit.set reads it as TOML
+    pairs = set_pairs(args[1:])
+    if len(pairs) == 1:
+        return await _propose(ctx, Edit.set(args[0], *pairs[0]))  # Edit.set reads it as TOML
+    return await _propose(ctx, Edit.update(args[0], pairs))
+
+
+def set_pairs(words: list[str]) -> list[tuple[str, str]]:
+    """``threshold 0.41 hysteresis 0.005`` → two pairs: a value is one word when a new key of a rule follows it;
+    otherwise, and always for a text key (``message Small caps lead``), it is the rest of the line."""
+    pairs: list[tuple[str, str]] = []
+    while len(words) > 2 and words[0] not in TEXT_KEYS and words[2] in RULE_KEYS - {k for k, _ in pairs} - {words[0]}:
+        pairs.append((words[0], words[1]))
+        words = words[2:]
+    if len(words) < 2:
+        raise UsageError(f"{words[0]} needs a value")
+    return [*pairs, (words[0], " ".join(words[1:]))]
 
 
 async def cmd_enable(ctx: CommandContext, args: list[str]) -> Reply:
@@ -126,38 +147,11 @@ async def cmd_rename(ctx: CommandContext, args: list[str]) -> Reply:
 
 async def cmd_watch(ctx: CommandContext, args: list[str]) -> Reply:
     """``/watch METRIC PARAM… CONDITION THRESHOLD`` (or ``… between LOW HIGH``): a new rule from one line."""
-    return await _propose(ctx, Edit.add(watch_table(args)))
-
-
-def watch_table(args: list[str]) -> dict[str, object]:
-    """The rule table of a /watch line: the metric's required parameters in order, then the condition and its
-    threshold (or low and high); optional parameters as KEY=VALUE anywhere (``window=50``). Values are TOML."""
-    named = dict(a.split("=", 1) for a in args if "=" in a)
-    args = [a for a in args if "=" not in a]
-    if len(args) < 3 or args[0] not in METRICS:
-        raise UsageError
-    metric = METRICS[args[0]]
-    required = [k for k, f in metric.params.model_fields.items() if f.is_required()]
-    cond_at = next((i for i, a in enumerate(args) if a in LEVELS + RANGES), None)
-    if cond_at is None or cond_at - 1 != len(required):
-        raise UsageError
-    given = dict(zip(required, args[1:cond_at], strict=True)) | named
-    table: dict[str, object] = {"metric": args[0], **{k: _param(v) for k, v in given.items()}}
-    condition, values = args[cond_at], [bot.config.parse_value(v) for v in args[cond_at + 1 :]]
-    table["condition"] = condition
-    if condition in RANGES and len(values) == 2:
-        table["low"], table["high"] = values
-    elif condition in LEVELS and len(values) == 1:
-        table["threshold"] = values[0]
-    else:
-        raise UsageError
-    return table
-
-
-def _param(text: str) -> object:
-    """A parameter as typed: a number stays a number (days 10), a quoted or bare word is text (SPY, "SPY")."""
-    value = bot.config.parse_value(text)
-    return value if isinstance(value, int | float | bool | str) else text
+    edit = Edit.add(watch_table(args))
+    _editor(ctx)
+    preview = bot.config.preview(_path(ctx), edit)
+    unstored(next(r for r in preview.new_config.rules if r.name == preview.edit.rule), ctx.store.symbols())
+    return await _offer(ctx, preview, None)
 
 
 async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:

@@ -140,16 +140,22 @@ dry_run_option = click.option("--dry-run", is_flag=True, help="Show the change; 
 @click.argument("rule_name", metavar="RULE")
 @click.argument("key")
 @click.argument("value")
+@click.argument("more", nargs=-1, metavar="[KEY VALUE]...")
 @dry_run_option
 @pass_ctx
-def rules_set(obj: Context, rule_name: str, key: str, value: str, dry_run: bool) -> None:
+def rules_set(obj: Context, rule_name: str, key: str, value: str, more: tuple[str, ...], dry_run: bool) -> None:
     """Set KEY of RULE to VALUE in the config file, keeping its comments and layout: prints the diff and, when
     the store has data, what the change would have done (as `whatif`); then writes it and records the edit
-    (`rules history`, `rules undo`). VALUE is TOML (0.42, 5, true, [1, 2]); anything else is text.
+    (`rules history`, `rules undo`). VALUE is TOML (0.42, 5, true, [1, 2]); anything else is text. More KEY VALUE
+    pairs make one edit: one diff, one history entry, one undo.
 
-    Example: rotation-bot rules set rut-spx-above-0.4 threshold 0.42 --dry-run
+    Example: rotation-bot rules set rut-spx-above-0.4 threshold 0.41 hysteresis 0.005 --dry-run
     """
-    preview = bot.config.preview(obj.config_path, bot.config.Edit.set(rule_name, key, value))
+    if len(more) % 2:
+        raise click.UsageError(f"expected KEY VALUE pairs; {more[-1]!r} has no value")
+    pairs = [(key, value), *zip(more[0::2], more[1::2], strict=True)]
+    edit = bot.config.Edit.set(rule_name, key, value) if not more else bot.config.Edit.update(rule_name, pairs)
+    preview = bot.config.preview(obj.config_path, edit)
     click.echo(preview.diff, nl=False)
     if preview.changed:
         _whatif(obj, preview)
@@ -159,7 +165,7 @@ def rules_set(obj: Context, rule_name: str, key: str, value: str, dry_run: bool)
 def _whatif(obj: Context, preview: bot.config.Preview) -> None:
     """The edited rule replayed as is and as edited, when the store holds its data (else nothing)."""
     edit = preview.edit
-    if edit.key in (None, "name"):
+    if not edit.values:
         return
     rule = bot.config.find_rule(obj.config, edit.rule)
     if rule.fingerprint == bot.config.find_rule(preview.new_config, edit.rule).fingerprint:
@@ -168,7 +174,7 @@ def _whatif(obj: Context, preview: bot.config.Preview) -> None:
     if stored is None or stored != rule.symbols:
         return
     try:
-        variants = bot.history.whatif(obj.store, obj.config, rule, {str(edit.key): edit.value})
+        variants = bot.history.whatif(obj.store, obj.config, rule, edit.values)
     except BotError as exc:
         click.echo(f"Warning: no what-if: {exc}", err=True)
         return

@@ -19,4 +19,6 @@ from .settings import UniverseConfig as UniverseConfig
 from .settings import find_rule as find_rule
 from .settings import load_config as load_config
 from .settings import parse_config as parse_config
+from .stale import StaleWords as StaleWords
+from .stale import stale_words as stale_words
 from .tomlvalues import parse_value as parse_value

@@ -13,24 +13,25 @@ import difflib
 import json
 import threading
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import tomlkit
-from tomlkit.items import AoT, Item, Table, Whitespace
+from tomlkit.items import AoT
 from tomlkit.toml_document import TOMLDocument
 
 from bot.config.defaults import DEFAULT_RULES
 from bot.config.files import digest, read_config_text, write_atomic
 from bot.config.names import generated_name
 from bot.config.settings import Config, config_from_text, no_such_rule
+from bot.config.tomltables import item_of, put_raw, render_table, set_table_tail, table_tail
 from bot.config.tomlvalues import toml_text
 from bot.errors import BotError, ConfigFileError
 
-Kind = Literal["set", "unset", "enable", "disable", "add", "rename", "remove"]
-KINDS: tuple[Kind, ...] = ("set", "unset", "enable", "disable", "add", "rename", "remove")
+Kind = Literal["set", "unset", "update", "enable", "disable", "add", "rename", "remove"]
+KINDS: tuple[Kind, ...] = ("set", "unset", "update", "enable", "disable", "add", "rename", "remove")
 DEFAULTS_NOTE = "# config.toml had no [[rules]]: the built-in default rules are written out first, then edited"
 
 
@@ -43,7 +44,8 @@ class Edit:
     """One change to the rules of a config file. Values travel as TOML text (``raw``), so an undo writes back
     exactly the characters that were there (``0.40`` stays ``0.40``).
 
-    ``set``/``unset`` a key of ``rule``; ``enable``/``disable`` it; ``rename`` it to ``new_name``; ``remove``
+    ``set``/``unset`` a key of ``rule``; ``update`` several keys at once (``raw`` is the JSON list of its
+    ``set``/``unset`` parts, applied in order); ``enable``/``disable`` it; ``rename`` it to ``new_name``; ``remove``
     it; ``add`` a rule table (``raw`` is its ``[[rules]]`` text; ``position`` and ``gap``, the blank lines
     before it, put a removed rule back where it was).
     """
@@ -60,6 +62,26 @@ class Edit:
     def set(cls, rule: str, key: str, value: Any) -> Edit:
         """Text is read as TOML, falling back to a string: ``"0.42"`` is a number, ``"crosses_below"`` text."""
         return cls("set", rule, key=key, raw=toml_text(value))
+
+    @classmethod
+    def update(cls, rule: str, pairs: Sequence[tuple[str, Any]]) -> Edit:
+        """Several keys in one edit (one diff, one record, one undo); each value read as ``set`` reads it."""
+        return cls.of_parts(rule, [cls.set(rule, key, value) for key, value in pairs])
+
+    @classmethod
+    def of_parts(cls, rule: str, parts: Sequence[Edit]) -> Edit:
+        data = [{k: v for k, v in (("kind", p.kind), ("key", p.key), ("raw", p.raw)) if v is not None} for p in parts]
+        return cls("update", rule, raw=json.dumps(data, ensure_ascii=False))
+
+    @property
+    def parts(self) -> tuple[Edit, ...]:
+        """The set/unset edits an ``update`` is made of (the edit itself for any other kind)."""
+        if self.kind != "update" or self.raw is None:
+            return (self,)
+        found = json.loads(self.raw)
+        if not isinstance(found, list) or any(not isinstance(p, dict) or p.get("kind") not in KINDS[:2] for p in found):
+            raise BotError(f"not a config edit: {self.raw[:80]!r}")
+        return tuple(Edit(p["kind"], self.rule, key=p.get("key"), raw=p.get("raw")) for p in found)
 
     @classmethod
     def unset(cls, rule: str, key: str) -> Edit:
@@ -94,6 +116,11 @@ class Edit:
         return tomllib.loads(f"v = {self.raw}")["v"] if self.kind == "set" and self.raw is not None else None
 
     @property
+    def values(self) -> dict[str, Any]:
+        """Key → value of what a ``set`` or an ``update`` writes (the overrides of its what-if)."""
+        return {str(p.key): p.value for p in self.parts if p.kind == "set" and p.key is not None}
+
+    @property
     def table(self) -> dict[str, Any]:
         """The rule table an ``add`` writes."""
         if self.kind != "add" or self.raw is None:
@@ -114,9 +141,14 @@ class Edit:
         """The edit that turns the document this edit produces from ``before`` back into ``before``."""
         return _edit_document(parse_document(before)[0], self)[1]
 
-    def describe(self, old: str | None = None) -> str:
-        """One line saying what the edit does (``old``: the value it replaces, as TOML text)."""
+    def describe(self, old: str | None = None, inverse: Edit | None = None) -> str:
+        """One line saying what the edit does (``old``: the value it replaces, as TOML text; for an ``update``,
+        its ``inverse`` holds them)."""
         what = f'rule "{self.rule}"'
+        if self.kind == "update":
+            olds = {p.key: p.raw for p in inverse.parts if p.kind == "set"} if inverse is not None else {}
+            done = [p.describe(olds.get(p.key)).split(": ", 1)[-1] for p in self.parts]
+            return f"{what}: {', '.join(done)}"
         if self.kind == "set":
             was = f"{old} → " if old is not None else "(not set) → "
             return f"{what}: {self.key} {was}{self.raw}"
@@ -185,7 +217,7 @@ def preview(path: str | Path, edit: Edit) -> Preview:
     diff = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
     if materialized:
         diff = f"{DEFAULTS_NOTE}\n{diff}"
-    summary = done.describe(old_value)
+    summary = done.describe(old_value, inverse)
     if new_text == old_text:
         summary = f"nothing to change: the file already says so ({summary})"
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -249,13 +281,16 @@ def _current_raw(doc: TOMLDocument, edit: Edit) -> str | None:
     if edit.kind not in ("set", "unset") or edit.key is None:
         return None
     table = rules_tables(doc)[_find(doc, edit.rule)]
-    return _item(table, edit.key).as_string() if edit.key in table else None
+    return item_of(table, edit.key).as_string() if edit.key in table else None
 
 
 def _edit_document(doc: TOMLDocument, edit: Edit) -> tuple[Edit, Edit]:
     """Apply ``edit`` to ``doc`` in place; returns the edit as applied and its inverse."""
     if edit.kind == "add":
         return _add(doc, edit)
+    if edit.kind == "update":
+        undo = [_edit_document(doc, part)[1] for part in edit.parts]
+        return edit, Edit.of_parts(edit.rule, undo[::-1])
     tables = rules_tables(doc)
     i = _find(doc, edit.rule)
     table = tables[i]
@@ -266,52 +301,35 @@ def _edit_document(doc: TOMLDocument, edit: Edit) -> tuple[Edit, Edit]:
             )
         gap = None
         if i > 0:
-            gap = _tail(tables[i - 1])
-            _set_tail(tables[i - 1], _tail(table))
-        source = _render_table(table)
+            gap = table_tail(tables[i - 1])
+            set_table_tail(tables[i - 1], table_tail(table))
+        source = render_table(table)
         del tables[i]
         return edit, Edit("add", edit.rule, raw=source, position=i, gap=gap)
     if edit.kind == "rename":
         if not edit.new_name:
             raise BotError("rename needs a new name")
-        _put(table, "name", str(tomlkit.string(edit.new_name).as_string()))
+        put_raw(table, "name", str(tomlkit.string(edit.new_name).as_string()))
         return edit, Edit.rename(edit.new_name, edit.rule)
     key = edit.key if edit.kind in ("set", "unset") else "enabled"
     if key is None:
         raise BotError(f"a {edit.kind} edit needs a key")
     if key == "name":
         raise BotError(f'rule "{edit.rule}": a name is changed by renaming the rule, not by setting `name`')
-    old = _item(table, key).as_string() if key in table else None
+    old = item_of(table, key).as_string() if key in table else None
     inverse = Edit("set", edit.rule, key=key, raw=old) if old is not None else Edit.unset(edit.rule, key)
     if edit.kind == "set":
         if edit.raw is None:
             raise BotError("a set edit needs a value")
-        _put(table, key, edit.raw)
+        put_raw(table, key, edit.raw)
     elif edit.kind == "unset":
         if key in table:
             del table[key]
     elif edit.kind == "disable":
-        _put(table, key, "false")
+        put_raw(table, key, "false")
     elif edit.kind == "enable" and key in table:  # absent means enabled: nothing to write
-        _put(table, key, "true")
+        put_raw(table, key, "true")
     return edit, inverse
-
-
-def _put(table: Table, key: str, raw: str) -> None:
-    """Set ``key`` to the TOML text ``raw``, keeping its place, indent and trailing comment."""
-    item = _item(tomlkit.parse(f"v = {raw}\n"), "v")
-    if key in table:
-        old = _item(table, key)
-        item.trivia.indent, item.trivia.comment_ws = old.trivia.indent, old.trivia.comment_ws
-        item.trivia.comment, item.trivia.trail = old.trivia.comment, old.trivia.trail
-    table[key] = item
-
-
-def _item(container: TOMLDocument | Table, key: str) -> Item:
-    item = container.item(key)
-    if not isinstance(item, Item):
-        raise BotError(f"{key!r} is split over several tables: edit config.toml by hand")
-    return item
 
 
 def _add(doc: TOMLDocument, edit: Edit) -> tuple[Edit, Edit]:
@@ -330,39 +348,15 @@ def _add(doc: TOMLDocument, edit: Edit) -> tuple[Edit, Edit]:
     if at > 0:
         prev = tables[at - 1]
         if edit.gap is None:  # a new rule: a blank line before it, and the gap after the previous one after it
-            _set_tail(table, _tail(prev))
-            _set_tail(prev, "\n" if _render_table(prev).endswith("\n") else "\n\n")
+            set_table_tail(table, table_tail(prev))
+            set_table_tail(prev, "\n" if render_table(prev).endswith("\n") else "\n\n")
         else:
-            _set_tail(prev, edit.gap)
+            set_table_tail(prev, edit.gap)
     elif edit.gap is None and tables:
-        _set_tail(table, "\n")
+        set_table_tail(table, "\n")
     tables.insert(at, table)
-    done = replace(edit, rule=name, raw=_render_table(table) if edit.gap is None else edit.raw)
+    done = replace(edit, rule=name, raw=render_table(table) if edit.gap is None else edit.raw)
     return done, Edit.remove(name)
-
-
-def _tail(table: Table) -> str:
-    """The blank lines that end a table's body (between it and whatever follows)."""
-    out = []
-    for key, item in reversed(table.value.body):
-        if key is not None or not isinstance(item, Whitespace):
-            break
-        out.append(item.as_string())
-    return "".join(reversed(out))
-
-
-def _set_tail(table: Table, text: str) -> None:
-    body = table.value.body
-    while body and body[-1][0] is None and isinstance(body[-1][1], Whitespace):
-        body.pop()
-    if text:
-        body.append((None, Whitespace(text)))
-
-
-def _render_table(table: Table) -> str:
-    """The exact text of one [[rules]] table: header (with what precedes it on its line) and body."""
-    t = table.trivia
-    return f"{t.indent}[[rules]]{t.comment_ws}{t.comment}{t.trail}{table.as_string()}"
 
 
 # A test sets this to stop the process at a point of the write ("temp written", "replaced"), as a crash would.

@@ -62,7 +62,7 @@ class EditRecord:
         edit = self.edit
         inverse = bot.config.Edit.from_json(self.inverse_json) if self.inverse_json else None
         old = inverse.raw if inverse is not None and inverse.kind == "set" and edit.kind in ("set", "unset") else None
-        return edit.describe(old) + (f" (undoes #{self.undoes})" if self.undoes else "")
+        return edit.describe(old, inverse) + (f" (undoes #{self.undoes})" if self.undoes else "")
 
 
 def record_edit(

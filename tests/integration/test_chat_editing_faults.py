@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bot.chat import CommandContext, Reply, Service, alert_buttons, dispatch, press
 from bot.config import load_config
 from bot.store import edits, routing
 from bot.store.db import Store
+from tests.support.factories import price_frame
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.tg_helpers import ADMIN, ALLOWED, EDITOR, build, load_prices, running, shipped_config_file
 
@@ -99,6 +101,7 @@ async def test_odd_values_are_located_errors_not_tracebacks(svc: Service, value:
 
 
 async def test_watch_reads_numbers_and_optional_parameters(svc: Service) -> None:
+    svc.store.upsert_prices("SPY", price_frame(np.full(30, 500.0)))  # /watch takes stored symbols only
     change = await say(svc, EDITOR, "/watch change ^RUT 10 above 5")
     assert "+days = 10" in change.text and "+threshold = 5" in change.text
     sma = await say(svc, EDITOR, '/watch sma "SPY" below 500 window=50')

@@ -101,3 +101,17 @@ def test_set_prints_the_whatif_when_the_store_has_data(tmp_path: Path) -> None:
     code, out = invoke(cfg, "rules", "set", "up", "threshold", "0.44", "--dry-run")
     assert code == 0, out
     assert "as is" in out and "threshold=0.44" in out and "firings" in out
+
+
+def test_set_takes_several_pairs_as_one_edit(cfg: Path) -> None:
+    original = cfg.read_bytes()
+    code, out = invoke(cfg, "rules", "set", "rut-spx-above-0.4", "threshold", "0.41", "hysteresis", "0.005")
+    assert code == 0, out
+    assert 'rule "rut-spx-above-0.4": threshold 0.4 → 0.41, hysteresis 0.01 → 0.005' in out
+    assert "threshold = 0.41\n" in cfg.read_text() and "hysteresis = 0.005 " in cfg.read_text()
+    code, out = invoke(cfg, "rules", "history")
+    assert code == 0 and out.count("command line") == 1, out
+    assert invoke(cfg, "rules", "undo")[0] == 0
+    assert cfg.read_bytes() == original
+    code, out = invoke(cfg, "rules", "set", "rut-spx-above-0.4", "threshold", "0.41", "hysteresis")
+    assert code == 2 and "KEY VALUE pairs" in out, out

@@ -33,6 +33,7 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
             "Rule",
             "RuleError",
             "RuleResult",
+            "RuleSpec",
             "RuleState",
             "State",
             "TrackRecord",
