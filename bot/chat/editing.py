@@ -168,8 +168,7 @@ async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:
     except edits.EditNotRecorded as exc:  # the file is written: the rules in force must follow it
         unrecorded = f"\n⚠️ {html.escape(str(exc))}"
     again = rejudged(ctx.store, ctx.config, pending.preview.new_config)
-    holder = ctx.service.config_holder
-    reloaded = holder.reload() if holder is not None else "restart to apply"
+    reloaded = ctx.service.config_holder.reload()
     if again:
         new = pending.preview.new_config
         states = await off_loop(ctx, lambda store: reevaluate(store, new, again))
