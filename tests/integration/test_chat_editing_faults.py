@@ -13,33 +13,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.chat import CommandContext, Reply, Service, alert_buttons, dispatch, press
-from bot.config import load_config
+from bot.chat import Service, alert_buttons
 from bot.store import edits, routing
-from bot.store.db import Store
+from tests.support.editing import apply_of, say, shipped_service
 from tests.support.factories import price_frame
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.tg_helpers import ADMIN, ALLOWED, EDITOR, build, load_prices, running, shipped_config_file
+from tests.support.tg_helpers import ALLOWED, EDITOR, build, running
 
 RULE = "rut-spx-above-0.4"
 
 
 @pytest.fixture
 def svc(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
-    config = load_config(shipped_config_file(tmp_path, tg.base_url))
-    store = Store(config.store_path)
-    load_prices(store)
-    yield Service(config, store, config_path=config.path)
-    store.close()
-
-
-async def say(svc: Service, chat: int, line: str) -> Reply:
-    return await dispatch(CommandContext(svc, chat, admin=chat == ADMIN), line)
-
-
-async def apply_of(svc: Service, reply: Reply) -> Reply:
-    [apply] = [b for row in reply.buttons for b in row if b.command == "apply"]
-    return await press(CommandContext(svc, EDITOR), apply.data)
+    yield from shipped_service(tmp_path, tg.base_url)
 
 
 async def test_a_rename_carries_the_chats_that_follow_and_silence_the_rule(svc: Service) -> None:

@@ -9,32 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat import COMMANDS, CommandContext, Reply, Service, dispatch, press
-from bot.config import load_config
+from bot.chat import COMMANDS, Service
 from bot.store import edits
-from bot.store.db import Store
+from tests.support.editing import apply_of, say, shipped_service
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.tg_helpers import ADMIN, EDITOR, load_prices, shipped_config_file
+from tests.support.tg_helpers import ADMIN, EDITOR
 
 RULE = "rut-spx-above-0.4"
 
 
 @pytest.fixture
 def svc(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
-    config = load_config(shipped_config_file(tmp_path, tg.base_url))
-    store = Store(config.store_path)
-    load_prices(store)
-    yield Service(config, store, config_path=config.path)
-    store.close()
-
-
-async def say(svc: Service, chat: int, line: str) -> Reply:
-    return await dispatch(CommandContext(svc, chat, admin=chat == ADMIN), line)
-
-
-async def apply_of(svc: Service, reply: Reply) -> Reply:
-    [apply] = [b for row in reply.buttons for b in row if b.command == "apply"]
-    return await press(CommandContext(svc, EDITOR), apply.data)
+    yield from shipped_service(tmp_path, tg.base_url)
 
 
 # --- A: several KEY VALUE pairs are one edit ---------------------------------------------------------------
