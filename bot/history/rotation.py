@@ -96,8 +96,7 @@ def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData
     return both, MarketData(close=close, adj_close=adj)
 
 
-def _ratio(both: pd.DataFrame, config: Config) -> Reading:
-    ratio = both[LEADER] / both[LAGGARD]
+def _ratio(ratio: pd.Series, config: Config) -> Reading:
     value = float(ratio.iloc[-1])
     lines = sorted(
         {
@@ -113,7 +112,7 @@ def _ratio(both: pd.DataFrame, config: Config) -> Reading:
         top = int(np.argmax(recent.to_numpy()))
         extra["peak_since_2020"] = float(recent.iloc[top])
         extra["peak_since_2020_date"] = recent.index[top].date().isoformat()
-    return Reading(both.index[-1].date(), value, percentile(ratio.to_numpy(), value), both.index[0].date(), extra)
+    return Reading(ratio.index[-1].date(), value, percentile(ratio.to_numpy(), value), ratio.index[0].date(), extra)
 
 
 def _breadth(store: Store, config: Config, as_of: dt.date) -> Reading:
@@ -218,6 +217,7 @@ def rotation_view(
         except StoreError as exc:
             readings[name], missing[name] = None, str(exc)
     cpi = _cpi(store, config, as_of, missing)
+    ratio = both[LEADER] / both[LAGGARD]
     return RotationView(
         as_of,
         min_gap,
@@ -227,12 +227,12 @@ def rotation_view(
         current,
         precedents,
         record,
-        _ratio(both, config),
+        _ratio(ratio, config),
         readings["breadth"],
         readings["equal_weight"],
         cpi,
         missing,
-        both[LEADER] / both[LAGGARD],
+        ratio,
     )
 
 

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.store.lock import lock_path
-from tests.support.console_bot import small_bot_config, start_console
+from tests.support.console_bot import first_bot_on, small_bot_config, start_console
 from tests.support.paths import REPO
 
 
@@ -33,17 +31,7 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def first_bot(config: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = start_console(config)
-    lock = lock_path(config.parent / "s.sqlite")
-    deadline = time.monotonic() + 60
-    while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the first bot never took the lock"
-        time.sleep(0.05)
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate()
+    yield from first_bot_on(config)
 
 
 def second_path(kind: str, store: Path, elsewhere: Path) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from bot.cli import main
 from bot.config import load_config
 from bot.store import Store
 from bot.store.base import StoreBase
-from bot.store.lock import lock_path
-from tests.support.console_bot import small_bot_config, start_console
+from tests.support.console_bot import first_bot_on, small_bot_config, start_console
 from tests.support.tg_helpers import ALLOWED
 
 
@@ -39,17 +37,7 @@ def cli(config: Path, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def first_bot(config: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = start_console(config)
-    lock = lock_path(config.parent / "s.sqlite")
-    deadline = time.monotonic() + 60
-    while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the first bot never took the lock"
-        time.sleep(0.05)
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate()
+    yield from first_bot_on(config)
 
 
 def test_a_second_run_on_the_same_store_refuses_and_names_the_first(

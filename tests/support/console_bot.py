@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.store import Store
+from bot.store.lock import lock_path
 from tests.support.factories import price_frame
 
 
@@ -27,6 +29,22 @@ def start_console(config: Path) -> subprocess.Popen[str]:
         # bot under test gets Ctrl-C's default back, as in a terminal.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
     )
+
+
+def first_bot_on(config: Path) -> Iterator[subprocess.Popen[str]]:
+    """A console bot on ``config``'s store (``s.sqlite`` beside it), yielded once it holds the run lock; killed
+    after the test if still running."""
+    proc = start_console(config)
+    lock = lock_path(config.parent / "s.sqlite")
+    deadline = time.monotonic() + 60
+    while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the first bot never took the lock"
+        time.sleep(0.05)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
 
 
 class ConsoleBot:
