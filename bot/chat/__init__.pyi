@@ -21,4 +21,5 @@ from .commands import parse_line as parse_line
 from .commands import press as press
 from .commands import run_command as run_command
 from .service import DELIVERY_SECONDS as DELIVERY_SECONDS
+from .service import RunOptions as RunOptions
 from .service import Service as Service

@@ -1,14 +1,12 @@
 """The running bot: config, store, and the periodic jobs, whichever transport answers commands.
 
-``rotation-bot run`` builds one ``Service``. Telegram mode (bot/telegram ``build_application``) and
-the console (bot/console) both start its periodic jobs, so a job registered here runs in either mode. The
-outbox delivery is one such job; the scheduler adds the daily check the same way:
-
-    service.add_periodic("daily-check", seconds_until_next_close, run_daily_check)
-
-where ``seconds`` is a number or a function returning the seconds until the next run (re-asked
-after every run), and the job is an ``async`` function taking no arguments. A job that raises is
-logged, remembered as ``last_error`` (shown by /status) and run again at its next time.
+``rotation-bot run`` decides its options once (``RunOptions``, as Prometheus' rule manager takes its
+``ManagerOptions``) and builds one ``Service``. The service owns its jobs: the config watcher always,
+the scheduler (bot/jobs) when the options say so. Telegram mode (bot/telegram ``build_application``) and
+the console (bot/console) add their outbox delivery with ``add_periodic`` and start the jobs, so a job
+runs the same in either mode. A job is an ``async`` function taking no arguments, run every ``seconds``
+(a number, or a function re-asked after every run); one that raises is logged, remembered as
+``last_error`` (shown by /status) and run again at its next time.
 """
 
 from __future__ import annotations
@@ -18,11 +16,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, ConfigHolder
+from bot.config import POLL_SECONDS, Config, ConfigHolder
+from bot.jobs import TICK_SECONDS, BotScheduler
 from bot.store import Store, outbox, utcnow
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,22 @@ Interval = float | Callable[[], float]
 
 DELIVERY_SECONDS = 2.0  # how often the outbox is delivered, whichever transport delivers it
 CHART_WORKERS = 2  # charts drawn at once in worker threads; more requests wait for a slot
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How this run works, decided once by ``rotation-bot run`` (bot/cli/run.py).
+
+    ``schedule``: run the daily fetch + check and the CPI check. ``clock``: the time the scheduler
+    decides by; the real one except in tests and the soak, which drive a simulated day.
+    """
+
+    schedule: bool = False
+    clock: Callable[[], dt.datetime] = field(default=_utc_now)
 
 
 @dataclass
@@ -49,13 +64,20 @@ class Periodic:
 class Service:
     """Holds what commands and jobs share; ``config`` may be replaced by /reload."""
 
-    def __init__(self, config: Config, store: Store, config_path: Path | None = None) -> None:
+    def __init__(
+        self, config: Config, store: Store, config_path: Path | None = None, options: RunOptions | None = None
+    ) -> None:
         self.store = store
+        self.options = options or RunOptions()
         # /reload and the config watcher swap the config inside this holder (bot/config/reload.py).
         self.config_holder = ConfigHolder(config, config_path)
-        self.scheduler: Any = None  # set by bot.jobs.install_scheduler
         self.config_path = config_path
-        self.periodic: list[Periodic] = []
+        self.periodic: list[Periodic] = [Periodic("config-watch", POLL_SECONDS, self.watch_config)]
+        self.scheduler: BotScheduler | None = None
+        if self.options.schedule:
+            self.scheduler = BotScheduler(self.config_holder, now=self.options.clock)
+            # run first: the catch-up of a run missed while stopped
+            self.periodic.append(Periodic("scheduler", TICK_SECONDS, self.run_scheduler, run_first=True))
         self.last_error: str | None = None
         self.chart_slots = asyncio.Semaphore(CHART_WORKERS)
         self.pending_edits: dict[str, Any] = {}  # previews of config edits awaiting Apply (bot/chat/editing.py)
@@ -130,6 +152,17 @@ class Service:
         for job in self.periodic:
             self._schedule(job)
 
+    async def watch_config(self) -> None:
+        """Reload config.toml within seconds of an edit (a broken edit keeps the last good rules)."""
+        message = self.config_holder.poll()
+        if message:
+            await self.notify_admins(message)
+
+    async def run_scheduler(self) -> None:
+        """Run the jobs that are due; their messages (a failure, a recovery) go to the admins."""
+        if self.scheduler is not None:
+            await self.scheduler.step(self.notify_admins)
+
     async def notify_admins(self, text: str) -> None:
         """Queue a message for every admin chat through the outbox (so it survives a Telegram outage)."""
         log.warning("admin notice: %s", text)
@@ -141,7 +174,7 @@ class Service:
     async def stop_periodic(self) -> None:
         self._running = False
         if self.scheduler is not None:
-            self.scheduler.stopping.set()  # the daily job stops between fetch and check
+            self.scheduler.stop()  # the daily job stops between fetch and check
         tasks, self._tasks = self._tasks, []
         for t in tasks:
             t.cancel()

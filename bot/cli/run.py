@@ -9,7 +9,6 @@ import click
 
 import bot
 import bot.chat
-import bot.jobs
 import bot.store
 import bot.telegram
 from bot.cli.context import Context, pass_ctx
@@ -51,11 +50,8 @@ def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None
     config = obj.config
     obj.store.ensure_sound()
     bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
-    service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
-    if schedule or (schedule is None and token):
-        bot.jobs.install_scheduler(service)
-    else:
-        bot.jobs.install_config_watch(service)  # edits take effect in seconds in every mode
+    options = bot.chat.RunOptions(schedule=schedule if schedule is not None else token is not None)
+    service = bot.chat.Service(config, obj.store, config_path=obj.config_path, options=options)
     if token:
         bot.telegram.run_telegram(service, token)
         return

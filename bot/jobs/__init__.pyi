@@ -8,6 +8,5 @@ from .check import reevaluate as reevaluate
 from .check import rejudged as rejudged
 from .check import run_check as run_check
 from .notify import notifier as notifier
+from .scheduler import TICK_SECONDS as TICK_SECONDS
 from .scheduler import BotScheduler as BotScheduler
-from .scheduler import install_config_watch as install_config_watch
-from .scheduler import install_scheduler as install_scheduler

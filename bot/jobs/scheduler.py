@@ -2,10 +2,11 @@
 
 Every trigger goes through one idempotent decision, ``tick()``: find the latest *slot* (a trading
 day at ``daily_check``, a CPI release day at ``cpi_check``, in the exchange's time zone) that has
-passed, and run its job unless that slot is already done. So the `schedule` triggers (at the two
-configured times, plus a sweep every few minutes for retries), a restart after a missed run
-(catch-up) and a fake clock in tests all behave the same, and a slot never runs twice. Done slots
-are kept in the store's meta table, so a restart does not repeat them.
+passed, and run its job unless that slot is already done. The scheduler's clock ``now`` is the only
+clock that decides: the host loop merely calls ``step()`` every ``TICK_SECONDS`` (asking costs one
+store read), so the slot's time, a retry, a restart after a missed run (catch-up) and a fake or
+simulated clock in tests all take the same path, and a slot never runs twice. Done slots are kept
+in the store's meta table, so a restart does not repeat them.
 
 Blocking work (downloads, the check) runs in a worker thread with its own SQLite connection,
 beside the bot's asyncio loop. A stop request is honoured between fetch and check: the check runs
@@ -19,14 +20,11 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 from zoneinfo import ZoneInfo
-
-import schedule
 
 from bot.answers import digest_text, split_message
 from bot.calendar import Slot, at, cpi_slot, daily_slot, last_trading_day
-from bot.config import POLL_SECONDS, Config, ConfigHolder, Notify
+from bot.config import Config, ConfigHolder, Notify
 from bot.errors import BotError, SourceUnavailable
 from bot.history import stale_symbols
 from bot.ingest import fetch_live
@@ -37,13 +35,12 @@ from rules import RuleError
 
 log = logging.getLogger(__name__)
 
-SWEEP_MINUTES = 5
 RETRY_AFTER = dt.timedelta(minutes=15)
 # How long the daily job waits for the day's close before checking with what it has.
 CLOSE_WAIT = dt.timedelta(hours=6)
 # A rule symbol with no close for this many sessions is no longer waited for.
 STOPPED_AFTER_SESSIONS = 5
-TICK_SECONDS = 30.0
+TICK_SECONDS = 30.0  # how often the host loop asks; a slot runs within this of its time
 
 Fetcher = Callable[[Store, Config], object]
 
@@ -115,28 +112,14 @@ class BotScheduler:
         self.fetch_prices = fetch_prices or self._fetch_prices
         self.fetch_cpi = fetch_cpi
         self.open_store = open_store or (lambda c: Store(c.store_path))
-        self.scheduler = schedule.Scheduler()
         self.messages: list[str] = holder.config.cannot_run()  # for the admin chats, drained by step
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
-        self._started = False
-        self.reschedule(holder.config)
-        holder.subscribe(self.reschedule)
-
-    # --- schedule triggers ---------------------------------------------------------------------
 
     def _fetch_prices(self, store: Store, config: Config) -> object:
         """The Yahoo update; a shutdown request cuts its retries short."""
         return fetch_live(store, config, "yahoo", None, progress=False, cancel=self.stopping)
-
-    def reschedule(self, config: Config) -> None:
-        """(Re)register the triggers from ``[schedule]``; called again after a config reload."""
-        sc = config.settings.schedule
-        self.scheduler.clear()
-        self.scheduler.every().day.at(sc.daily_check, sc.timezone).do(self.tick).tag("daily")
-        self.scheduler.every().day.at(sc.cpi_check, sc.timezone).do(self.tick).tag("cpi")
-        self.scheduler.every(SWEEP_MINUTES).minutes.do(self.tick).tag("sweep")
 
     # --- the decision --------------------------------------------------------------------------
 
@@ -264,21 +247,21 @@ class BotScheduler:
     # --- the asyncio side ----------------------------------------------------------------------
 
     async def step(self, notify: Notify | None = None) -> None:
-        """One periodic step for a host loop: the catch-up tick first, then ``run_pending``.
+        """One periodic step for a host loop: run what is due in a worker thread, then tell the admins.
 
         If the host cancels the step (shutdown), the stop flag tells the worker thread to stop at
         its next safe point; the thread is never killed mid-write.
         """
         try:
-            if not self._started:
-                self._started = True
-                await asyncio.to_thread(self.tick)
-            else:
-                await asyncio.to_thread(self.scheduler.run_pending)
+            await asyncio.to_thread(self.tick)
         except asyncio.CancelledError:
-            self.stopping.set()
+            self.stop()
             raise
         await self._drain(notify)
+
+    def stop(self) -> None:
+        """Ask a running job to stop at its next safe point (between fetch and check)."""
+        self.stopping.set()
 
     async def _drain(self, notify: Notify | None) -> None:
         while self.messages:
@@ -307,37 +290,3 @@ def _missing_close(store: Store, config: Config, day: dt.date) -> list[str]:
         recent = last_trading_day(recent - dt.timedelta(days=1), config.settings.schedule.exchange)
     symbols = {s for r in config.rules if r.spec.enabled for s in r.symbols}
     return [s for s, last in stale_symbols(store, symbols, day).items() if last is not None and last >= recent]
-
-
-def install_scheduler(service: Any, notify: Notify | None = None) -> BotScheduler:
-    """Register the scheduler and the config watcher as periodic jobs of the bot's ``Service``.
-
-    Uses ``service.config_holder`` (so /reload and the jobs share one config) and
-    ``service.add_periodic(name, seconds, fn, run_first=...)``. Messages for the admins (a failed job, a config
-    reload) go to ``notify``, else ``service.notify_admins`` when the service has one. The first scheduler step
-    runs at once: that is the catch-up of a run missed while stopped.
-    """
-    holder: ConfigHolder = service.config_holder
-    notify = notify or getattr(service, "notify_admins", None)
-    scheduler = BotScheduler(holder)
-    service.scheduler = scheduler
-
-    async def scheduler_step() -> None:
-        await scheduler.step(notify)
-
-    service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
-    install_config_watch(service, notify)
-    return scheduler
-
-
-def install_config_watch(service: Any, notify: Notify | None = None) -> None:
-    """Reload config.toml within seconds of an edit (a broken edit keeps the last good rules), in every mode."""
-    holder: ConfigHolder = service.config_holder
-    notify = notify or getattr(service, "notify_admins", None)
-
-    async def watch_step() -> None:
-        message = holder.poll()
-        if message and notify is not None:
-            await notify(message)
-
-    service.add_periodic("config-watch", POLL_SECONDS, watch_step)

@@ -242,5 +242,12 @@ def test_kill_during_check_then_delivery_end_to_end(tg: FakeTelegram, tmp_path: 
     assert run_harness("check", config).stdout.strip() == "[]"
     finish = run_harness("deliver", config)
     assert finish.returncode == 0, describe(finish)
+    # Chats are delivered concurrently: the kill may catch the other chat's send taken by Telegram but not yet
+    # marked, which the restart sends once more (the promise after kill -9: at most once more, in order).
+    extra = 0
     for chat in (A, B):
-        assert received(tg.requests, chat) == RULE_ORDER
+        got = received(tg.requests, chat)
+        assert list(dict.fromkeys(got)) == RULE_ORDER
+        assert all(n <= 2 for n in Counter(got).values())
+        extra += len(got) - len(RULE_ORDER)
+    assert extra <= 1

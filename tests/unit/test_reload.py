@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.chat.service import Service
 from bot.config.reload import POLL_SECONDS, ConfigHolder, reload_config
-from bot.jobs.scheduler import BotScheduler, install_config_watch
+from bot.jobs.scheduler import BotScheduler
 from bot.store.db import Store
 from tests.support.scheduler_helpers import Clock, Fetch, et, mark_done, seed_prices, write_config
 
@@ -64,24 +64,19 @@ async def test_watcher_notifies_admins(tmp_path: Path) -> None:
     write_config(path)
     holder = ConfigHolder.load(path)
     sent: list[str] = []
-    jobs: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {}
 
-    async def notify(text: str) -> None:
-        sent.append(text)
+    class Admins(Service):
+        async def notify_admins(self, text: str) -> None:
+            sent.append(text)
 
-    class Service:
-        config_holder = holder
-
-        def add_periodic(self, name: str, seconds: float, fn: Callable[[], Awaitable[None]]) -> None:
-            jobs[name] = (seconds, fn)
-
-    install_config_watch(Service(), notify)
-    seconds, watch_step = jobs["config-watch"]
-    assert seconds == POLL_SECONDS
-    await watch_step()
+    service = Admins(holder.config, Store(holder.config.store_path), path)
+    holder = service.config_holder
+    (watch,) = [j for j in service.periodic if j.name == "config-watch"]
+    assert watch.seconds() == POLL_SECONDS
+    await watch.fn()
     assert sent == []  # nothing changed yet
     write_config(path, threshold="0.45")
-    await watch_step()
+    await watch.fn()
     assert sent == ["config.toml reloaded: 1 rules; changed r1"]
     assert holder.config.rules[0].spec.threshold == 0.45
     assert holder.last_error is None

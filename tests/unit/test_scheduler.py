@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from bot.calendar import cpi_slot, daily_slot, is_trading_day
+from bot.chat.service import RunOptions, Service
 from bot.config.reload import ConfigHolder
 from bot.config.settings import Config
 from bot.errors import SourceUnavailable
-from bot.jobs.scheduler import BotScheduler
-from bot.jobs.scheduler import install_scheduler as install
+from bot.jobs.scheduler import TICK_SECONDS, BotScheduler
+from bot.store import outbox
 from bot.store.db import Store
 from tests.support.scheduler_helpers import Clock, Fetch, et, mark_done, seed_prices, write_config
 
@@ -158,23 +158,26 @@ def test_slots_follow_config_times(tmp_path: Path) -> None:
     assert cpi_slot(et(2024, 8, 1, 8, 32), config, [("2024-06", "2024-07-11", "08:30")]) is None
 
 
-def test_triggers_are_registered_and_follow_a_reload(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
-    holder, *_ = setup
-    sched = make(setup, Clock(et(2024, 7, 26)))
-    by_tag = {next(iter(j.tags)): j for j in sched.scheduler.jobs}
-    assert by_tag["daily"].at_time == dt.time(17, 30)
-    assert str(by_tag["daily"].at_time_zone) == "America/New_York"
+def test_the_clock_follows_a_reload_without_re_registering(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
+    """One clock: the slot time is read from the config in force at each tick, so a reload moves it at once."""
+    holder, store, prices, _ = setup
+    mark_done(store, "daily", et(2024, 7, 25, 18, 5))
     write_config(holder.path, extra='\n[schedule]\ndaily_check = "18:05"\n')
     assert holder.poll() is not None
-    by_tag = {next(iter(j.tags)): j for j in sched.scheduler.jobs}
-    assert by_tag["daily"].at_time == dt.time(18, 5)
+    clock = Clock(et(2024, 7, 26, 17, 45))
+    sched = make(setup, clock)
+    assert sched.tick() == []  # past the old 17:30, before the new 18:05
+    clock.t = et(2024, 7, 26, 18, 6)
+    assert [line[:16] for line in sched.tick()] == ["daily 2024-07-26"]
+    assert prices.calls == 1
 
 
 async def test_step_catches_up_once_and_a_cancel_stops(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
     _holder, store, prices, _ = setup
     mark_done(store, "daily", et(2024, 7, 25, 17, 30))
     prices.error = SourceUnavailable("yahoo", "down")
-    sched = make(setup, Clock(et(2024, 7, 26, 19, 0)))
+    clock = Clock(et(2024, 7, 26, 19, 0))
+    sched = make(setup, clock)
     sent: list[str] = []
 
     async def notify(text: str) -> None:
@@ -183,7 +186,7 @@ async def test_step_catches_up_once_and_a_cancel_stops(setup: tuple[ConfigHolder
     await asyncio.wait_for(sched.step(notify), timeout=30)  # the catch-up
     assert prices.calls == 1
     assert len(sent) == 1 and "yahoo unavailable: down" in sent[0]
-    await asyncio.wait_for(sched.step(notify), timeout=30)  # run_pending: nothing due yet
+    await asyncio.wait_for(sched.step(notify), timeout=30)  # the retry is not due yet
     assert prices.calls == 1
 
     entered, release = threading.Event(), threading.Event()
@@ -193,8 +196,8 @@ async def test_step_catches_up_once_and_a_cancel_stops(setup: tuple[ConfigHolder
         release.wait(30)
         return None
 
-    sched.scheduler.every(1).seconds.do(lambda: slow(store, sched.holder.config))
-    sched.scheduler.jobs[-1].next_run = dt.datetime.now() - dt.timedelta(seconds=1)
+    sched.fetch_prices = slow
+    clock.t = et(2024, 7, 26, 19, 16)  # past the 15-minute retry
     task = asyncio.create_task(sched.step(notify))
     await asyncio.to_thread(entered.wait, 30)
     task.cancel()
@@ -204,44 +207,38 @@ async def test_step_catches_up_once_and_a_cancel_stops(setup: tuple[ConfigHolder
     assert sched.stopping.is_set()
 
 
-async def test_install_registers_periodic_jobs(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
-    holder, store, *_ = setup
+async def test_the_service_owns_its_jobs_from_the_run_options(tmp_path: Path) -> None:
+    """``run`` decides once (RunOptions); the service builds the scheduler on that clock and the config watcher."""
+    path = tmp_path / "config.toml"
+    write_config(path, extra="\n[telegram]\nadmin_chats = [7]\n")
+    holder = ConfigHolder.load(path)
+    store = Store(holder.config.store_path)
+    seed_prices(store)
+    assert [j.name for j in Service(holder.config, store, path).periodic] == ["config-watch"]
 
-    class FakeService:
-        """The shape of bot.chat.Service that install() relies on."""
+    clock = Clock(et(2024, 7, 26, 18, 0))
+    service = Service(holder.config, store, path, RunOptions(schedule=True, clock=clock))
+    jobs = {j.name: j for j in service.periodic}
+    assert set(jobs) == {"config-watch", "scheduler"}
+    assert jobs["scheduler"].run_first and jobs["scheduler"].seconds() == TICK_SECONDS  # the catch-up at once
+    assert service.scheduler is not None and service.scheduler.now is clock
 
-        def __init__(self) -> None:
-            self.config_holder = holder
-            self.jobs: dict[str, tuple[float, Callable[[], Awaitable[None]], bool]] = {}
+    def admin_texts() -> list[str]:
+        return [r.text for r in outbox.pending_rows(store) if (r.alert_key or "").startswith(outbox.ADMIN)]
 
-        @property
-        def config(self) -> Config:
-            return self.config_holder.config
-
-        def add_periodic(
-            self, name: str, seconds: float, fn: Callable[[], Awaitable[None]], *, run_first: bool = False
-        ) -> None:
-            self.jobs[name] = (seconds, fn, run_first)
-
-    sent: list[str] = []
-
-    async def notify(text: str) -> None:
-        sent.append(text)
-
-    service = FakeService()
-    sched = install(service, notify)
-    assert set(service.jobs) == {"scheduler", "config-watch"}
-    assert service.jobs["scheduler"][2] is True  # the catch-up runs at once
-    write_config(holder.path, threshold="0.3")
-    await service.jobs["config-watch"][1]()
+    write_config(path, threshold="0.3", extra="\n[telegram]\nadmin_chats = [7]\n")
+    await jobs["config-watch"].fn()
     assert service.config.rules[0].spec.threshold == 0.3
-    assert sent == ["config.toml reloaded: 1 rules; changed r1"]
+    assert service.scheduler.holder.config is service.config  # one config for commands and jobs
+    assert admin_texts() == ["config.toml reloaded: 1 rules; changed r1"]
+
     mark_done(store, "daily", et(2024, 7, 25, 17, 30))
-    sched.now = Clock(et(2024, 7, 26, 18, 0))
-    sched.fetch_prices = Fetch()
-    sched.fetch_prices.error = SourceUnavailable("yahoo", "down")
-    await service.jobs["scheduler"][1]()
-    assert len(sent) == 2 and "yahoo unavailable: down" in sent[1]
+    service.scheduler.fetch_prices = Fetch()
+    service.scheduler.fetch_prices.error = SourceUnavailable("yahoo", "down")
+    await jobs["scheduler"].fn()
+    assert len(admin_texts()) == 2 and "yahoo unavailable: down" in admin_texts()[1]
+    await service.stop_periodic()
+    assert service.scheduler.stopping.is_set()
 
 
 def test_daily_job_waits_for_the_days_close_then_checks(setup: tuple[ConfigHolder, Store, Fetch, Fetch]) -> None:
