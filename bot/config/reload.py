@@ -30,22 +30,17 @@ def _digest(path: Path) -> str | None:
 
 
 class ConfigHolder:
-    """The config in force, where it came from, and who wants to hear about a new one."""
+    """The config in force and where it came from; readers ask it each time, so a reload needs no listeners."""
 
     def __init__(self, config: Config, path: Path | None = None) -> None:
         self.config = config
         self.path = (path or config.path or Path("config.toml")).resolve()
         self.last_error: str | None = None
         self._seen = _digest(self.path)
-        self._listeners: list[Callable[[Config], None]] = []
 
     @classmethod
     def load(cls, path: Path) -> ConfigHolder:
         return cls(load_config(path), path)
-
-    def subscribe(self, listener: Callable[[Config], None]) -> None:
-        """Call ``listener(new_config)`` after each successful reload (the scheduler re-reads its times)."""
-        self._listeners.append(listener)
 
     def changed(self) -> bool:
         """Has the file's content changed since the last load or failed attempt?"""
@@ -64,11 +59,6 @@ class ConfigHolder:
         old = self.config
         self.config = new
         self.last_error = None
-        for listener in self._listeners:
-            try:
-                listener(new)
-            except Exception:  # a listener's bug must not undo a good reload
-                log.exception("config listener failed")
         return "\n".join([f"{name} reloaded: {describe_changes(old, new)}", *new.cannot_run()])
 
     def poll(self) -> str | None:
