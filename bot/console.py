@@ -2,7 +2,7 @@
 
 The same command functions answer as in Telegram (bot/chat/commands.py), with the HTML tags stripped.
 The console is chat 0, allowed and admin; alerts queued for chat 0 (after ``/subscribe``) are
-delivered by the same outbox code as in Telegram, through a "bot" that prints. At end of input
+delivered by bot/telegram's own outbox code (hence the import), through a "bot" that prints. At end of input
 the console delivers what is due once more and exits, so ``echo /ratio | rotation-bot run
 --console`` works in scripts.
 """

@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.store.base import StoreBase, utcnow
-from bot.store.checks import check_consensus, check_observation, check_release
+from bot.store.guards import guard_consensus, guard_observation, guard_release
 
 
 class CpiTables(StoreBase):
     def upsert_cpi_observations(self, series: str, rows: Sequence[tuple[str, float | None]], vintage: str) -> int:
         """Monthly index levels of one series as known in ``vintage`` ("latest" or an ISO date)."""
         for m, v in rows:
-            check_observation(series, vintage, m, v)
+            guard_observation(series, vintage, m, v)
         conn = self.db.conn
         before = conn.total_changes
         now = utcnow()
@@ -33,7 +33,7 @@ class CpiTables(StoreBase):
     def set_cpi_releases(self, rows: Sequence[tuple[str, str, str]]) -> int:
         """BLS release calendar: (reference month YYYY-MM, release date YYYY-MM-DD, release time ET HH:MM)."""
         for row in rows:
-            check_release(row)
+            guard_release(row)
         self.db.table("cpi_releases").upsert_all(
             ({"month": m, "release_date": d, "release_time": t} for m, d, t in rows), pk="month"
         )
@@ -42,7 +42,7 @@ class CpiTables(StoreBase):
     def upsert_consensus(self, rows: Sequence[Mapping[str, Any]], source: str) -> int:
         """Consensus forecasts (and, from a calendar file, the first-published actual)."""
         for row in rows:
-            check_consensus(row)
+            guard_consensus(row)
         self.db.table("cpi_consensus").upsert_all(
             (
                 {
@@ -60,7 +60,7 @@ class CpiTables(StoreBase):
 
     def set_consensus_expected(self, month: str, measure: str, expected: float, source: str) -> None:
         """Set one consensus forecast, keeping a first-published ``actual`` already stored for it."""
-        check_consensus({"month": month, "measure": measure, "expected": expected})
+        guard_consensus({"month": month, "measure": measure, "expected": expected})
         with self.db.atomic():
             self.db.execute(
                 """INSERT INTO cpi_consensus (month, measure, expected, actual, source) VALUES (?, ?, ?, NULL, ?)

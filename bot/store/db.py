@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bot.store.base import iso, utcnow
-from bot.store.checks import check_member, check_prices, check_span
+from bot.store.guards import guard_member, guard_prices, guard_span
 from bot.store.cpi import CpiTables
 from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
@@ -69,7 +69,7 @@ class Store(CpiTables):
         close = frame["close"].to_numpy(dtype=float) if "close" in frame else np.full(n, np.nan)
         adj = frame["adj_close"].to_numpy(dtype=float) if "adj_close" in frame else np.full(n, np.nan)
         dates = np.datetime_as_string(pd.DatetimeIndex(frame.index).to_numpy().astype("datetime64[D]"))
-        check_prices(symbol, dates, close, adj)  # nothing stored can crash a later check
+        guard_prices(symbol, dates, close, adj)  # nothing stored can crash a later check
         rows = [
             (symbol, str(d), None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
             for d, c, a in zip(dates, close, adj, strict=True)
@@ -161,7 +161,7 @@ class Store(CpiTables):
         """Replace a universe's member list (symbol, optional name and sector); ``replace=False`` only adds
         and updates, for a list known to be incomplete (a file with refused rows)."""
         for m in members:
-            check_member(universe, m)
+            guard_member(universe, m)
         with self.db.atomic():
             if replace:
                 self.db.execute("DELETE FROM universe_members WHERE universe = ?", [universe])
@@ -192,7 +192,7 @@ class Store(CpiTables):
         """Replace a universe's point-in-time membership spans (symbol, ISO start, ISO end or None);
         ``replace=False`` only adds and updates, for a list known to be incomplete."""
         for span in spans:
-            check_span(universe, span)
+            guard_span(universe, span)
         with self.db.atomic():
             if replace:
                 self.db.execute("DELETE FROM membership WHERE universe = ?", [universe])

@@ -1,6 +1,6 @@
 """The store's last line of defence: a value its readers would choke on is refused at the write.
 
-The CSV loader refuses bad cells with their file and line; these checks catch every other writer
+The CSV loader refuses bad cells with their file and line; these guards catch every other writer
 (the live sources, config.toml, /consensus, a future importer) with a ``StoreError`` naming the value,
 so a date nobody can parse never reaches the pandas code behind check, replay, /breadth or /cpi.
 """
@@ -41,7 +41,7 @@ def _optional(test: Callable[[object], object]) -> Callable[[object], object]:
     return lambda value: None if value is None else test(value)
 
 
-def check_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
+def guard_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
     """NaN means missing; anything else must be a positive finite price."""
     for name, values in (("close", close), ("adj_close", adj)):
         bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
@@ -50,11 +50,11 @@ def check_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDAr
             _check(f"price of {symbol} on {dates[i]}", name, lambda v: finite(v, positive=True), values[i])
 
 
-def check_member(universe: str, member: Mapping[str, Any]) -> None:
+def guard_member(universe: str, member: Mapping[str, Any]) -> None:
     _check(f"member of {universe}", "symbol", _symbol, member.get("symbol"))
 
 
-def check_span(universe: str, span: tuple[str, str, str | None]) -> None:
+def guard_span(universe: str, span: tuple[str, str, str | None]) -> None:
     what = f"membership span {span} of {universe}"
     symbol, start, end = span
     _check(what, "symbol", _symbol, symbol)
@@ -64,7 +64,7 @@ def check_span(universe: str, span: tuple[str, str, str | None]) -> None:
         raise StoreError(f"refused {what}: end {end} is before start {start}")
 
 
-def check_observation(series: str, vintage: str, month: str, value: float | None) -> None:
+def guard_observation(series: str, vintage: str, month: str, value: float | None) -> None:
     what = f"{series} observation {month!r} (vintage {vintage!r})"
     _check(what, "month", iso_month, month)
     _check(what, "value", _optional(lambda v: finite(v, positive=True)), value)
@@ -72,14 +72,14 @@ def check_observation(series: str, vintage: str, month: str, value: float | None
         _check(what, "vintage", iso_date, vintage)
 
 
-def check_release(row: tuple[str, str, str]) -> None:
+def guard_release(row: tuple[str, str, str]) -> None:
     what = f"CPI release {row}"
     _check(what, "month", iso_month, row[0])
     _check(what, "release date", iso_date, row[1])
     _check(what, "release time", hh_mm, row[2])
 
 
-def check_consensus(row: Mapping[str, Any]) -> None:
+def guard_consensus(row: Mapping[str, Any]) -> None:
     what = f"CPI consensus {dict(row)}"
     _check(what, "month", iso_month, row.get("month"))
     _check(what, "measure", _measure, row.get("measure"))
