@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from bot.store.base import iso, utcnow
-from bot.store.guards import guard_member, guard_prices, guard_span
 from bot.store.cpi import CpiTables
+from bot.store.guards import guard_member, guard_prices, guard_span
 from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
 
