@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 
 # Yahoo's spelling: letters, digits and ^ . = _ - (^GSPC, BRK-B, ES=F); no spaces, slashes or quotes.
 SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9^.=_-]{0,19}")
@@ -40,34 +41,29 @@ def is_symbol(value: object) -> bool:
     return isinstance(value, str) and SYMBOL.fullmatch(value) is not None
 
 
-def iso_date(value: object) -> str:
-    """``value`` if it is a date written ``YYYY-MM-DD``, else ``ValueError``."""
+def _written(value: object, canonical: Callable[[str], str], example: str) -> str:
+    """``value`` if it is a string already written the way ``canonical`` writes it, else ``ValueError``."""
     try:
-        if isinstance(value, str) and dt.date.fromisoformat(value).isoformat() == value:
+        if isinstance(value, str) and canonical(value) == value:
             return value
     except ValueError:
         pass
-    raise ValueError(f'expected a date like 2024-07-11, got "{value}"')
+    raise ValueError(f'expected {example}, got "{value}"')
+
+
+def iso_date(value: object) -> str:
+    """``value`` if it is a date written ``YYYY-MM-DD``, else ``ValueError``."""
+    return _written(value, lambda s: dt.date.fromisoformat(s).isoformat(), "a date like 2024-07-11")
 
 
 def iso_month(value: object) -> str:
     """``value`` if it is a month written ``YYYY-MM``, else ``ValueError``."""
-    try:
-        if isinstance(value, str) and dt.date.fromisoformat(value + "-01").isoformat()[:7] == value:
-            return value
-    except ValueError:
-        pass
-    raise ValueError(f'expected a month like 2024-06, got "{value}"')
+    return _written(value, lambda s: dt.date.fromisoformat(s + "-01").isoformat()[:7], "a month like 2024-06")
 
 
 def hh_mm(value: object) -> str:
     """``value`` if it is a time of day written ``HH:MM``, else ``ValueError``."""
-    try:
-        if isinstance(value, str) and dt.time.fromisoformat(value).isoformat(timespec="minutes") == value:
-            return value
-    except ValueError:
-        pass
-    raise ValueError(f'expected a time like 08:30, got "{value}"')
+    return _written(value, lambda s: dt.time.fromisoformat(s).isoformat(timespec="minutes"), "a time like 08:30")
 
 
 def finite(value: object, positive: bool = False) -> float:
