@@ -20,7 +20,7 @@ from bot.answers.status import status_report
 from bot.config import Config
 from bot.errors import StoreError
 from bot.history import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
-from bot.store import Store, outbox
+from bot.store import Store, chats, outbox
 from bot.values import as_float
 from rules import (
     BreadthParams,
@@ -322,7 +322,7 @@ def status_view(
         last_error=errors[0] if errors else None,
         warnings=warnings,
         outbox=outbox.counts(store),
-        subscribers=len(outbox.subscribers(store)),
+        subscribers=len(chats.subscribers(store)),
     )
 
 

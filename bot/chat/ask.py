@@ -7,7 +7,7 @@ from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
 from bot.history import rotation_view, track_record_for
-from bot.store import Store, routing
+from bot.store import Store, chats
 
 
 async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
@@ -81,5 +81,5 @@ async def cmd_rotation(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:
     """The same digest the chat gets each evening: the rules it subscribed to."""
     no_args(args)
-    only = routing.route(ctx.store, ctx.chat_id).shown(ctx.config.rules)
+    only = chats.route(ctx.store, ctx.chat_id).shown(ctx.config.rules)
     return Reply(digest_text(ctx.store, ctx.config, only=only))

@@ -12,7 +12,7 @@ from bot.answers import render as messages
 from bot.answers import views
 from bot.errors import StoreError
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from tests.support.factories import make_config, price_frame
 from tests.support.tg_helpers import RULES, load_prices, tg_config
@@ -86,7 +86,7 @@ def test_cpi_view(tmp_path: Path, store: Store) -> None:
 def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     load_prices(store)
     config = tg_config(tmp_path)
-    outbox.subscribe(store, 111)
+    chats.subscribe(store, 111)
     run_id = store.start_run("check")
     run_check(store, config, sink=outbox.enqueue_alerts)
     store.finish_run(run_id, "ok")
