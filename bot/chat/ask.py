@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from bot.answers import digest_text, e, render, render_chart, rotation_chart, rotation_html, stats_html, views
+from bot.answers import (
+    digest_text,
+    e,
+    render,
+    render_chart,
+    rotation_chart,
+    rotation_html,
+    stats_html,
+    status_view,
+    views,
+)
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
@@ -27,7 +37,7 @@ async def cmd_cpi(ctx: CommandContext, args: list[str]) -> Reply:
 
 async def cmd_status(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    view = views.status_view(ctx.store, ctx.config, ctx.service.next_runs(), ctx.service.last_error)
+    view = status_view(ctx.store, ctx.config, next_runs=ctx.service.next_runs(), last_error=ctx.service.last_error)
     return Reply(render.status(view))
 
 
