@@ -27,7 +27,8 @@ from .rotation import rotation_html as rotation_html
 from .rotation import rotation_json as rotation_json
 from .rotation import rotation_text as rotation_text
 from .rotationchart import rotation_chart as rotation_chart
-from .status import status_report as status_report
+from .status import StatusView as StatusView
+from .status import status_view as status_view
 from .subscription import route_text as route_text
 from .subscription import silences_html as silences_html
 from .subscription import subscription_html as subscription_html

@@ -11,7 +11,8 @@ import html
 import re
 from collections.abc import Sequence
 
-from bot.answers.views import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine, StatusView
+from bot.answers.status import StatusView
+from bot.answers.views import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine
 from bot.store import outbox
 
 # Telegram's limits, in characters after entity parsing; answers keep some headroom below them.
@@ -199,8 +200,8 @@ def status(view: StatusView) -> str:
         )
     if not view.sources:
         lines.append("  no fetch recorded yet")
-    if view.latest_prices:
-        lines.append("  prices: " + ", ".join(f"{e(k)} {e(v)}" for k, v in view.latest_prices.items()))
+    if view.latest_by_symbol:
+        lines.append("  prices: " + ", ".join(f"{e(k)} {e(v)}" for k, v in view.latest_by_symbol.items()))
     run = view.last_run
     lines.append(
         f"Last run: {e(run['kind'])} at {e(run['started_at'])}, {e(run['status'])}" if run else "Last run: none yet"

@@ -9,10 +9,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.answers.render import e
-from bot.store import routing
+from bot.store import chats
 
 
-def route_text(route: routing.Route) -> str:
+def route_text(route: chats.Route) -> str:
     """ "every alert", "rules a, b", "alerts of severity warning or above", or both joined."""
     if route.everything:
         return "every alert"
@@ -33,12 +33,12 @@ def _left(until: dt.datetime, now: dt.datetime) -> str:
     return f"{hours}h {mins}m" if hours else f"{mins}m"
 
 
-def silence_line(s: routing.Silence, now: dt.datetime) -> str:
+def silence_line(s: chats.Silence, now: dt.datetime) -> str:
     reason = f" — {e(s.reason)}" if s.reason else ""
     return f"  • {e(s.rule)} until {s.until:%Y-%m-%d %H:%M} UTC (in {_left(s.until, now)}){reason}"
 
 
-def silences_html(silences: Sequence[routing.Silence], now: dt.datetime) -> str:
+def silences_html(silences: Sequence[chats.Silence], now: dt.datetime) -> str:
     if not silences:
         return "No silences in this chat. /silence RULE DURATION stops one rule's alerts for a while."
     return "\n".join(["<b>Silences in this chat</b>", *(silence_line(s, now) for s in silences)])
@@ -46,10 +46,10 @@ def silences_html(silences: Sequence[routing.Silence], now: dt.datetime) -> str:
 
 def subscription_html(
     subscribed: bool,
-    route: routing.Route,
+    route: chats.Route,
     reaching: Sequence[str] | None,
     muted_until: dt.datetime | None,
-    silences: Sequence[routing.Silence],
+    silences: Sequence[chats.Silence],
     own_rules: Sequence[str],
     unknown: Sequence[str],
     now: dt.datetime,

@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 
 from bot.answers.noise import record_noise
-from bot.answers.status import status_report
+from bot.answers.status import RATIO_PAIR
 from bot.config import Config
 from bot.errors import StoreError
 from bot.history import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
-from bot.store import Store, outbox
+from bot.store import Store
 from bot.values import as_float
 from rules import (
     BreadthParams,
@@ -38,7 +38,6 @@ from rules import (
     usable_breadth,
 )
 
-RATIO_PAIR = ("^RUT", "^GSPC")
 # Calendar spans of the changes shown; the value "then" is the last close on or before that day.
 SPANS: tuple[tuple[str, pd.DateOffset], ...] = (
     ("1 week", pd.DateOffset(weeks=1)),
@@ -114,28 +113,6 @@ class CpiView:
     measures: list[CpiMeasure]
     next_release: dt.date | None
     notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SourceLine:
-    source: str
-    last_data_date: str | None
-    last_success: str | None
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class StatusView:
-    sources: list[SourceLine]
-    latest_prices: dict[str, str]
-    last_run: dict[str, Any] | None
-    next_runs: dict[str, dt.datetime]
-    rules_loaded: int
-    rules_enabled: int
-    last_error: str | None
-    warnings: list[str]
-    outbox: dict[str, int]
-    subscribers: int
 
 
 @dataclass(frozen=True)
@@ -295,34 +272,6 @@ def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiV
         measures,
         dt.date.fromisoformat(nxt["date"]) if nxt else None,
         summary["notes"],
-    )
-
-
-def status_view(
-    store: Store, config: Config, next_runs: dict[str, dt.datetime] | None = None, last_error: str | None = None
-) -> StatusView:
-    """Freshness of each source, the last run, what runs next, and the most recent error."""
-    sources = [
-        SourceLine(r["source"], r.get("last_data_date"), r.get("last_success"), r.get("last_error"))
-        for r in store.source_status()
-    ]
-    symbols = sorted({s for r in config.rules for s in r.symbols}) or list(RATIO_PAIR)
-    latest = {s: d.isoformat() for s, d in sorted(store.last_dates(symbols).items())}
-    last_run = store.last_run()
-    # The failed runs, source outages, stale closes and stuck outbox that `rotation-bot status` reports.
-    warnings = status_report(store, config)["warnings"]
-    errors = [e for e in (last_error, *warnings) if e]
-    return StatusView(
-        sources=sources,
-        latest_prices=latest,
-        last_run=last_run,
-        next_runs=dict(next_runs or {}),
-        rules_loaded=len(config.rules),
-        rules_enabled=sum(1 for r in config.rules if r.spec.enabled),
-        last_error=errors[0] if errors else None,
-        warnings=warnings,
-        outbox=outbox.counts(store),
-        subscribers=len(outbox.subscribers(store)),
     )
 
 

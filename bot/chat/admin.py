@@ -18,7 +18,7 @@ async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:
         entry = parse_consensus_args(args)
     except ValueError as exc:
         return Reply(e(exc))
-    set_consensus(ctx.store, entry.month, entry.measure, entry.expected)
+    set_consensus(ctx.store, entry)
     note = ""
     if any(c.month == entry.month and c.measure == entry.measure for c in ctx.config.settings.cpi.consensus):
         note = " (config.toml has an entry for this month and measure, and it wins)"

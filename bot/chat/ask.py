@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from bot.answers import digest_text, e, render, render_chart, rotation_chart, rotation_html, stats_html, views
+from bot.answers import (
+    digest_text,
+    e,
+    render,
+    render_chart,
+    rotation_chart,
+    rotation_html,
+    stats_html,
+    status_view,
+    views,
+)
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
 from bot.history import rotation_view, track_record_for
-from bot.store import Store, routing
+from bot.store import Store, chats
 
 
 async def cmd_ratio(ctx: CommandContext, args: list[str]) -> Reply:
@@ -27,7 +37,7 @@ async def cmd_cpi(ctx: CommandContext, args: list[str]) -> Reply:
 
 async def cmd_status(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    view = views.status_view(ctx.store, ctx.config, ctx.service.next_runs(), ctx.service.last_error)
+    view = status_view(ctx.store, ctx.config, next_runs=ctx.service.next_runs(), last_error=ctx.service.last_error)
     return Reply(render.status(view))
 
 
@@ -81,5 +91,5 @@ async def cmd_rotation(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_digest(ctx: CommandContext, args: list[str]) -> Reply:
     """The same digest the chat gets each evening: the rules it subscribed to."""
     no_args(args)
-    only = routing.route(ctx.store, ctx.chat_id).shown(ctx.config.rules)
+    only = chats.route(ctx.store, ctx.chat_id).shown(ctx.config.rules)
     return Reply(digest_text(ctx.store, ctx.config, only=only))

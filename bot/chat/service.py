@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.config import POLL_SECONDS, Config, ConfigHolder
 from bot.jobs import TICK_SECONDS, BotScheduler
-from bot.store import Store, outbox, utcnow
+from bot.store import Store, chats, outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class Service:
         """
         if self.config.is_allowed(chat_id):
             return None
-        return next((old for old in outbox.upgraded_from(self.store, chat_id) if self.config.is_allowed(old)), None)
+        return next((old for old in chats.upgraded_from(self.store, chat_id) if self.config.is_allowed(old)), None)
 
     def admits(self, chat_id: int) -> bool:
         """Whether the chat guard lets a chat's updates through to the commands."""

@@ -13,7 +13,7 @@ from bot.answers import e, route_text, silences_html, subscription_html
 from bot.chat.base import CommandContext, Reply, UsageError, duration_arg, no_args
 from bot.config import Config
 from bot.errors import BotError
-from bot.store import outbox, routing
+from bot.store import chats
 
 MAX_REASON = 200  # characters of a silence's reason that are kept
 _FLOOR = re.compile(r"^severity>=(.*)$", re.IGNORECASE)
@@ -46,26 +46,26 @@ def rule_names(config: Config, args: list[str]) -> list[str]:
     return names
 
 
-def parse_route(config: Config, args: list[str]) -> routing.Route:
+def parse_route(config: Config, args: list[str]) -> chats.Route:
     """``RULE…`` and/or ``severity>=LEVEL`` (also ``severity >= LEVEL``) → the route; no arguments: every rule."""
     tokens = re.sub(r"(?i)\bseverity\s*>=\s*", "severity>=", " ".join(args)).split()
     floors = [m.group(1).lower() for t in tokens if (m := _FLOOR.match(t))]
     if len(floors) > 1:
         raise UsageError
-    if floors and floors[0] not in routing.SEVERITIES:
-        levels = ", ".join(f"severity>={s}" for s in routing.SEVERITIES)
+    if floors and floors[0] not in chats.SEVERITIES:
+        levels = ", ".join(f"severity>={s}" for s in chats.SEVERITIES)
         raise BotError(f"Unknown severity {_shown(floors[0])!r}: use {levels}. Nothing changed.")
     names = rule_names(config, [t for t in tokens if not _FLOOR.match(t)])
-    return routing.Route(tuple(names) if names else None, floors[0] if floors else None)
+    return chats.Route(tuple(names) if names else None, floors[0] if floors else None)
 
 
 async def cmd_subscribe(ctx: CommandContext, args: list[str]) -> Reply:
     route = parse_route(ctx.config, args)
-    before = routing.route(ctx.store, ctx.chat_id)
+    before = chats.route(ctx.store, ctx.chat_id)
     what = e(route_text(route))
     empty = route.shown(ctx.config.rules) == ()
     none = "\n⚠ No rule in the config matches that yet: nothing will arrive." if empty else ""
-    if outbox.subscribe(ctx.store, ctx.chat_id, route):
+    if chats.subscribe(ctx.store, ctx.chat_id, route):
         return Reply(f"✅ Subscribed: this chat will get {what}. /unsubscribe stops them, /mute pauses them.{none}")
     if before == route:
         return Reply(f"This chat is already subscribed to {what}.{none}")
@@ -74,7 +74,7 @@ async def cmd_subscribe(ctx: CommandContext, args: list[str]) -> Reply:
 
 async def cmd_unsubscribe(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    if outbox.unsubscribe(ctx.store, ctx.chat_id):
+    if chats.unsubscribe(ctx.store, ctx.chat_id):
         return Reply("Unsubscribed: no more alerts here. /subscribe brings them back.")
     return Reply("This chat was not subscribed.")
 
@@ -83,13 +83,13 @@ async def cmd_subscriptions(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
     now = dt.datetime.now(dt.UTC)
     store, chat = ctx.store, ctx.chat_id
-    route = routing.route(store, chat)
+    route = chats.route(store, chat)
     known = {r.name for r in ctx.config.rules}
     text = subscription_html(
-        subscribed=chat in outbox.subscribers(store),
+        subscribed=chat in chats.subscribers(store),
         route=route,
-        muted_until=routing.muted_until(store, chat, now),
-        silences=routing.silences(store, chat, now),
+        muted_until=chats.muted_until(store, chat, now),
+        silences=chats.silences(store, chat, now),
         reaching=route.shown(ctx.config.rules),
         own_rules=[r.name for r in ctx.config.rules if r.spec.chats is not None and chat in r.spec.chats],
         unknown=[n for n in route.rules or () if n not in known],
@@ -103,14 +103,14 @@ async def cmd_mute(ctx: CommandContext, args: list[str]) -> Reply:
         raise UsageError
     span = duration_arg(args[0])
     until = dt.datetime.now(dt.UTC) + span
-    if not outbox.mute(ctx.store, ctx.chat_id, until):
+    if not chats.mute(ctx.store, ctx.chat_id, until):
         return Reply("This chat is not subscribed: /subscribe first.")
     return Reply(f"🔕 Muted until {until:%Y-%m-%d %H:%M} UTC. Alerts wait in the queue; /unmute sends them now.")
 
 
 async def cmd_unmute(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    if outbox.unmute(ctx.store, ctx.chat_id):
+    if chats.unmute(ctx.store, ctx.chat_id):
         return Reply("🔔 Unmuted: queued alerts follow shortly.")
     return Reply("This chat is not muted.")
 
@@ -122,7 +122,7 @@ async def cmd_silence(ctx: CommandContext, args: list[str]) -> Reply:
     (rule,) = rule_names(ctx.config, args[:1])
     reason = " ".join(args[2:]).strip()[:MAX_REASON]
     until = dt.datetime.now(dt.UTC) + span
-    routing.silence(ctx.store, ctx.chat_id, rule, until, reason)
+    chats.silence(ctx.store, ctx.chat_id, rule, until, reason)
     return Reply(
         f"🔇 {e(rule)} silenced here until {until:%Y-%m-%d %H:%M} UTC: its alerts are recorded but not sent "
         f"to this chat, not even afterwards. /unsilence {e(rule)} ends it now."
@@ -132,15 +132,15 @@ async def cmd_silence(ctx: CommandContext, args: list[str]) -> Reply:
 async def cmd_silences(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
     now = dt.datetime.now(dt.UTC)
-    return Reply(silences_html(routing.silences(ctx.store, ctx.chat_id, now), now))
+    return Reply(silences_html(chats.silences(ctx.store, ctx.chat_id, now), now))
 
 
 async def cmd_unsilence(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1:
         raise UsageError
     now = dt.datetime.now(dt.UTC)
-    active = {s.rule for s in routing.silences(ctx.store, ctx.chat_id, now)}  # a rule since removed, too
+    active = {s.rule for s in chats.silences(ctx.store, ctx.chat_id, now)}  # a rule since removed, too
     (rule,) = args if args[0] in active else rule_names(ctx.config, args)
-    if routing.unsilence(ctx.store, ctx.chat_id, rule, now):
+    if chats.unsilence(ctx.store, ctx.chat_id, rule, now):
         return Reply(f"🔔 {e(rule)} is no longer silenced here: its next alerts come through.")
     return Reply(f"{e(rule)} is not silenced in this chat.")

@@ -18,31 +18,30 @@ def status(obj: Context, fmt: str) -> None:
 
     Example: rotation-bot status --format json
     """
-    report = bot.answers.status_report(obj.store, obj.config)
+    view = bot.answers.status_view(obj.store, obj.config)
     if fmt == "json":
-        emit_json(report)
+        emit_json(view.as_json())
     else:
-        click.echo(f"Now {report['now']} ({'trading day' if report['trading_day'] else 'market closed'})")
-        for kind, run in report["runs"].items():
-            when = run["last_success"] or "never"
-            extra = f", last run {run['last_status']}" if run["last_status"] not in (None, "ok") else ""
+        click.echo(
+            f"Now {view.now.isoformat(timespec='minutes')} ({'trading day' if view.trading_day else 'market closed'})"
+        )
+        for kind, run in view.runs.items():
+            when = run.last_success or "never"
+            extra = f", last run {run.last_status}" if run.last_status not in (None, "ok") else ""
             click.echo(f"  {kind} job: last success {when}{extra}")
-        click.echo(f"  latest close {report['latest_close'] or 'none'}, expected {report['expected_close'] or 'n/a'}")
-        behind = {s: d for s, d in report["latest_by_symbol"].items() if d < (report["latest_close"] or d)}
+        click.echo(f"  latest close {view.latest_close or 'none'}, expected {view.expected_close or 'n/a'}")
+        latest = view.latest_close
+        behind = {s: d for s, d in view.latest_by_symbol.items() if latest and d < latest}
         if behind:  # the rules on these judge an older day than the latest close: say which, as /status does
             click.echo("  behind it: " + ", ".join(f"{s} to {d}" for s, d in behind.items()))
-        for name, src in report["sources"].items():
-            click.echo(
-                f"  source {name}: data to {src.get('last_data_date') or '?'}, "
-                f"last success {src.get('last_success') or 'never'}"
-            )
-        out = report["outbox"]
-        click.echo(
-            f"  outbox: {out['pending']} pending" + (f" since {out['oldest_pending']}" if out["oldest_pending"] else "")
-        )
-        for w in report["warnings"]:
+        for src in view.sources:
+            when = src.last_success or "never"
+            click.echo(f"  source {src.source}: data to {src.last_data_date or '?'}, last success {when}")
+        since = f" since {view.oldest_pending}" if view.oldest_pending else ""
+        click.echo(f"  outbox: {view.pending} pending{since}")
+        for w in view.warnings:
             click.echo(f"Warning: {w}", err=True)
-        if not report["warnings"]:
+        if view.ok:
             click.echo("All good.")
-    if report["warnings"]:
+    if not view.ok:
         raise SystemExit(1)

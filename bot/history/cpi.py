@@ -147,9 +147,11 @@ def parse_consensus_args(args: Sequence[str]) -> ConsensusEntry:
     return ConsensusEntry(month, measure, expected)
 
 
-def set_consensus(store: Store, month: str, measure: str, expected: float) -> None:
-    """Store an admin's consensus forecast (``/consensus``); config.toml entries still win over it."""
-    entry = parse_consensus_args([month, measure, str(expected)])
+def set_consensus(store: Store, entry: ConsensusEntry) -> None:
+    """Store an admin's consensus forecast (``/consensus``); config.toml entries still win over it.
+
+    Takes the entry ``parse_consensus_args`` made, so the arguments are parsed and judged once, in one place.
+    """
     store.set_consensus_expected(entry.month, entry.measure, entry.expected, source="admin")
 
 

@@ -18,7 +18,7 @@ from bot.answers import chart_for_alert, render
 from bot.config import Config
 from bot.history import stats_line
 from bot.jobs.check import AlertSink
-from bot.store import Store, outbox
+from bot.store import Store, chats, outbox
 from rules import Alert
 
 
@@ -30,7 +30,7 @@ def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> Al
 
     def notify(store: Store, alerts: Sequence[Alert]) -> int:
         rules = {r.name: r for r in config.rules}
-        anyone = bool(outbox.subscribers(store)) or any(a.chats is not None for a in alerts)
+        anyone = bool(chats.subscribers(store)) or any(a.chats is not None for a in alerts)
         out: list[Alert] = []
         photos: dict[str, bytes] = {}
         for a in alerts:

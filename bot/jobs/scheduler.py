@@ -30,7 +30,7 @@ from bot.history import stale_symbols
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, run_check
 from bot.jobs.notify import notifier
-from bot.store import Store, outbox, routing
+from bot.store import Store, chats, outbox
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -77,14 +77,14 @@ def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datet
     """
     tz = ZoneInfo(config.settings.schedule.timezone)
     evening = at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
-    routes = routing.routes(store)
+    routes = chats.routes(store)
     groups: dict[tuple[str, ...] | None, list[int]] = {}
-    for chat in outbox.subscribers(store):
-        groups.setdefault(routes.get(chat, routing.Route()).shown(config.rules), []).append(chat)
+    for chat in chats.subscribers(store):
+        groups.setdefault(routes.get(chat, chats.Route()).shown(config.rules), []).append(chat)
     queued = 0
-    for only, chats in groups.items():
+    for only, members in groups.items():
         parts = split_message(digest_text(store, config, as_of=day, only=only))
-        queued += outbox.queue_digest(store, day, parts, not_before=max(evening, now), chats=chats)
+        queued += outbox.queue_digest(store, day, parts, not_before=max(evening, now), chats=members)
     return queued
 
 

@@ -1,4 +1,4 @@
-"""The SQLite store: prices, reference data, rule state, alerts, the outbox. All SQL lives here."""
+"""The SQLite store: prices, reference data, rule state, alerts, chats, the outbox. All SQL lives here."""
 
 import lazy_loader as lazy
 

@@ -1,9 +1,9 @@
 # The table of contents of bot.store: loaded lazily by __init__.py (lazy_loader.attach_stub).
 __all__: list[str]
 
+from . import chats as chats
 from . import edits as edits
 from . import outbox as outbox
-from . import routing as routing
 from .db import Store as Store
 from .db import iso as iso
 from .db import utcnow as utcnow

@@ -6,8 +6,8 @@ unsubscribed), ``failed`` (Telegram refused it for good, e.g. a 400) or ``unknow
 without Telegram's answer: it may have the message, so it is not sent again). ``attempts`` counts
 every failed or successful send; ``unanswered`` those that left and got no answer (a late answer, a
 dropped or reset connection), which delivery bounds at two.
-Subscriptions and chat migrations (a group upgraded to a supergroup) live here too, because they
-decide who gets a row; per-chat routes and silences, which also decide it, are in bot/store/routing.py.
+Who gets a row (subscriptions, routes, silences, a group's new id) is bot/store/chats.py; this module is
+the queue only.
 """
 
 from __future__ import annotations
@@ -19,17 +19,13 @@ from dataclasses import dataclass
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from bot.store import routing
+from bot.store.chats import current_chat, routes, silenced, subscribers
 from bot.store.db import Store, iso, utcnow
 from rules import Alert
 
 # The first field of the keys that are not an alert's ``rule|date|kind`` (a rule's name never starts with "@").
 ADMIN = "@admin"  # ``@admin|…``: a notice for the admin chats
 DIGEST = "@digest"  # ``@digest|date[|part]``: the day's digest, already HTML
-
-
-def subscribers(store: Store) -> list[int]:
-    return [int(r[0]) for r in store.db.execute("SELECT chat_id FROM subscriptions ORDER BY chat_id").fetchall()]
 
 
 def queue_text(store: Store, key: str, chat_id: int, text: str, not_before: dt.datetime | None = None) -> int:
@@ -83,132 +79,18 @@ def enqueue_alerts(store: Store, alerts: Sequence[Alert], now: dt.datetime | Non
     A silenced alert is never queued for that chat, so it does not arrive when the silence ends.
     """
     subs = subscribers(store)
-    routes = routing.routes(store)
-    silenced = routing.silenced(store, now or dt.datetime.now(dt.UTC))
+    narrowed = routes(store)
+    quiet = silenced(store, now or dt.datetime.now(dt.UTC))
     queued = 0
     for a in alerts:
         if a.chats is not None:
             chats = list(a.chats)
         else:
-            chats = [c for c in subs if c not in routes or routes[c].matches(a.rule, a.severity)]
+            chats = [c for c in subs if c not in narrowed or narrowed[c].matches(a.rule, a.severity)]
         for chat in chats:
-            if (current_chat(store, chat), a.rule) not in silenced:
+            if (current_chat(store, chat), a.rule) not in quiet:
                 queued += queue_text(store, a.key, chat, a.message)
     return queued
-
-
-# --- subscriptions -------------------------------------------------------------------------------
-
-
-def subscribe(store: Store, chat_id: int, route: routing.Route | None = None) -> bool:
-    """Subscribe a chat; False when it already was. ``route`` (``Route()``: every rule) also sets what it
-    receives, in the same transaction; without one a second /subscribe changes nothing."""
-    with store.db.atomic():
-        cur = store.db.execute(
-            "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until) VALUES (?, ?, NULL)",
-            [chat_id, utcnow()],
-        )
-        if route is not None:
-            routing.set_route(store, chat_id, route)
-    return bool(cur.rowcount)
-
-
-def unsubscribe(store: Store, chat_id: int, reason: str = "unsubscribed") -> bool:
-    """Remove a chat (and its route) and drop its queued rows (it asked to stop, or it blocked the bot).
-
-    Its silences stay until they expire: a rule's own ``chats`` may still send there.
-    """
-    with store.db.atomic():
-        cur = store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
-        routing.set_route(store, chat_id, routing.Route())  # a later /subscribe starts from every rule
-        store.db.execute(
-            "UPDATE outbox SET status = 'dropped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
-            [reason, chat_id],
-        )
-    return bool(cur.rowcount)
-
-
-def drop_chats_not_allowed(store: Store, allowed: Collection[int]) -> list[int]:
-    """Unsubscribe chats (and drop their queued rows) that the config no longer allows.
-
-    A chat removed from ``allowed_chats`` by an edit + /reload would otherwise keep receiving
-    alerts and could not even /unsubscribe (the chat guard refuses it). Rules' own ``chats`` are
-    validated against the same lists when the config loads. A supergroup is allowed while the
-    config allows the group it was upgraded from (the admins were told to update the config).
-    """
-    queued = {int(r[0]) for r in store.db.execute("SELECT DISTINCT chat_id FROM outbox WHERE status = 'pending'")}
-    chats = (set(subscribers(store)) | queued) - {current_chat(store, c) for c in allowed} - set(allowed)
-    for chat in sorted(chats):
-        unsubscribe(store, chat, reason="chat no longer allowed by the config")
-    return sorted(chats)
-
-
-# --- groups upgraded to supergroups ---------------------------------------------------------------
-
-
-def current_chat(store: Store, chat_id: int) -> int:
-    """The id a chat has now: a group upgraded to a supergroup answers to its new id only."""
-    for _ in range(3):  # Telegram upgrades a group once; the bound only guards against a cycle
-        row = store.db.execute("SELECT new_chat_id FROM chat_migrations WHERE old_chat_id = ?", [chat_id]).fetchone()
-        if row is None:
-            break
-        chat_id = int(row[0])
-    return chat_id
-
-
-def upgraded_from(store: Store, chat_id: int) -> list[int]:
-    """The group ids Telegram upgraded to ``chat_id`` (the reverse of ``current_chat``)."""
-    rows = store.db.execute("SELECT old_chat_id FROM chat_migrations WHERE new_chat_id = ?", [chat_id]).fetchall()
-    return [int(r[0]) for r in rows]
-
-
-def migrate_chat(store: Store, old: int, new: int) -> int:
-    """Move a group's subscription (with its mute, route and silences) and queued rows to its supergroup id.
-
-    Returns the rows moved. Remembered in ``chat_migrations``, so later rows for the old id (a rule's own
-    ``chats``) go to the new one and the config's allowed-chat check keeps it.
-    """
-    with store.db.atomic():
-        store.db.execute(
-            "INSERT OR REPLACE INTO chat_migrations (old_chat_id, new_chat_id, migrated_at) VALUES (?, ?, ?)",
-            [old, new, utcnow()],
-        )
-        store.db.execute(
-            "INSERT OR IGNORE INTO subscriptions (chat_id, subscribed_at, muted_until)"
-            " SELECT ?, subscribed_at, muted_until FROM subscriptions WHERE chat_id = ?",
-            [new, old],
-        )
-        store.db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [old])
-        routing.move_chat(store, old, new)
-        moved = store.db.execute(
-            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old]
-        ).rowcount
-        store.db.execute(  # the same message was already queued for the new id
-            "UPDATE outbox SET status = 'dropped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
-            [f"group moved to {new}, where this message is queued already", old],
-        )
-    return int(moved)
-
-
-# --- mutes ---------------------------------------------------------------------------------------
-
-
-def mute(store: Store, chat_id: int, until: dt.datetime) -> bool:
-    """Hold a subscribed chat's alerts until ``until``; False when the chat is not subscribed."""
-    cur = store.db.execute("UPDATE subscriptions SET muted_until = ? WHERE chat_id = ?", [iso(until), chat_id])
-    return bool(cur.rowcount)
-
-
-def unmute(store: Store, chat_id: int) -> bool:
-    cur = store.db.execute(
-        "UPDATE subscriptions SET muted_until = NULL WHERE chat_id = ? AND muted_until IS NOT NULL", [chat_id]
-    )
-    return bool(cur.rowcount)
-
-
-def muted_chats(store: Store, now: dt.datetime) -> set[int]:
-    rows = store.db.execute("SELECT chat_id FROM subscriptions WHERE muted_until > ?", [iso(now)]).fetchall()
-    return {int(r[0]) for r in rows}
 
 
 # --- rows ----------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from bot.chat import (
 )
 from bot.config import Config
 from bot.errors import BotError
-from bot.store import outbox
+from bot.store import chats
 from bot.telegram.chats import ChatOrder
 from bot.telegram.delivery import deliver_pending
 from bot.telegram.keyboards import keyboard
@@ -298,7 +298,7 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
 
     async def deliver() -> None:
         tg = service.config.settings.telegram  # the config in force, after any /reload
-        dropped = outbox.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
+        dropped = chats.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
         if dropped:
             log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
         await deliver_pending(app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout)

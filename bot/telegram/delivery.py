@@ -44,7 +44,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 
 from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, render
 from bot.chat import alert_buttons
-from bot.store import Store, iso, outbox
+from bot.store import Store, chats, iso, outbox
 from bot.telegram.keyboards import keyboard
 from bot.telegram.sendfaults import BACKOFF_MAX as BACKOFF_MAX  # re-exported: delivery's tests and callers
 from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
@@ -195,7 +195,7 @@ async def _try_row(p: _Pass, row: outbox.OutboxRow) -> Step:
             raise
         except Forbidden as exc:
             log.warning("chat %s blocked the bot (%s): unsubscribing it", row.chat_id, exc)
-            p.record("unsubscribe", partial(outbox.unsubscribe, p.store, row.chat_id, reason=f"forbidden: {exc}"))
+            p.record("unsubscribe", partial(chats.unsubscribe, p.store, row.chat_id, reason=f"forbidden: {exc}"))
             return Step.STOP
         except BadRequest as exc:
             log.error("Telegram refused outbox row %s for chat %s: %s", row.id, row.chat_id, exc)
@@ -280,7 +280,7 @@ def _migrate(p: _Pass, old: int, new: int) -> bool:
 
     def write() -> None:
         with p.store.transaction():
-            outbox.migrate_chat(p.store, old, new)
+            chats.migrate_chat(p.store, old, new)
             for admin in p.admins:  # the key makes it once per group, however many rows still name it
                 outbox.queue_text(p.store, f"{outbox.ADMIN}|migrated|{old}", admin, text)
 
@@ -361,7 +361,7 @@ async def deliver_pending(
         if not _settle(ledger, store):
             return 0  # still cannot record what Telegram already has: send nothing
         now = now or dt.datetime.now(dt.UTC)
-        muted = outbox.muted_chats(store, now)
+        muted = chats.muted_chats(store, now)
         rows = [r for r in outbox.pending_rows(store, only_chats, skip_chats) if r.chat_id not in muted]
         if not rows:
             return 0

@@ -10,7 +10,7 @@ from bot.chat import alert_buttons
 from bot.chat.buttons import rule_ref
 from bot.chat.service import Service
 from bot.jobs.check import run_check
-from bot.store import outbox, routing
+from bot.store import chats, outbox
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.tg_helpers import ALLOWED, STRANGER, build, running
 
@@ -28,7 +28,7 @@ def keyboard_of(request_params: dict[str, object]) -> list[list[dict[str, str]]]
 
 
 async def test_every_alert_carries_chart_track_record_and_silence_buttons(tg: FakeTelegram, service: Service) -> None:
-    outbox.subscribe(service.store, ALLOWED)
+    chats.subscribe(service.store, ALLOWED)
     run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts)
     app = build(service)
     async with running(app):
@@ -86,5 +86,5 @@ async def test_pressing_silence_1_day_silences_the_rule_in_this_chat(tg: FakeTel
         tg.push_press(ALLOWED, silence.data)
         await tg.wait_until(lambda: bool(tg.calls("sendMessage", ALLOWED)), timeout=30)
     assert RULE in tg.calls("sendMessage", ALLOWED)[0].text
-    [active] = routing.silences(service.store, ALLOWED, dt.datetime.now(dt.UTC))
+    [active] = chats.silences(service.store, ALLOWED, dt.datetime.now(dt.UTC))
     assert active.rule == RULE

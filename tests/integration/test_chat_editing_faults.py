@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bot.chat import Service, alert_buttons
-from bot.store import edits, routing
+from bot.store import chats, edits
 from tests.support.editing import apply_of, say, shipped_service
 from tests.support.factories import price_frame
 from tests.support.fake_telegram import FakeTelegram
@@ -33,9 +33,9 @@ async def test_a_rename_carries_the_chats_that_follow_and_silence_the_rule(svc: 
     await say(svc, EDITOR, f"/silence {RULE} 7d")
     reply = await apply_of(svc, await say(svc, EDITOR, f"/rename {RULE} small-caps-lead"))
     assert reply.text.startswith("✅ Applied")
-    assert routing.route(svc.store, ALLOWED).rules == ("small-caps-lead",)
+    assert chats.route(svc.store, ALLOWED).rules == ("small-caps-lead",)
     now = dt.datetime.now(dt.UTC)
-    assert [s.rule for s in routing.silences(svc.store, EDITOR, now)] == ["small-caps-lead"]
+    assert [s.rule for s in chats.silences(svc.store, EDITOR, now)] == ["small-caps-lead"]
 
 
 async def test_an_edit_the_store_cannot_record_is_still_in_force_and_says_so(
@@ -108,4 +108,4 @@ async def test_a_press_telegram_will_not_answer_still_runs(tg: FakeTelegram, svc
     async with running(app):
         tg.push_press(ALLOWED, silence.data)
         await tg.wait_until(lambda: bool(tg.calls("sendMessage", ALLOWED)), timeout=30)
-    assert [s.rule for s in routing.silences(svc.store, ALLOWED, dt.datetime.now(dt.UTC))] == [RULE]
+    assert [s.rule for s in chats.silences(svc.store, ALLOWED, dt.datetime.now(dt.UTC))] == [RULE]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from bot.config.settings import parse_config
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 
 RULES = """
@@ -149,7 +149,7 @@ def test_replay_json_lists_alerts_and_counts(workdir: Path) -> None:
 def test_a_look_back_shows_alerts_but_records_and_sends_nothing(workdir: Path) -> None:
     run(workdir, "fetch", "--source", "csv", "--path", str(workdir / "data"), "--no-progress")
     store = Store(workdir / "s.sqlite")
-    outbox.subscribe(store, 42)
+    chats.subscribe(store, 42)
     store.close()
     code, out, _ = run(workdir, "check", "--as-of", "2024-02-07", "--format", "json")
     assert json.loads(out)["alerts"] == []
@@ -177,7 +177,7 @@ def test_a_long_catch_up_records_old_alerts_but_sends_only_recent_ones(tmp_path:
     store = Store(tmp_path / "s.sqlite")
     store.upsert_prices("^GSPC", pd.DataFrame({"close": np.full(80, 5000.0)}, index=days))
     store.upsert_prices("^RUT", pd.DataFrame({"close": ratio * 5000}, index=days))
-    outbox.subscribe(store, 7)
+    chats.subscribe(store, 7)
     config = parse_config(
         {
             "rules": [

@@ -12,7 +12,7 @@ from bot.chat.service import Service
 from bot.console import chart_folder, run_console
 from bot.jobs import notifier
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import chats
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.tg_helpers import ALLOWED, build, running
 
@@ -20,8 +20,8 @@ RULE = "rut-spx-above-0.4"
 
 
 async def test_console_prints_what_telegram_sends(tg: FakeTelegram, service: Service) -> None:
-    outbox.subscribe(service.store, ALLOWED)
-    outbox.subscribe(service.store, CONSOLE_CHAT)
+    chats.subscribe(service.store, ALLOWED)
+    chats.subscribe(service.store, CONSOLE_CHAT)
     report = run_check(service.store, service.config, rules=service.config.rules[:1], sink=notifier(service.config))
     [alert] = report.alerts
     out: list[str] = []

@@ -14,7 +14,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.store import iso, outbox
+from bot.store import chats, iso, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import backoff_seconds, deliver_pending
 from rules import Alert
@@ -53,8 +53,8 @@ def texts(tg: FakeTelegram, chat: int) -> list[str]:
 
 
 async def test_in_order_per_chat_and_paced(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
-    outbox.subscribe(store, B)
+    chats.subscribe(store, A)
+    chats.subscribe(store, B)
     queue(store, alert("r1"), alert("r2"), alert("r3"))
     sleeps = Sleeps()
     assert await deliver_pending(bot, store, now=NOW, sleep=sleeps) == 6
@@ -65,7 +65,7 @@ async def test_in_order_per_chat_and_paced(tg: FakeTelegram, bot: Bot, store: St
 
 
 async def test_message_text_is_escaped_html(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("s&p<x>", message="S&P 500 < 5000 & <b>bold</b>"))
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 1
     sent = tg.sent(A)[0]
@@ -74,7 +74,7 @@ async def test_message_text_is_escaped_html(tg: FakeTelegram, bot: Bot, store: S
 
 
 async def test_server_error_keeps_order_and_backs_off(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"), alert("r2"))
     tg.fail_next("sendMessage", "500")
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
@@ -88,7 +88,7 @@ async def test_server_error_keeps_order_and_backs_off(tg: FakeTelegram, bot: Bot
 
 
 async def test_retry_after_is_waited_out(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"))
     tg.fail_next("sendMessage", Failure("429", retry_after=7))
     sleeps = Sleeps()
@@ -98,7 +98,7 @@ async def test_retry_after_is_waited_out(tg: FakeTelegram, bot: Bot, store: Stor
 
 
 async def test_long_retry_after_is_rescheduled(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"))
     tg.fail_next("sendMessage", Failure("429", retry_after=120))
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
@@ -108,7 +108,7 @@ async def test_long_retry_after_is_rescheduled(tg: FakeTelegram, bot: Bot, store
 
 
 async def test_bad_request_fails_the_row_not_the_queue(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"), alert("r2"))
     tg.fail_next("sendMessage", "400")
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 1
@@ -117,11 +117,11 @@ async def test_bad_request_fails_the_row_not_the_queue(tg: FakeTelegram, bot: Bo
 
 
 async def test_forbidden_unsubscribes_and_drops(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"), alert("r2"))
     tg.fail_next("sendMessage", "403")
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
-    assert outbox.subscribers(store) == []
+    assert chats.subscribers(store) == []
     assert outbox.counts(store) == {"dropped": 2}
     queue(store, alert("r3", day=18))
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 0
@@ -129,9 +129,9 @@ async def test_forbidden_unsubscribes_and_drops(tg: FakeTelegram, bot: Bot, stor
 
 
 async def test_muted_chat_waits_until_the_mute_ends(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, A)
-    outbox.subscribe(store, B)
-    outbox.mute(store, A, NOW + dt.timedelta(hours=2))
+    chats.subscribe(store, A)
+    chats.subscribe(store, B)
+    chats.mute(store, A, NOW + dt.timedelta(hours=2))
     queue(store, alert("r1"))
     assert await deliver_pending(bot, store, now=NOW, sleep=Sleeps()) == 1
     assert tg.sent(A) == [] and len(tg.sent(B)) == 1
@@ -140,7 +140,7 @@ async def test_muted_chat_waits_until_the_mute_ends(tg: FakeTelegram, bot: Bot, 
 
 
 async def test_restart_resumes_without_resending(tg: FakeTelegram, store: Store, tmp_path: Path) -> None:
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     queue(store, alert("r1"), alert("r2"))
     tg.fail_next("sendMessage", Failure("delay", delay=0.0))  # r1 goes through on the first bot
     tg.fail_next("sendMessage", "500")  # r2 fails: still queued when the bot "crashes"
@@ -160,8 +160,8 @@ async def test_restart_resumes_without_resending(tg: FakeTelegram, store: Store,
 
 
 async def test_only_and_skip_chats(tg: FakeTelegram, bot: Bot, store: Store) -> None:
-    outbox.subscribe(store, 0)
-    outbox.subscribe(store, A)
+    chats.subscribe(store, 0)
+    chats.subscribe(store, A)
     queue(store, alert("r1"))
     assert await deliver_pending(bot, store, now=NOW, skip_chats=(0,), sleep=Sleeps()) == 1
     assert [r.chat_id for r in tg.sent()] == [A]

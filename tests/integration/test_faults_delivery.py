@@ -35,7 +35,7 @@ from bot.answers.render import split_message
 from bot.chat.service import Service
 from bot.config.settings import Config
 from bot.jobs.scheduler import queue_daily_digest
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import backoff_seconds, deliver_pending, outcome_unknown
 from rules import Alert
@@ -109,7 +109,7 @@ async def test_a_store_that_cannot_record_pauses_delivery_and_never_resends(
     caplog.set_level(logging.INFO)
     store = service.store
     for chat in (A, B):
-        outbox.subscribe(store, chat)
+        chats.subscribe(store, chat)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2"), alert("r3")])
     store.db.execute("PRAGMA query_only = ON")  # the real SQLite error of a read-only file, on this connection
     async with delivery_job(service) as run:
@@ -140,7 +140,7 @@ async def test_a_store_that_cannot_record_pauses_delivery_and_never_resends(
 
 async def test_a_late_accept_is_retried_once_with_a_longer_timeout(tg: FakeTelegram, service: Service) -> None:
     """The first answer comes after the 0.5 s read timeout; the one retry waits long enough to see its answer."""
-    outbox.subscribe(service.store, A)
+    chats.subscribe(service.store, A)
     outbox.enqueue_alerts(service.store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", Failure("late", delay=1.0), Failure("late", delay=1.0))
     async with delivery_job(service) as run:
@@ -154,7 +154,7 @@ async def test_a_late_accept_is_retried_once_with_a_longer_timeout(tg: FakeTeleg
 
 async def test_an_unknown_outcome_is_marked_not_resent_and_reported_once(tg: FakeTelegram, service: Service) -> None:
     """Both answers come too late: r1 is marked unknown, r2 goes on, the admins learn which alert may be missing."""
-    outbox.subscribe(service.store, A)
+    chats.subscribe(service.store, A)
     outbox.enqueue_alerts(service.store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", Failure("late", delay=4.5), Failure("late", delay=4.5))  # past even the 3 s retry
     async with delivery_job(service) as run:
@@ -191,7 +191,7 @@ def test_which_timeouts_leave_the_outcome_unknown(cause: Exception, unknown: boo
 
 async def test_a_send_that_never_left_is_retried_with_backoff_as_before(tg: FakeTelegram, store: Store) -> None:
     """A pool timeout (every connection busy) means Telegram cannot have the message: no slow retry, no ``unknown``."""
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1")])
     request = HTTPXRequest(connection_pool_size=1, pool_timeout=0.05, read_timeout=5)
     async with Bot(TOKEN, base_url=tg.base_url, request=request) as one_connection:
@@ -213,13 +213,13 @@ async def test_a_send_that_never_left_is_retried_with_backoff_as_before(tg: Fake
 async def test_a_group_upgraded_to_a_supergroup_follows_its_new_id(tg: FakeTelegram, service: Service) -> None:
     """Telegram answers "group chat was upgraded": today the row is retried forever and nothing reaches the new id."""
     store = service.store
-    outbox.subscribe(store, GROUP)
+    chats.subscribe(store, GROUP)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.migrate(GROUP, SUPERGROUP)
     async with delivery_job(service) as run:
         await run()
         assert rules_of(tg.accepted(SUPERGROUP)) == ["r1", "r2"]
-        assert outbox.subscribers(store) == [SUPERGROUP]
+        assert chats.subscribers(store) == [SUPERGROUP]
         await run()  # the admins' notice, queued by the first pass
         notices = tg.sent(ADMIN)
         assert len(notices) == 1
@@ -229,21 +229,21 @@ async def test_a_group_upgraded_to_a_supergroup_follows_its_new_id(tg: FakeTeleg
         await run()
         await run()
     assert rules_of(tg.accepted(SUPERGROUP)) == ["r1", "r2", "r3", "r4"]
-    assert outbox.subscribers(store) == [SUPERGROUP]
+    assert chats.subscribers(store) == [SUPERGROUP]
     assert len(tg.calls("sendMessage", GROUP, outcome=None)) == 1  # the one refusal that told us
     assert len(tg.sent(ADMIN)) == 1
 
 
 def test_moving_a_chat_keeps_its_mute_and_its_place_in_the_config(store: Store) -> None:
-    outbox.subscribe(store, GROUP)
-    outbox.mute(store, GROUP, NOW + dt.timedelta(hours=2))
+    chats.subscribe(store, GROUP)
+    chats.mute(store, GROUP, NOW + dt.timedelta(hours=2))
     outbox.queue_text(store, "r1|2024-07-17|firing", GROUP, "r1 fired")
-    outbox.migrate_chat(store, GROUP, SUPERGROUP)
-    assert outbox.subscribers(store) == [SUPERGROUP]
-    assert outbox.muted_chats(store, NOW) == {SUPERGROUP}
+    chats.migrate_chat(store, GROUP, SUPERGROUP)
+    assert chats.subscribers(store) == [SUPERGROUP]
+    assert chats.muted_chats(store, NOW) == {SUPERGROUP}
     assert [r.chat_id for r in outbox.pending_rows(store)] == [SUPERGROUP]
-    assert outbox.drop_chats_not_allowed(store, {GROUP}) == []
-    assert outbox.drop_chats_not_allowed(store, {A}) == [SUPERGROUP]  # the old id gone from the config: dropped
+    assert chats.drop_chats_not_allowed(store, {GROUP}) == []
+    assert chats.drop_chats_not_allowed(store, {A}) == [SUPERGROUP]  # the old id gone from the config: dropped
 
 
 # --- 4. every queued text fits Telegram's limits --------------------------------------------------
@@ -264,7 +264,7 @@ async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTeleg
     store = Store(config.store_path)
     try:
         load_prices(store)
-        outbox.subscribe(store, A)
+        chats.subscribe(store, A)
         day = store.latest_date()
         assert day is not None
         whole = digest_text(store, config, as_of=day)
@@ -300,7 +300,7 @@ async def test_admin_notices_and_captions_fit_too(tg: FakeTelegram, bot: Bot, se
     """An admin notice of 9,000 characters came out one character over the limit (its "⚠️ " prefix)."""
     tg.enforce_limits = True
     store = service.store
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     await service.notify_admins("disk <full> & " * 700)
     long = Alert(rule="with-chart", date=dt.date(2024, 7, 17), value=0.4, message="S&P < 5000 " * 500)
     outbox.enqueue_alerts(store, [long, alert("plain")])

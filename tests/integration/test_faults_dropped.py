@@ -19,7 +19,7 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ExtBot
 
 from bot.chat.service import DELIVERY_SECONDS, Service
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import deliver_pending, outcome_unknown
 from rules import Alert
@@ -91,7 +91,7 @@ async def test_a_message_taken_then_cut_off_is_sent_twice_at_most(
 ) -> None:
     """Backed off as an outage, the one alert reached the chat once per retry; now: one retry, then unknown."""
     store = service.store
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", fault, fault)
     await passes(bot, store)
@@ -106,7 +106,7 @@ async def test_one_dropped_answer_is_followed_by_one_retry_at_once(
 ) -> None:
     """The retry goes in the same pass, with the long timeout; it is answered, so nothing is unknown."""
     store = service.store
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", "drop")
     assert await deliver_pending(bot, store, now=start(), sleep=no_sleep, admins=[ADMIN], read_timeout=0.5) == 2
@@ -120,7 +120,7 @@ async def test_every_send_cut_off_for_an_hour_never_loops(
 ) -> None:
     """Four drops in a row over two alerts: each goes out twice and is marked unknown; the admins hear of both."""
     store = service.store
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", *["drop"] * 4)
     await passes(bot, store, minutes=60)
@@ -131,7 +131,7 @@ async def test_every_send_cut_off_for_an_hour_never_loops(
 
 async def test_an_alert_sent_as_a_photo_counts_the_same(tg: FakeTelegram, bot: ExtBot[None], service: Service) -> None:
     store = service.store
-    outbox.subscribe(store, A)
+    chats.subscribe(store, A)
     chart = alert("with-chart")
     outbox.enqueue_alerts(store, [chart, alert("plain")])
     outbox.attach_photos(store, {chart.key: b"\x89PNG fake chart"})

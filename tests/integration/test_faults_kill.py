@@ -31,7 +31,7 @@ from bot.config.reload import ConfigHolder
 from bot.config.settings import load_config
 from bot.jobs.check import run_check
 from bot.jobs.scheduler import BotScheduler
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.faultkit import (
@@ -50,13 +50,13 @@ A, B = 111, 222
 KILLED = -signal.SIGKILL
 
 
-def prepare(tmp_path: Path, base_url: str, chats: list[int]) -> Path:
+def prepare(tmp_path: Path, base_url: str, chat_ids: list[int]) -> Path:
     config = write_config(tmp_path, base_url)
     store = Store(tmp_path / "store.sqlite")
     try:
         seed_ratio_store(store)
-        for chat in chats:
-            outbox.subscribe(store, chat)
+        for chat in chat_ids:
+            chats.subscribe(store, chat)
     finally:
         store.close()
     return config

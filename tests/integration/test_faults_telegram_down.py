@@ -22,7 +22,7 @@ from telegram.request import HTTPXRequest
 
 from bot.chat.service import DELIVERY_SECONDS
 from bot.cli.main import main
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import BACKOFF_MAX, backoff_seconds, deliver_pending
 from rules import Alert
@@ -112,8 +112,8 @@ def attempts(store: Store) -> dict[tuple[str, int], int]:
 
 @pytest.mark.parametrize("mode", ["502", "refused"])
 async def test_an_hour_down_then_everything_arrives_in_order_once(store: Store, mode: str) -> None:
-    outbox.subscribe(store, A)
-    outbox.subscribe(store, B)
+    chats.subscribe(store, A)
+    chats.subscribe(store, B)
     outbox.enqueue_alerts(store, [alert("r1", 17), alert("r2", 17), alert("r3", 17)])
     queued_later = False
 
@@ -163,8 +163,8 @@ async def test_an_hour_down_then_everything_arrives_in_order_once(store: Store, 
 
 async def test_flapping_server_errors_keep_each_chat_in_order(store: Store) -> None:
     """Five 500s in a row, spread over both chats' head rows: each chat still gets r1 then r2, once."""
-    outbox.subscribe(store, A)
-    outbox.subscribe(store, B)
+    chats.subscribe(store, A)
+    chats.subscribe(store, B)
     outbox.enqueue_alerts(store, [alert("r1", 17), alert("r2", 17)])
     with Outage() as tg:
         tg.fail_next("sendMessage", *["500"] * 5)

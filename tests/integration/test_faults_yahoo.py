@@ -24,7 +24,7 @@ from bot.config.settings import Config
 from bot.ingest.fetch import fetch_yahoo
 from bot.ingest.sources.yahoo import YahooSource
 from bot.jobs.scheduler import BotScheduler
-from bot.store import outbox
+from bot.store import chats
 from bot.store.db import Store
 from tests.support.fake_yahoo import FakeDownload, empty_ohlcv, ohlcv, yf_shape
 from tests.support.faultkit import DAY, frame
@@ -81,7 +81,7 @@ def seed(store: Store, symbols: list[str], level: float = 100.0) -> None:
     store.upsert_prices("^RUT", frame(np.full(300, 1900.0), YESTERDAY))
     for s in symbols:
         store.upsert_prices(s, frame(level + np.arange(300, dtype=float) * 0.1, YESTERDAY))
-    outbox.subscribe(store, CHAT)
+    chats.subscribe(store, CHAT)
 
 
 def today(close: float) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.chat.service import Service
 from bot.jobs.check import run_check
-from bot.store import outbox, routing
+from bot.store import chats, outbox
 from bot.store.db import Store
 from tests.support.factories import make_config
 from tests.support.fake_telegram import FakeTelegram
@@ -47,12 +47,12 @@ async def test_the_new_id_manages_its_own_subscription_until_the_config_names_it
     tg: FakeTelegram, svc: Service
 ) -> None:
     store = svc.store
-    outbox.subscribe(store, GROUP)
-    routing.silence(store, GROUP, RULE, dt.datetime.now(dt.UTC) + dt.timedelta(days=2), "too noisy")
+    chats.subscribe(store, GROUP)
+    chats.silence(store, GROUP, RULE, dt.datetime.now(dt.UTC) + dt.timedelta(days=2), "too noisy")
     tg.migrate(GROUP, SUPERGROUP)
     run_check(store, svc.config, sink=outbox.enqueue_alerts)  # the alert whose send tells of the upgrade
     async with running(build(svc)):
-        await tg.wait_until(lambda: outbox.subscribers(store) == [SUPERGROUP] and not outbox.pending_rows(store))
+        await tg.wait_until(lambda: chats.subscribers(store) == [SUPERGROUP] and not outbox.pending_rows(store))
         assert any(r.text.startswith("🔔") for r in tg.sent(SUPERGROUP))  # the alerts followed the group
 
         subscriptions = await ask(tg, SUPERGROUP, "/subscriptions")
@@ -61,7 +61,7 @@ async def test_the_new_id_manages_its_own_subscription_until_the_config_names_it
         silences = await ask(tg, SUPERGROUP, "/silences")
         assert RULE in silences and "too noisy" in silences
         assert (await ask(tg, SUPERGROUP, "/unsubscribe")).startswith("Unsubscribed")
-        assert outbox.subscribers(store) == []
+        assert chats.subscribers(store) == []
 
         # Anything else waits for the admin: one line saying why and what to change.
         ratio = await ask(tg, SUPERGROUP, "/ratio")

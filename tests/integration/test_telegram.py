@@ -13,7 +13,7 @@ from bot.chat import COMMANDS
 from bot.chat.service import Service
 from bot.jobs.check import run_check
 from bot.jobs.notify import notifier
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.telegram.delivery import deliver_pending
 from tests.support.fake_telegram import Failure, FakeTelegram
 from tests.support.tg_helpers import ADMIN, ALLOWED, STRANGER, TOKEN, build, running
@@ -73,7 +73,7 @@ async def test_acceptance_session(tg: FakeTelegram, service: Service) -> None:
 
 
 async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, service: Service) -> None:
-    outbox.subscribe(service.store, ALLOWED)
+    chats.subscribe(service.store, ALLOWED)
     tg.fail_next("sendMessage", Failure("429", retry_after=1), Failure("500"))
     run_check(service.store, service.config, sink=outbox.enqueue_alerts)
     app = build(service)
@@ -86,7 +86,7 @@ async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, ser
 
 
 async def test_timeout_is_retried_and_the_alert_sent(tg: FakeTelegram, service: Service) -> None:
-    outbox.subscribe(service.store, ALLOWED)
+    chats.subscribe(service.store, ALLOWED)
     run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts)
     tg.fail_next("sendMessage", Failure("delay", delay=1.5))
     app = build(service, request_timeout=0.5)
@@ -98,8 +98,8 @@ async def test_timeout_is_retried_and_the_alert_sent(tg: FakeTelegram, service: 
 
 
 async def test_blocked_chat_is_unsubscribed(tg: FakeTelegram, service: Service) -> None:
-    outbox.subscribe(service.store, ALLOWED)
-    outbox.subscribe(service.store, ADMIN)
+    chats.subscribe(service.store, ALLOWED)
+    chats.subscribe(service.store, ADMIN)
     tg.fail_next("sendMessage", Failure("403"))
     run_check(service.store, service.config, sink=outbox.enqueue_alerts)
     app = build(service)
@@ -108,7 +108,7 @@ async def test_blocked_chat_is_unsubscribed(tg: FakeTelegram, service: Service) 
         assert await deliver_pending(app.bot, service.store) == 0
     blocked = tg.calls("sendMessage", outcome="403")[0].chat_id
     other = ADMIN if blocked == ALLOWED else ALLOWED
-    assert outbox.subscribers(service.store) == [other]
+    assert chats.subscribers(service.store) == [other]
     assert len(tg.sent(other)) == 2 and tg.sent(blocked) == []
     statuses = service.store.db.execute("SELECT chat_id, status FROM outbox ORDER BY id").fetchall()
     assert sorted(s for c, s in statuses if c == blocked) == ["dropped", "dropped"]
@@ -162,4 +162,4 @@ async def test_commands_for_other_bots_and_edited_commands_are_ignored(tg: FakeT
         assert (await ask(tg, ALLOWED, "/ratio@rotation_test_bot")).startswith("<b>^RUT / ^GSPC</b>")
         replies = [r.text for r in tg.sent(ALLOWED)]
         assert len(replies) == 1
-    assert outbox.subscribers(service.store) == []
+    assert chats.subscribers(service.store) == []

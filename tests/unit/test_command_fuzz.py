@@ -31,7 +31,7 @@ from bot.chat import (
 )
 from bot.chat.service import Service
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from tests.support.tg_helpers import ADMIN, ALLOWED, RULES, load_prices, tg_config
 
@@ -91,7 +91,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     config = tg_config(tmp)
     store = Store(config.store_path)
     load_prices(store)
-    outbox.subscribe(store, ALLOWED)
+    chats.subscribe(store, ALLOWED)
     run_check(store, config, sink=outbox.enqueue_alerts)
     yield Service(config, store)
     store.close()

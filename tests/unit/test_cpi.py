@@ -45,7 +45,7 @@ def test_earliest_vintage_wins_for_month_and_base(tmp_path: Path, store: Store) 
 def test_admin_consensus_keeps_first_published_actual_and_config_wins(tmp_path: Path, store: Store) -> None:
     store.set_cpi_releases([("2024-06", "2024-07-11", "08:30")])
     store.upsert_consensus([{"month": "2024-06", "measure": "core_mom", "expected": 0.2, "actual": 0.1}], "file")
-    set_consensus(store, "2024-06", "core_mom", 0.3)
+    set_consensus(store, parse_consensus_args(["2024-06", "core_mom", "0.3"]))
     row = store.db.execute("SELECT expected, actual, source FROM cpi_consensus").fetchone()
     assert row == (0.3, 0.1, "admin")
     config = make_config(

@@ -13,7 +13,7 @@ import pandas as pd
 from bot.answers.digest import digest_text
 from bot.jobs.check import run_check
 from bot.jobs.scheduler import queue_daily_digest
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.telegram.delivery import alert_html
 from rules import Alert
@@ -71,8 +71,8 @@ def test_default_as_of_warns_when_the_latest_close_is_old(store: Store, tmp_path
 
 def test_daily_job_queues_one_digest_per_subscriber_held_until_digest_time(store: Store, tmp_path: Path) -> None:
     cfg, as_of = seed_digest(store, tmp_path)
-    outbox.subscribe(store, 11)
-    outbox.subscribe(store, 22)
+    chats.subscribe(store, 11)
+    chats.subscribe(store, 22)
     ny = ZoneInfo("America/New_York")
     assert as_of == dt.date(2024, 2, 23)  # a Friday
     after_check = dt.datetime(2024, 2, 23, 17, 31, tzinfo=ny)

@@ -1,16 +1,22 @@
-"""status_report(): last runs, freshness, stale data after a session, outbox backlog."""
+"""The status model, as `status --format json` prints it: last runs, freshness, stale data, outbox backlog."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.answers.status import status_report as health
+from bot.answers.status import status_view
+from bot.config import Config
 from bot.store.db import Store
 from tests.support.factories import make_config, price_frame
 
 NY = ZoneInfo("America/New_York")
+
+
+def health(store: Store, config: Config, now: dt.datetime) -> dict[str, Any]:
+    return status_view(store, config, now).as_json()
 
 
 def seeded(store: Store, last_day: str) -> None:

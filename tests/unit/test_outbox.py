@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from bot.answers.render import CAPTION_LIMIT, MESSAGE_LIMIT
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.store.outbox import OutboxRow
 from bot.telegram.delivery import alert_html, backoff_seconds
@@ -34,13 +34,13 @@ def test_long_alerts_are_cut_in_the_plain_text_not_in_the_html() -> None:
 
 def test_chats_removed_from_the_config_are_unsubscribed_and_their_rows_dropped(store: Store) -> None:
     for chat in (1, 2, 3):
-        outbox.subscribe(store, chat)
+        chats.subscribe(store, chat)
         outbox.queue_text(store, "r|2024-07-17|firing", chat, "alert")
     outbox.queue_text(store, "r|2024-07-18|firing", 9, "rule-specific chat, later removed")
-    assert outbox.drop_chats_not_allowed(store, {1, 3}) == [2, 9]
-    assert outbox.subscribers(store) == [1, 3]
+    assert chats.drop_chats_not_allowed(store, {1, 3}) == [2, 9]
+    assert chats.subscribers(store) == [1, 3]
     assert [r.chat_id for r in outbox.pending_rows(store)] == [1, 3]
-    assert outbox.drop_chats_not_allowed(store, {1, 3}) == []
+    assert chats.drop_chats_not_allowed(store, {1, 3}) == []
 
 
 def test_marking_a_row_sent_survives_a_locked_database(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
 from bot.config import Config
 from bot.jobs.scheduler import queue_daily_digest
-from bot.store import outbox, routing
+from bot.store import chats, outbox
 from bot.store.db import Store
 from rules import Alert
 from tests.support.factories import seed_digest
@@ -46,21 +46,21 @@ def service(config: Config, store: Store) -> Service:
 
 
 def test_route_matching() -> None:
-    assert routing.Route().matches("any", "info")
-    assert routing.Route((LOW,)).matches(LOW, "info") and not routing.Route((LOW,)).matches(HIGH, "critical")
-    floor = routing.Route(None, "warning")
+    assert chats.Route().matches("any", "info")
+    assert chats.Route((LOW,)).matches(LOW, "info") and not chats.Route((LOW,)).matches(HIGH, "critical")
+    floor = chats.Route(None, "warning")
     assert [floor.matches("r", s) for s in ("info", "warning", "critical")] == [False, True, True]
-    both = routing.Route((LOW,), "warning")
+    both = chats.Route((LOW,), "warning")
     assert not both.matches(LOW, "info") and both.matches(LOW, "critical") and not both.matches(HIGH, "critical")
 
 
 def test_enqueue_applies_routes_floors_and_silences(store: Store) -> None:
     for chat in (1, 2, 3):
-        outbox.subscribe(store, chat)
-    routing.set_route(store, 1, routing.Route((HIGH,)))
-    routing.set_route(store, 2, routing.Route(None, "critical"))
+        chats.subscribe(store, chat)
+    chats.set_route(store, 1, chats.Route((HIGH,)))
+    chats.set_route(store, 2, chats.Route(None, "critical"))
     now = dt.datetime(2030, 1, 2, 12, tzinfo=dt.UTC)
-    routing.silence(store, 3, LOW, now + dt.timedelta(hours=1), "noisy")
+    chats.silence(store, 3, LOW, now + dt.timedelta(hours=1), "noisy")
     outbox.enqueue_alerts(store, [alert(LOW), alert(HIGH, severity="critical")], now=now)
     assert (queued(store, 1), queued(store, 2), queued(store, 3)) == ([HIGH], [HIGH], [HIGH])
     outbox.enqueue_alerts(store, [alert(LOW, day=3)], now=now + dt.timedelta(hours=1))  # expired: flows again
@@ -123,26 +123,26 @@ def test_unsubscribe_forgets_the_route(service: Service) -> None:
 
 
 def test_a_group_upgrade_keeps_route_and_silences(store: Store) -> None:
-    outbox.subscribe(store, -1, routing.Route((HIGH,)))
+    chats.subscribe(store, -1, chats.Route((HIGH,)))
     now = dt.datetime.now(dt.UTC)
-    routing.silence(store, -1, LOW, now + dt.timedelta(hours=1))
-    outbox.migrate_chat(store, -1, -100)
-    assert routing.route(store, -100) == routing.Route((HIGH,)) and routing.route(store, -1) == routing.Route()
-    assert [s.rule for s in routing.silences(store, -100, now)] == [LOW]
-    assert routing.silences(store, -1, now) == []
+    chats.silence(store, -1, LOW, now + dt.timedelta(hours=1))
+    chats.migrate_chat(store, -1, -100)
+    assert chats.route(store, -100) == chats.Route((HIGH,)) and chats.route(store, -1) == chats.Route()
+    assert [s.rule for s in chats.silences(store, -100, now)] == [LOW]
+    assert chats.silences(store, -1, now) == []
 
 
 def test_a_routed_rule_removed_from_the_config_is_pointed_out(store: Store, tmp_path: Path) -> None:
-    outbox.subscribe(store, ALLOWED, routing.Route(("gone",)))
+    chats.subscribe(store, ALLOWED, chats.Route(("gone",)))
     text = say(Service(tg_config(tmp_path), store), ALLOWED, "/subscriptions")
     assert "No longer in the config: gone" in text
 
 
 def test_each_chats_digest_shows_its_subscription(store: Store, tmp_path: Path) -> None:
     cfg, as_of = seed_digest(store, tmp_path)  # rules near, pend (ratio AAA/BBB) and ccc (close of CCC)
-    outbox.subscribe(store, 1, routing.Route(("near",)))
-    outbox.subscribe(store, 2)
-    outbox.subscribe(store, 3, routing.Route(None, "critical"))  # every seeded rule is "info"
+    chats.subscribe(store, 1, chats.Route(("near",)))
+    chats.subscribe(store, 2)
+    chats.subscribe(store, 3, chats.Route(None, "critical"))  # every seeded rule is "info"
     now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     assert queue_daily_digest(store, cfg, as_of, now) == 3
     rows = {r.chat_id: r.text for r in outbox.pending_rows(store)}

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from bot.answers import render as messages
-from bot.answers import views
+from bot.answers import status_view, views
 from bot.errors import StoreError
 from bot.jobs.check import run_check
-from bot.store import outbox
+from bot.store import chats, outbox
 from bot.store.db import Store
 from tests.support.factories import make_config, price_frame
 from tests.support.tg_helpers import RULES, load_prices, tg_config
@@ -86,12 +86,14 @@ def test_cpi_view(tmp_path: Path, store: Store) -> None:
 def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     load_prices(store)
     config = tg_config(tmp_path)
-    outbox.subscribe(store, 111)
+    chats.subscribe(store, 111)
     run_id = store.start_run("check")
     run_check(store, config, sink=outbox.enqueue_alerts)
     store.finish_run(run_id, "ok")
     store.mark_source("csv", ok=True, last_data_date=dt.date(2025, 2, 21))
-    status = views.status_view(store, config, {"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, "boom <x>")
+    status = status_view(
+        store, config, next_runs={"delivery": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, last_error="boom <x>"
+    )
     assert status.rules_loaded == 2 and status.subscribers == 1 and status.outbox == {"pending": 2}
     assert status.sources[0].last_data_date == "2025-02-21" and status.last_error == "boom <x>"
     text = messages.status(status)
@@ -99,7 +101,7 @@ def test_status_rules_and_alerts(tmp_path: Path, store: Store) -> None:
     # A failed daily run (the scheduler's status word is "failed") shows in /status as in `rotation-bot status`.
     failed = store.start_run("daily")
     store.finish_run(failed, "failed", "yahoo unavailable: HTTP 503")
-    status = views.status_view(store, config)
+    status = status_view(store, config)
     assert status.last_error == "the last daily run failed: yahoo unavailable: HTTP 503"
     assert "Last error: the last daily run failed: yahoo unavailable: HTTP 503" in messages.status(status)
     lines = views.rule_lines(store, config)
