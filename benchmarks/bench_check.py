@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import time
 
-from benchmarks.common import WORK, Result, best_of, env, fmt_time, remove_store, report
+from benchmarks import common
+from benchmarks.common import Result, best_of, env, fmt_time, remove_store, report
 from bot.jobs.check import run_check
 from bot.store.db import Store
 
@@ -14,10 +15,10 @@ GOAL = 1.0
 
 def _measure() -> Result:
     e = env()
-    path = WORK / "check.sqlite"
+    path = common.WORK / "check.sqlite"
     shutil.copyfile(e.path, path)
     for suffix in ("-wal", "-shm"):
-        (WORK / f"check.sqlite{suffix}").unlink(missing_ok=True)
+        (common.WORK / f"check.sqlite{suffix}").unlink(missing_ok=True)
     config = e.config(store_path=path)
     store = Store(path)
     try:
@@ -59,4 +60,4 @@ def run() -> Result:
     try:
         return _measure()
     finally:
-        remove_store(WORK / "check.sqlite")  # a 130 MB copy: not left in the temp folder
+        remove_store(common.WORK / "check.sqlite")  # a 130 MB copy: not left in the temp folder

@@ -13,7 +13,8 @@ import asyncio
 import statistics
 import time
 
-from benchmarks.common import WORK, Result, copy_store, env, fmt_time, remove_store, report
+from benchmarks import common
+from benchmarks.common import Result, copy_store, env, fmt_time, remove_store, report
 from bot.chat.service import Service
 from bot.config.settings import parse_config
 from bot.store.db import Store
@@ -72,12 +73,13 @@ async def _measure(service: Service, tg: FakeTelegram) -> tuple[float, float, fl
 
 def run() -> Result:
     e = env()
-    path = WORK / "flood.sqlite"
+    path = common.WORK / "flood.sqlite"
     copy_store(e.path, path)  # the bot writes (delivery, caches): never into the shared benchmark store
     try:
         with FakeTelegram() as tg:
             telegram = {"api_base_url": tg.base_url, "allowed_chats": [FLOODER, OTHER]}
-            config = parse_config({"store": {"path": str(path)}, "telegram": telegram}, path=WORK / "config.toml")
+            settings = {"store": {"path": str(path)}, "telegram": telegram}
+            config = parse_config(settings, path=common.WORK / "config.toml")
             store = Store(path)
             try:
                 idle, heavy, light = asyncio.run(_measure(Service(config, store), tg))

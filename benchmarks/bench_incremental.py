@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from benchmarks.common import WORK, Result, env, fake_download, fmt_time, remove_store, report
+from benchmarks import common
+from benchmarks.common import Result, env, fake_download, fmt_time, remove_store, report
 from bot.store.db import Store
 
 GOAL_CALLS = 6
@@ -101,10 +102,10 @@ def _measure() -> Result:
             Result("incremental update", "-", "-", "-", f"goal ≤ {GOAL_CALLS} calls", False, f"skipped: {exc}")
         )
     e = env()
-    path = WORK / "incremental.sqlite"
+    path = common.WORK / "incremental.sqlite"
     shutil.copyfile(e.path, path)
     for suffix in ("-wal", "-shm"):
-        (WORK / f"incremental.sqlite{suffix}").unlink(missing_ok=True)
+        (common.WORK / f"incremental.sqlite{suffix}").unlink(missing_ok=True)
     store = Store(path)
     try:
         members = list(store.universe("sp500"))
@@ -148,4 +149,4 @@ def run() -> Result:
     try:
         return _measure()
     finally:
-        remove_store(WORK / "incremental.sqlite")  # a 130 MB copy: not left in the temp folder
+        remove_store(common.WORK / "incremental.sqlite")  # a 130 MB copy: not left in the temp folder
