@@ -9,6 +9,7 @@ import click
 
 import bot
 import bot.chat
+import bot.edits
 import bot.jobs
 import bot.store
 import bot.telegram
@@ -50,7 +51,7 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
 def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None) -> None:
     config = obj.config
     obj.store.ensure_sound()
-    bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
+    bot.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
     service = bot.chat.Service(config, obj.store, config_path=obj.config_path)
     if schedule or (schedule is None and token):
         bot.jobs.install_scheduler(service)
