@@ -5,6 +5,8 @@ config.toml stays the single source of truth: the edit goes through tomlkit (eve
 is validated exactly as ``rules check`` validates, and is written atomically; if the file changed on disk after
 the preview, Apply refuses and nothing is overwritten. Only editor chats (``[telegram] editor_chats``, and the
 admins) may change anything; a preview lives in the running bot until Apply, Cancel, an hour or a restart.
+Here are the commands, who may and the pending previews; the flow (what-if, write + record, undo) is ``bot.edits``,
+shared with ``rules set``, and the words are ``bot.answers.edits``.
 """
 
 from __future__ import annotations
