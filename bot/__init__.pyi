@@ -7,6 +7,7 @@ from . import chat as chat
 from . import cli as cli
 from . import config as config
 from . import console as console
+from . import edits as edits
 from . import errors as errors
 from . import history as history
 from . import ingest as ingest

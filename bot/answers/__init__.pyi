@@ -7,7 +7,14 @@ from .charts import ChartError as ChartError
 from .charts import chart_for_alert as chart_for_alert
 from .charts import render_chart as render_chart
 from .digest import digest_text as digest_text
+from .edits import applied_html as applied_html
+from .edits import edit_summary as edit_summary
+from .edits import history_html as history_html
+from .edits import preview_html as preview_html
+from .edits import preview_lines as preview_lines
 from .edits import stale_note as stale_note
+from .edits import unchanged_html as unchanged_html
+from .edits import warning_html as warning_html
 from .evidence import stats_html as stats_html
 from .evidence import stats_table as stats_table
 from .evidence import sweep_table as sweep_table

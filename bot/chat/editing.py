@@ -5,33 +5,29 @@ config.toml stays the single source of truth: the edit goes through tomlkit (eve
 is validated exactly as ``rules check`` validates, and is written atomically; if the file changed on disk after
 the preview, Apply refuses and nothing is overwritten. Only editor chats (``[telegram] editor_chats``, and the
 admins) may change anything; a preview lives in the running bot until Apply, Cancel, an hour or a restart.
+Here are the commands, who may and the pending previews; the flow (what-if, write + record, undo) is ``bot.edits``,
+shared with ``rules set``, and the words are ``bot.answers.edits``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import bot.config
-from bot.answers import clip, stale_note, whatif_table
+import bot.edits
+from bot.answers import applied_html, history_html, preview_html, unchanged_html, warning_html
 from bot.chat.base import CommandContext, Reply, UsageError, off_loop
 from bot.chat.buttons import Button
 from bot.chat.watch import unstored, watch_table
 from bot.config import Edit, EditConflict, Preview
 from bot.errors import BotError
-from bot.history import Variant, replay_variants
-from bot.jobs import reevaluate, rejudged
-from bot.store import edits
-from rules import METRICS, Rule, RuleSpec, state_reason
+from rules import METRICS, RuleSpec
 
 PREVIEW_TTL = dt.timedelta(hours=1)
 HISTORY_LINES = 10
-# A preview fits one Telegram message however long the edited value: the diff and the what-if, each cut.
-SUMMARY_LIMIT, DIFF_LIMIT = 300, 1800
 TEXT_KEYS = ("message", "description")  # free text: the rest of the line, spaces and all
 RULE_KEYS = frozenset(RuleSpec.model_fields) | {k for m in METRICS.values() for k in m.params.model_fields}
 
@@ -65,42 +61,18 @@ async def _propose(ctx: CommandContext, edit: Edit) -> Reply:
 
 async def _offer(ctx: CommandContext, preview: Preview, undoes: int | None) -> Reply:
     if not preview.changed:
-        return Reply(html.escape(preview.summary))
+        return Reply(unchanged_html(preview))
     now = dt.datetime.now(dt.UTC)
     pending = ctx.service.pending_edits
     for stale in [k for k, p in pending.items() if now - p.at > PREVIEW_TTL]:  # previews nobody pressed
         del pending[stale]
     token = secrets.token_hex(4)
     pending[token] = Pending(preview, ctx.chat_id, undoes)
-    table = await _whatif(ctx, preview)
-    # Cut the plain text before it is escaped and wrapped: a tag or an entity cut in half makes Telegram refuse it.
-    summary, diff = clip(preview.summary, SUMMARY_LIMIT), clip(preview.diff.strip(), DIFF_LIMIT)
-    text = [f"<b>{html.escape(summary)}</b>", f"<pre>{html.escape(diff)}</pre>"]
-    if note := stale_note(bot.config.stale_words(preview), preview.edit.rule):
-        text.append(html.escape(note))
-    if table:
-        text.append(f"<pre>{html.escape(table)}</pre>")
-    if again := rejudged(ctx.store, ctx.config, preview.new_config):
-        text.append(f"Apply also re-evaluates the state of {html.escape(', '.join(again))} on the new definition.")
-    text.append("Nothing is written until you press Apply.")
+    config = ctx.config
+    # The replay runs off the event loop, like a chart.
+    proposal = await off_loop(ctx, lambda store: bot.edits.propose(store, config, preview))
     buttons = ((Button("✅ Apply", "apply", None, (token,)), Button("✖ Cancel", "cancel", None, (token,))),)
-    return Reply("\n".join(text), buttons=buttons)
-
-
-async def _whatif(ctx: CommandContext, preview: Preview) -> str | None:
-    """The rule before and after, replayed over the stored history (off the event loop, like a chart)."""
-    name = preview.edit.new_name or preview.edit.rule
-    after = next((r for r in preview.new_config.rules if r.name == name), None)
-    before = next((r for r in ctx.config.rules if r.name == preview.edit.rule), None)
-    off = after is not None and not after.spec.enabled  # disabled: it never fires, whatever its condition says
-    variants = [(label, r) for label, r in (("as is", before), ("edited", None if off else after)) if r is not None]
-    if not variants or ctx.store.count_prices() == 0 or str(ctx.store.path) == ":memory:":
-        return None
-    labelled: list[tuple[str, Rule, dict[str, Any]]] = [(label, rule, {}) for label, rule in variants]
-    found = await off_loop(ctx, lambda store: replay_variants(store, ctx.config, labelled, None))
-    if off and after is not None and found:
-        found.append(Variant("edited", after, {}, None, "disabled: no alerts"))
-    return whatif_table(name, found) if found else None
+    return Reply(preview_html(proposal), buttons=buttons)
 
 
 # --- the commands ---------------------------------------------------------------------------------
@@ -159,22 +131,16 @@ async def cmd_apply(ctx: CommandContext, args: list[str]) -> Reply:
         raise UsageError
     _editor(ctx)
     pending = _take(ctx, args[0])
-    path = _path(ctx)
-    unrecorded = ""
     try:
-        edits.save_edit(ctx.store, path, pending.preview, ctx.chat_id, undoes=pending.undoes)
+        applied = bot.edits.apply_edit(
+            ctx.store, ctx.config, _path(ctx), pending.preview, ctx.chat_id, undoes=pending.undoes
+        )
     except EditConflict as exc:
-        return Reply(f"⚠️ {html.escape(str(exc))}")
-    except edits.EditNotRecorded as exc:  # the file is written: the rules in force must follow it
-        unrecorded = f"\n⚠️ {html.escape(str(exc))}"
-    again = rejudged(ctx.store, ctx.config, pending.preview.new_config)
-    reloaded = ctx.service.config_holder.reload()
-    if again:
-        new = pending.preview.new_config
-        states = await off_loop(ctx, lambda store: reevaluate(store, new, again))
-        rules = {r.name: r for r in new.rules}
-        reloaded += "".join(f"\n{n}: now {state_reason(rules[n], st)}" for n, st in states.items())
-    return Reply(f"✅ Applied: {html.escape(pending.preview.summary)}\n{html.escape(reloaded)}{unrecorded}")
+        return Reply(warning_html(str(exc)))
+    reloaded = ctx.service.config_holder.reload()  # also when unrecorded: the file is written, the rules follow it
+    states = await off_loop(ctx, lambda store: bot.edits.rejudge(store, applied)) if applied.again else {}
+    new = applied.preview.new_config.rules
+    return Reply(applied_html(applied.preview.summary, reloaded, states, new, applied.unrecorded))
 
 
 async def cmd_cancel(ctx: CommandContext, args: list[str]) -> Reply:
@@ -197,19 +163,13 @@ def _take(ctx: CommandContext, token: str) -> Pending:
 async def cmd_history(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) > 1:
         raise UsageError
-    if ctx.service.config_path is not None:
-        edits.settle(ctx.store, ctx.service.config_path)  # an edit a crash left unrecorded
-    found = edits.edits(ctx.store, args[0] if args else None, limit=HISTORY_LINES)
-    if not found:
-        return Reply("No edits recorded" + (f" for {html.escape(args[0])}." if args else "."))
-    lines = ["<b>Edits of config.toml</b>, newest first"]
-    lines += [f"#{r.id} {html.escape(r.at[:16])} {html.escape(r.who)}: {html.escape(r.summary)}" for r in found]
-    return Reply("\n".join(lines))
+    rule = args[0] if args else None
+    return Reply(history_html(bot.edits.history(ctx.store, ctx.service.config_path, rule, HISTORY_LINES), rule))
 
 
 async def cmd_undo(ctx: CommandContext, args: list[str]) -> Reply:
     if args:
         raise UsageError
     _editor(ctx)
-    undo = edits.preview_undo(ctx.store, _path(ctx))
+    undo = bot.edits.preview_undo(ctx.store, _path(ctx))
     return await _offer(ctx, undo.preview, undo.record.id)

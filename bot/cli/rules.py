@@ -9,8 +9,8 @@ import click
 
 import bot.answers
 import bot.config
+import bot.edits
 import bot.history
-import bot.jobs
 import bot.store
 import rules as engine
 from bot.cli.context import Context, pass_ctx
@@ -155,51 +155,36 @@ def rules_set(obj: Context, rule_name: str, key: str, value: str, more: tuple[st
         raise click.UsageError(f"expected KEY VALUE pairs; {more[-1]!r} has no value")
     pairs = [(key, value), *zip(more[0::2], more[1::2], strict=True)]
     edit = bot.config.Edit.set(rule_name, key, value) if not more else bot.config.Edit.update(rule_name, pairs)
-    preview = bot.config.preview(obj.config_path, edit)
-    click.echo(preview.diff, nl=False)
-    if preview.changed:
-        _whatif(obj, preview)
-    _commit(obj, preview, dry_run)
-
-
-def _whatif(obj: Context, preview: bot.config.Preview) -> None:
-    """The edited rule replayed as is and as edited, when the store holds its data (else nothing)."""
-    edit = preview.edit
-    if not edit.values:
-        return
-    rule = bot.config.find_rule(obj.config, edit.rule)
-    if rule.fingerprint == bot.config.find_rule(preview.new_config, edit.rule).fingerprint:
-        return  # wording or enabled: firings do not change
-    stored = bot.store.stored_symbols(obj.config.store_path, rule.symbols)
-    if stored is None or stored != rule.symbols:
-        return
-    try:
-        variants = bot.history.whatif(obj.store, obj.config, rule, edit.values)
-    except BotError as exc:
-        click.echo(f"Warning: no what-if: {exc}", err=True)
-        return
-    click.echo(bot.answers.whatif_table(rule.name, variants))
-    for v in variants:
-        if v.error:
-            click.echo(f"Warning: {v.label}: {v.error}", err=True)
+    _commit(obj, bot.config.preview(obj.config_path, edit), dry_run)
 
 
 def _commit(obj: Context, preview: bot.config.Preview, dry_run: bool, undoes: int | None = None) -> None:
+    """Show the preview as the chat does (the diff, the what-if, what Apply re-evaluates), then write and record it
+    through the same flow as the chat's Apply, unless ``dry_run``."""
     if not preview.changed:
         click.echo(preview.summary[:1].upper() + preview.summary[1:])
-    elif dry_run:
-        again = bot.jobs.rejudged(obj.store, obj.config, preview.new_config) if obj.config.store_path.exists() else []
-        if again:
-            click.echo(f"Applying re-evaluates the state of {', '.join(again)} on the new definition.")
+        return
+    store = obj.store if obj.config.store_path.exists() else None  # a preview creates no store
+    proposal = bot.edits.propose(store, obj.config, preview)
+    again = proposal.again if dry_run else ()
+    lines = bot.answers.preview_lines(preview.diff.rstrip("\n"), proposal.rule, proposal.variants, again)
+    click.echo(bot.answers.to_plain("\n".join(lines)))
+    if proposal.problem:
+        click.echo(f"Warning: no what-if: {proposal.problem}", err=True)
+    for v in proposal.variants:
+        if v.error and v.error != bot.edits.DISABLED:  # a disabled rule's column says so itself
+            click.echo(f"Warning: {v.label}: {v.error}", err=True)
+    if dry_run:
         click.echo(f"Dry run: {preview.summary}; nothing written.")
-    else:
-        again = bot.jobs.rejudged(obj.store, obj.config, preview.new_config) if obj.config.store_path.exists() else []
-        record = bot.store.edits.save_edit(obj.store, obj.config_path, preview, chat_id=None, undoes=undoes)
-        rules = {r.name: r for r in preview.new_config.rules}
-        for name, state in bot.jobs.reevaluate(obj.store, preview.new_config, again).items():
-            click.echo(f"{name}: state re-evaluated on the new definition: {engine.state_reason(rules[name], state)}")
-        if undoes is None:
-            click.echo(f"Done: {preview.summary} (edit #{record.id}; `rotation-bot rules undo` reverts it).")
+        return
+    applied = bot.edits.apply_edit(obj.store, obj.config, obj.config_path, preview, chat_id=None, undoes=undoes)
+    if applied.unrecorded:  # the file is written; the command fails so a script notices
+        raise BotError(applied.unrecorded)
+    rules = {r.name: r for r in preview.new_config.rules}
+    for name, state in bot.edits.rejudge(obj.store, applied).items():
+        click.echo(f"{name}: state re-evaluated on the new definition: {engine.state_reason(rules[name], state)}")
+    if undoes is None and applied.record is not None:
+        click.echo(f"Done: {preview.summary} (edit #{applied.record.id}; `rotation-bot rules undo` reverts it).")
 
 
 @rules.command("enable")
@@ -207,13 +192,12 @@ def _commit(obj: Context, preview: bot.config.Preview, dry_run: bool, undoes: in
 @dry_run_option
 @pass_ctx
 def rules_enable(obj: Context, rule_name: str, dry_run: bool) -> None:
-    """Enable RULE in the config file (prints the diff, then writes it and records the edit).
+    """Enable RULE in the config file (prints the diff and, when the store has data, the what-if; then writes it and
+    records the edit).
 
     Example: rotation-bot rules enable breadth-above-75
     """
-    preview = bot.config.preview(obj.config_path, bot.config.Edit.enable(rule_name))
-    click.echo(preview.diff, nl=False)
-    _commit(obj, preview, dry_run)
+    _commit(obj, bot.config.preview(obj.config_path, bot.config.Edit.enable(rule_name)), dry_run)
 
 
 @rules.command("disable")
@@ -225,9 +209,7 @@ def rules_disable(obj: Context, rule_name: str, dry_run: bool) -> None:
 
     Example: rotation-bot rules disable breadth-above-75 --dry-run
     """
-    preview = bot.config.preview(obj.config_path, bot.config.Edit.disable(rule_name))
-    click.echo(preview.diff, nl=False)
-    _commit(obj, preview, dry_run)
+    _commit(obj, bot.config.preview(obj.config_path, bot.config.Edit.disable(rule_name)), dry_run)
 
 
 @rules.command("history")
@@ -239,12 +221,11 @@ def rules_history(obj: Context, rule_name: str | None, limit: int) -> None:
 
     Example: rotation-bot rules history rut-spx-above-0.4
     """
-    bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
-    records = bot.store.edits.edits(obj.store, rule_name, limit)
+    records = bot.edits.history(obj.store, obj.config_path, rule_name, limit)  # an edit a crash left is settled first
     if not records:
         click.echo("No edits recorded" + (f' for rule "{rule_name}".' if rule_name else "."))
     for r in records:
-        click.echo(f"#{r.id} {r.at} by {r.who}: {r.summary}")
+        click.echo(f"#{r.id} {r.at} by {r.who}: {bot.answers.edit_summary(r)}")
         click.echo("".join(f"    {line}\n" for line in r.diff.splitlines()), nl=False)
 
 
@@ -256,8 +237,7 @@ def rules_undo(obj: Context, dry_run: bool) -> None:
 
     Example: rotation-bot rules undo --dry-run
     """
-    undo = bot.store.edits.preview_undo(obj.store, obj.config_path)
-    click.echo(undo.preview.diff, nl=False)
+    undo = bot.edits.preview_undo(obj.store, obj.config_path)
     _commit(obj, undo.preview, dry_run, undoes=undo.record.id)
     if not dry_run:
-        click.echo(f"Undid edit #{undo.record.id} ({undo.record.summary}).")
+        click.echo(f"Undid edit #{undo.record.id} ({bot.answers.edit_summary(undo.record)}).")

@@ -9,6 +9,7 @@ import click
 
 import bot
 import bot.chat
+import bot.edits
 import bot.store
 import bot.telegram
 from bot.cli.context import Context, pass_ctx
@@ -49,7 +50,7 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
 def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None) -> None:
     config = obj.config
     obj.store.ensure_sound()
-    bot.store.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
+    bot.edits.settle(obj.store, obj.config_path)  # an edit a crash left unrecorded
     options = bot.chat.RunOptions(schedule=schedule if schedule is not None else token is not None)
     service = bot.chat.Service(config, obj.store, config_path=obj.config_path, options=options)
     if token:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.answers import edit_summary
 from bot.chat import COMMANDS, Service
 from bot.store import edits
 from tests.support.editing import apply_of, say, shipped_service
@@ -38,7 +39,7 @@ async def test_set_with_several_pairs_is_one_preview_one_history_entry_and_one_u
     spec = next(r for r in svc.config.rules if r.name == RULE).spec
     assert (spec.threshold, spec.hysteresis) == (0.41, 0.005)
     [entry] = edits.edits(svc.store)
-    assert entry.summary == f'rule "{RULE}": threshold 0.4 → 0.41, hysteresis 0.01 → 0.005'
+    assert edit_summary(entry) == f'rule "{RULE}": threshold 0.4 → 0.41, hysteresis 0.01 → 0.005'
     assert (await apply_of(svc, await say(svc, EDITOR, "/undo"))).text.startswith("✅ Applied")
     assert svc.config_path.read_bytes() == original
 

@@ -1,4 +1,5 @@
-"""The config edit history in the store: newest first, per rule, and which edit undo reverts next."""
+"""The config edit history: the store's rows (newest first, per rule, which edit undo reverts next) and the flow
+above them that writes the file, records the edit and settles what a crash left."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 
 import bot.config
 from bot.config.edit import Edit, preview
+from bot.edits import preview_undo, save_edit, settle
 from bot.errors import BotError
 from bot.store.db import Store
-from bot.store.edits import edits, last_edit, preview_undo, record_edit, save_edit, settle
+from bot.store.edits import edits, last_edit, record_edit
 from tests.support.paths import REPO
 
 
