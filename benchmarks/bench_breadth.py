@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.common import Result, best_of, env, fmt_time, report
-from bot.history.market import load_market_data
+from bot.market.data import load_market_data
 from rules.engine import compute
 from rules.model import load_rules
 

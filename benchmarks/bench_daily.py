@@ -33,11 +33,11 @@ from benchmarks import common
 from benchmarks.common import Env, Result, env, fake_download, fmt_time, report
 from bot.calendar import is_trading_day
 from bot.config.settings import Config
-from bot.history.replay import run_replay
 from bot.ingest.fetch import FetchReport, fetch_yahoo
 from bot.ingest.sources.yahoo import YahooSource
 from bot.jobs.check import CheckReport, run_check
 from bot.jobs.notify import notifier
+from bot.market.replay import run_replay
 from bot.store.db import Store
 
 RUNS = int(os.environ.get("BENCH_DAILY_RUNS", "3"))

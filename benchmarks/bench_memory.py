@@ -17,7 +17,7 @@ YEARS = 25
 def child(path: str, years: int | None) -> None:
     """The replay itself (run by the child process): the last ``years``, or all history."""
     from bot.config.settings import parse_config
-    from bot.history.replay import run_replay
+    from bot.market.replay import run_replay
     from bot.store.db import Store
 
     config = parse_config({"store": {"path": path}})

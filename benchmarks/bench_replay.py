@@ -12,8 +12,8 @@ import time
 import pandas as pd
 
 from benchmarks.common import Result, best_of, env, fmt_time, report
-from bot.history.market import load_market_data
-from bot.history.replay import default_as_of, rules_start, run_replay
+from bot.market.data import load_market_data
+from bot.market.replay import default_as_of, rules_start, run_replay
 from rules import MarketData, Rule, RuleError, RuleState, replay, run_rule
 from rules.engine import compute
 

@@ -10,8 +10,8 @@ import time
 
 from benchmarks.common import Result, best_of, env, fmt_time, report
 from bot.config import find_rule
-from bot.history.replay import default_as_of, run_replay
-from bot.history.whatif import edited, sweep, sweep_axis
+from bot.market.replay import default_as_of, run_replay
+from bot.market.whatif import edited, sweep, sweep_axis
 from bot.store.db import Store
 
 GOAL = 2.0

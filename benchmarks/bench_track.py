@@ -17,8 +17,8 @@ from pathlib import Path
 from benchmarks.common import best_of, env, fmt_time
 from bot.config.defaults import DEFAULT_RULES
 from bot.config.settings import Config, parse_config
-from bot.history.market import load_market_data
-from bot.history.track import compute_track_records, track_records
+from bot.market.data import load_market_data
+from bot.market.track import compute_track_records, track_records
 from bot.store.db import Store
 from rules import MarketData, replay
 from rules.track import track_basis, track_horizons, track_record, track_symbols

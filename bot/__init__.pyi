@@ -9,9 +9,9 @@ from . import config as config
 from . import console as console
 from . import edits as edits
 from . import errors as errors
-from . import history as history
 from . import ingest as ingest
 from . import jobs as jobs
+from . import market as market
 from . import store as store
 from . import telegram as telegram
 from . import values as values

@@ -23,7 +23,7 @@ import pandas as pd
 from bot.calendar import CHART_PERIODS
 from bot.config import Config
 from bot.errors import BotError
-from bot.history import load_market_data, rules_start, universe_members
+from bot.market import load_market_data, rules_start, universe_members
 from bot.store import Store
 from bot.values import short
 from rules import METRICS, Alert, MarketData, MetricSeries, Rule, RuleError, compute, load_rules, replay

@@ -17,7 +17,7 @@ import pandas as pd
 
 from bot.answers.views import SPANS, changes
 from bot.config import Config
-from bot.history import default_as_of, expected_close_on, load_market_data, rules_start, stale_symbols
+from bot.market import default_as_of, expected_close_on, load_market_data, rules_start, stale_symbols
 from bot.store import Store
 from bot.values import short
 from rules import Alert, MetricSeries, Rule, RuleError, RuleState, State, compute, condition_series, evaluate

@@ -14,7 +14,7 @@ from typing import Protocol
 from bot.answers.evidence import whatif_table
 from bot.answers.render import clip
 from bot.config import Edit, Preview, StaleWords, stale_words
-from bot.history import Variant
+from bot.market import Variant
 from bot.store.edits import EditRecord
 from rules import Rule, RuleState, state_reason
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from bot.history import Variant
+from bot.market import Variant
 from rules import (
     HorizonSummary,
     Rule,

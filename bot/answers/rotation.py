@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from bot.history import RotationView
+from bot.market import RotationView
 from rules import Episode, HorizonSummary, Move, format_move, horizon_label, odds_phrase, outcome_word, signed
 
 MAX_PRECEDENTS_IN_CHAT = 12  # Telegram's 4096 characters; the newest precedents are the relevant ones

@@ -11,7 +11,7 @@ import io
 import pandas as pd
 
 from bot.answers.charts import DPI
-from bot.history import RotationView
+from bot.market import RotationView
 
 SIZE_INCHES = (9.0, 7.5)
 

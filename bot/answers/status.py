@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.calendar import is_trading_day, last_trading_day
 from bot.config import Config
-from bot.history import expected_close, stale_symbols
+from bot.market import expected_close, stale_symbols
 from bot.store import Store, chats, outbox, store_fault
 
 # A symbol's close is expected once the session's daily check time has passed.

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from bot.answers.charts import DPI
-from bot.history import Variant
+from bot.market import Variant
 
 SIZE_INCHES = (9.0, 8.0)  # three panels: taller than a metric chart
 

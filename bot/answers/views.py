@@ -19,7 +19,7 @@ from bot.answers.noise import record_noise
 from bot.answers.status import RATIO_PAIR
 from bot.config import Config
 from bot.errors import StoreError
-from bot.history import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
+from bot.market import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
 from bot.store import Store
 from bot.values import as_float
 from rules import (

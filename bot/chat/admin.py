@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.answers import e
 from bot.chat.base import CommandContext, Reply, no_args
 from bot.config import reload_config
-from bot.history import parse_consensus_args, set_consensus
+from bot.market import parse_consensus_args, set_consensus
 
 
 async def cmd_reload(ctx: CommandContext, args: list[str]) -> Reply:

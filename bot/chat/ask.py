@@ -16,7 +16,7 @@ from bot.answers import (
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
-from bot.history import rotation_view, track_record_for
+from bot.market import rotation_view, track_record_for
 from bot.store import Store, chats
 
 

@@ -1,7 +1,7 @@
 """The bot's commands, in one table that feeds the Telegram handlers, /help, the command menu
 (``set_my_commands``) and the console.
 
-A command is ``async def cmd(ctx, args) -> Reply``: parse the arguments, ask bot/answers (or bot/history),
+A command is ``async def cmd(ctx, args) -> Reply``: parse the arguments, ask bot/answers (or bot/market),
 render with bot/answers/render.py. It never touches Telegram, so the console runs the very same functions. Bad
 arguments raise ``UsageError`` and the caller answers with the command's usage line; a
 ``BotError``/``RuleError`` becomes one line of text, never a traceback.

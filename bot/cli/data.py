@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-import bot.history
 import bot.ingest
 import bot.jobs
+import bot.market
 import rules as engine
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
@@ -249,7 +249,7 @@ def replay(obj: Context, start: dt.date, end: dt.date | None, rule_names: tuple[
     if end is not None and end < start:
         raise click.BadParameter(f"--to {end} is before --from {start}", param_hint="--to")
     require_data_from(obj.store, start)
-    result, seconds = bot.history.run_replay(obj.store, obj.config, start, end, list(rule_names) or None)
+    result, seconds = bot.market.run_replay(obj.store, obj.config, start, end, list(rule_names) or None)
     alerts = [a for a in result.alerts]
     if fmt == "json":
         emit_json(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 import bot.answers
-import bot.history
+import bot.market
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 from bot.errors import BotError
 
@@ -54,7 +54,7 @@ def rotation(
         raise click.BadParameter(
             f"charts are PNG images: name the file {chart_out.with_suffix('.png').name}", param_hint="--chart"
         )
-    view = bot.history.rotation_view(obj.store, obj.config, as_of, since, min_gap, max_days)
+    view = bot.market.rotation_view(obj.store, obj.config, as_of, since, min_gap, max_days)
     if fmt == "json":
         emit_json(bot.answers.rotation_json(view))
     else:

@@ -10,7 +10,7 @@ import click
 import bot.answers
 import bot.config
 import bot.edits
-import bot.history
+import bot.market
 import bot.store
 import rules as engine
 from bot.cli.context import Context, pass_ctx
@@ -90,7 +90,7 @@ def _noise(obj: Context) -> dict[str, str]:
     }
     if len(out) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
         return out  # all cached, or no store to compute from
-    records = bot.history.track_records(obj.store, obj.config, strict=False)
+    records = bot.market.track_records(obj.store, obj.config, strict=False)
     return {name: bot.answers.record_noise(rec) for name, rec in records.items()}
 
 

@@ -8,7 +8,7 @@ import click
 
 import bot.answers
 import bot.config
-import bot.history
+import bot.market
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 
 
@@ -32,7 +32,7 @@ def stats(obj: Context, rule_name: str, as_of: dt.date | None, fmt: str) -> None
     """
     rule = bot.config.find_rule(obj.config, rule_name)
     if fmt == "json":
-        emit_json(bot.history.stats_json(obj.store, obj.config, rule.name, as_of))
+        emit_json(bot.market.stats_json(obj.store, obj.config, rule.name, as_of))
     else:
-        record = bot.history.track_record_for(obj.store, obj.config, rule.name, as_of)
+        record = bot.market.track_record_for(obj.store, obj.config, rule.name, as_of)
         click.echo(bot.answers.stats_table(record, rule))

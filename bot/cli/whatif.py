@@ -9,7 +9,7 @@ import click
 
 import bot.answers
 import bot.config
-import bot.history
+import bot.market
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
 
@@ -44,7 +44,7 @@ def whatif(
     if rule_file is not None:
         if rule_name and "=" in rule_name:  # `whatif --rule-file F threshold=…`: no RULE, edits only
             edits, rule_name = (rule_name, *edits), None
-        rule = bot.history.load_rule_file(rule_file.read_text(), str(rule_file))
+        rule = bot.market.load_rule_file(rule_file.read_text(), str(rule_file))
         if rule_name and rule_name != rule.name:  # a name that is not the file's rule would be silently ignored
             raise click.UsageError(
                 f'{rule_file} holds rule "{rule.name}", not "{rule_name}": name it, or leave RULE out'
@@ -53,17 +53,17 @@ def whatif(
         rule = bot.config.find_rule(obj.config, rule_name)
     else:
         raise click.UsageError("name a RULE, or give --rule-file FILE")
-    changes = bot.history.parse_edits(edits)
+    changes = bot.market.parse_edits(edits)
     require_data_from(obj.store, start)
     if sweeps:
         if len(sweeps) > 2:
             raise click.UsageError("at most two --sweep keys")
         if chart is not None and chart.suffix.lower() != ".png":
             raise click.BadParameter("charts are PNG images: name the file *.png", param_hint="--chart")
-        axes = [bot.history.sweep_axis(s) for s in sweeps]
+        axes = [bot.market.sweep_axis(s) for s in sweeps]
         if changes:  # fixed edits apply to every swept variant
-            rule = bot.history.edited(rule, changes, "the command line")
-        variants = bot.history.sweep(obj.store, obj.config, rule, axes, start)
+            rule = bot.market.edited(rule, changes, "the command line")
+        variants = bot.market.sweep(obj.store, obj.config, rule, axes, start)
         keys = [k for k, _ in axes]
         if fmt == "json":
             emit_json({"rule": rule.name, "keys": keys, "variants": [bot.answers.variant_json(v) for v in variants]})
@@ -78,7 +78,7 @@ def whatif(
         return
     if chart is not None:
         raise click.UsageError("--chart draws a --sweep")
-    variants = bot.history.whatif(obj.store, obj.config, rule, changes, start)
+    variants = bot.market.whatif(obj.store, obj.config, rule, changes, start)
     if fmt == "json":
         emit_json({"rule": rule.name, "variants": [bot.answers.variant_json(v) for v in variants]})
     else:

@@ -18,8 +18,8 @@ from typing import Any
 from bot.config import Config, Preview
 from bot.edits.record import EditNotRecorded, save_edit
 from bot.errors import BotError
-from bot.history import Variant, replay_variants
 from bot.jobs import reevaluate, rejudged
+from bot.market import Variant, replay_variants
 from bot.store import Store, stored_symbols
 from bot.store.edits import EditRecord
 from rules import Rule, RuleState

@@ -23,12 +23,12 @@ from tqdm import tqdm
 
 from bot.config import Config
 from bot.errors import BotError, SourceUnavailable
-from bot.history import universe_members
 from bot.ingest.sources.base import FetchResult
 from bot.ingest.sources.csvdir import load_directory
 from bot.ingest.sources.fred import CPI_SERIES, FredSource
 from bot.ingest.sources.yahoo import Batch, YahooSource
 from bot.ingest.universe import refresh_universes
+from bot.market import universe_members
 from bot.store import Store
 from bot.values import counted, yahoo_symbol
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Config
-from bot.history import default_as_of, load_market_data, require_data_by, require_prices, rules_start
+from bot.market import default_as_of, load_market_data, require_data_by, require_prices, rules_start
 from bot.store import Store
 from rules import Alert, Rule, RuleResult, RuleState, evaluate
 

@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from bot.answers import chart_for_alert, render
 from bot.config import Config
-from bot.history import stats_line
 from bot.jobs.check import AlertSink
+from bot.market import stats_line
 from bot.store import Store, chats, outbox
 from rules import Alert
 

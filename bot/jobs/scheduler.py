@@ -26,10 +26,10 @@ from bot.answers import digest_text, split_message
 from bot.calendar import Slot, at, cpi_slot, daily_slot, last_trading_day
 from bot.config import Config, ConfigHolder, Notify
 from bot.errors import BotError, SourceUnavailable
-from bot.history import stale_symbols
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, run_check
 from bot.jobs.notify import notifier
+from bot.market import stale_symbols
 from bot.store import Store, chats, outbox
 from rules import RuleError
 

@@ -304,7 +304,7 @@ class Store(CpiTables):
     def source_status(self) -> list[dict[str, Any]]:
         return list(self.db.table("source_status").rows)
 
-    # --- track-record cache (bot/history/track.py) -----------------------------------------------
+    # --- track-record cache (bot/market/track.py) -----------------------------------------------
 
     def cached_track(self, rule: str, rule_hash: str, data_version: int) -> dict[str, Any] | None:
         row = self.db.execute(

@@ -12,7 +12,7 @@ import pytest
 import bot.answers.charts as charts
 from bot.answers.charts import chart_for_alert
 from bot.config.settings import Config, load_config
-from bot.history.replay import run_replay
+from bot.market.replay import run_replay
 from bot.store.db import Store
 from rules import MetricSeries, Rule
 from tests.integration.test_charts import _config, _fill

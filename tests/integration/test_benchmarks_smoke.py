@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import bench_breadth, bench_incremental, bench_track, common
 from benchmarks.__main__ import BENCHMARKS
-from bot.history.market import load_market_data
+from bot.market.data import load_market_data
 from rules.engine import compute
 from rules.model import load_rules
 

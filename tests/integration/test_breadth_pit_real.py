@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bot.history.market import load_market_data
+from bot.market.data import load_market_data
 from bot.store.db import Store
 from rules.catalog import BreadthParams
 from rules.metrics import breadth_frame

@@ -15,7 +15,7 @@ from PIL import Image
 from bot.answers.charts import ChartError, chart_for_alert, render_chart
 from bot.cli.main import main
 from bot.config.settings import Config
-from bot.history.replay import run_replay
+from bot.market.replay import run_replay
 from bot.store.db import Store
 from tests.support.factories import make_config, price_frame
 

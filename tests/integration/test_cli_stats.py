@@ -13,8 +13,8 @@ from bot.answers.evidence import stats_html
 from bot.cli.main import main
 from bot.config import find_rule
 from bot.config.settings import load_config
-from bot.history.replay import run_replay
-from bot.history.track import stats_line, track_record_for
+from bot.market.replay import run_replay
+from bot.market.track import stats_line, track_record_for
 from bot.store.db import Store
 from tests.support.factories import price_frame
 

@@ -12,9 +12,9 @@ from bot.answers import render as messages
 from bot.answers import views
 from bot.config.reload import ConfigHolder
 from bot.config.settings import parse_config
-from bot.history.cpi import cpi_summary
 from bot.ingest.sources.csvdir import load_directory
 from bot.jobs.scheduler import BotScheduler, run_cpi_check
+from bot.market.cpi import cpi_summary
 from bot.store.db import Store
 from tests.support.factories import make_config
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from bot.config import find_rule, load_config
-from bot.history.track import compute_track_records, track_record_for
+from bot.market.track import compute_track_records, track_record_for
 from bot.store.db import Store
 
 AS_OF = dt.date(2024, 7, 24)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.settings import load_config
-from bot.history.market import load_market_data
+from bot.market.data import load_market_data
 from bot.store.db import Store
 from rules import Alert, Replay, replay
 from tests.support.paths import REPO

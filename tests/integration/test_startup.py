@@ -48,7 +48,7 @@ def test_every_package_table_of_contents_resolves() -> None:
     """Each name an __init__.pyi promises exists in its module (a typo would fail only on first use)."""
     code = (
         "import importlib, bot\n"
-        "for pkg in ['bot', 'rules', 'bot.config', 'bot.store', 'bot.history', 'bot.ingest', 'bot.answers',"
+        "for pkg in ['bot', 'rules', 'bot.config', 'bot.store', 'bot.market', 'bot.ingest', 'bot.answers',"
         " 'bot.jobs', 'bot.chat', 'bot.telegram']:\n"
         "    m = importlib.import_module(pkg)\n"
         "    for name in m.__all__:\n"

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from bot.config.defaults import DEFAULT_RULES
-from bot.history.track import stats_json, stats_line
 from bot.ingest.sources.csvdir import load_directory
+from bot.market.track import stats_json, stats_line
 from bot.store.db import Store
 from tests.support.factories import make_config
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.history.market import load_market_data
 from bot.jobs.check import run_check
+from bot.market.data import load_market_data
 from bot.store.db import Store
 from rules import MarketData
 from rules.catalog import BreadthParams

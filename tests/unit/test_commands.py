@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
-from bot.history.cpi import cpi_frame
+from bot.market.cpi import cpi_frame
 from bot.store.db import Store
 from tests.support.tg_helpers import ADMIN, ALLOWED, tg_config
 

@@ -19,7 +19,7 @@ from bot.config.names import generated_name
 from bot.config.settings import load_config, parse_config
 from bot.config.tomlvalues import parse_value
 from bot.errors import BotError, ConfigFileError
-from bot.history.whatif import parse_edits
+from bot.market.whatif import parse_edits
 from tests.support.paths import REPO
 
 SHIPPED = REPO / "config.toml"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.history.cpi import cpi_frame, cpi_summary, parse_consensus_args, set_consensus
 from bot.jobs.check import run_check
+from bot.market.cpi import cpi_frame, cpi_summary, parse_consensus_args, set_consensus
 from bot.store.db import Store
 from tests.support.factories import make_config, price_frame
 

@@ -17,7 +17,7 @@ import pytest
 from bot.chat.base import UsageError, duration_arg
 from bot.config.settings import parse_config
 from bot.errors import BotError, ConfigFileError
-from bot.history.whatif import MAX_SWEEP, parse_edits, sweep_axis, sweep_variants
+from bot.market.whatif import MAX_SWEEP, parse_edits, sweep_axis, sweep_variants
 from rules import ConfigError, Rule, load_rules
 
 RULE: dict[str, Any] = {

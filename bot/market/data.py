@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bot.config import Config
-from bot.history.cpi import cpi_frame
+from bot.market.cpi import cpi_frame
 from bot.store import Store
 from bot.values import yahoo_symbol
 from rules import MarketData, Rule

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.config import Config, parse_value
 from bot.errors import BotError
-from bot.history.track import compute_track_records
+from bot.market.track import compute_track_records
 from bot.store import Store
 from bot.values import as_float
 from rules import ConfigError, HorizonSummary, Rule, TrackRecord, load_rules

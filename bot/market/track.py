@@ -15,8 +15,8 @@ from typing import Any
 
 from bot.config import Config, find_rule
 from bot.errors import BotError, StoreError
-from bot.history.market import universe_members
-from bot.history.replay import run_replay
+from bot.market.data import universe_members
+from bot.market.replay import run_replay
 from bot.store import Store
 from rules import (
     MarketData,

@@ -21,8 +21,8 @@ import pandas as pd
 
 from bot.config import Config
 from bot.errors import StoreError
-from bot.history.cpi import cpi_summary
-from bot.history.market import load_market_data
+from bot.market.cpi import cpi_summary
+from bot.market.data import load_market_data
 from bot.store import Store
 from rules import (
     BreadthParams,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.calendar import calendar_days
 from bot.config import Config
 from bot.errors import StoreError
-from bot.history.market import load_market_data
+from bot.market.data import load_market_data
 from bot.store import Store
 from rules import Replay, Rule, lookback_days, replay
 

@@ -1,13 +1,13 @@
-# The table of contents of bot.history: loaded lazily by __init__.py (lazy_loader.attach_stub).
+# The table of contents of bot.market: loaded lazily by __init__.py (lazy_loader.attach_stub).
 __all__: list[str]
 
 from .cpi import cpi_frame as cpi_frame
 from .cpi import cpi_summary as cpi_summary
 from .cpi import parse_consensus_args as parse_consensus_args
 from .cpi import set_consensus as set_consensus
-from .market import load_market_data as load_market_data
-from .market import membership_frame as membership_frame
-from .market import universe_members as universe_members
+from .data import load_market_data as load_market_data
+from .data import membership_frame as membership_frame
+from .data import universe_members as universe_members
 from .replay import WARM_UP as WARM_UP
 from .replay import YEAR_BACK as YEAR_BACK
 from .replay import default_as_of as default_as_of

@@ -1,7 +1,0 @@
-"""The store read as market history: the engine's MarketData, CPI releases, load windows,
-replays, track records and what counts as stale data."""
-
-import lazy_loader as lazy
-
-# The public surface is __init__.pyi, the table of contents; each name loads its module on first use.
-__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)
