@@ -5,8 +5,11 @@ from . import render as render
 from . import views as views
 from .charts import ChartError as ChartError
 from .charts import chart_for_alert as chart_for_alert
+from .charts import charts_for_alerts as charts_for_alerts
 from .charts import render_chart as render_chart
-from .digest import digest_text as digest_text
+from .digest import Digest as Digest
+from .digest import Reading as Reading
+from .digest import build_digest as build_digest
 from .edits import stale_note as stale_note
 from .evidence import stats_html as stats_html
 from .evidence import stats_table as stats_table

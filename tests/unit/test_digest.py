@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from bot.answers.digest import digest_text
-from bot.jobs.check import run_check
+from bot.answers.render import alert_html
+from bot.jobs.check import digest_text, run_check
 from bot.jobs.scheduler import queue_daily_digest
 from bot.store import outbox
 from bot.store.db import Store
-from bot.telegram.delivery import alert_html
 from rules import Alert
 from tests.support.factories import DIGEST_DAYS, digest_ratio, make_config, price_frame, seed_digest
 
