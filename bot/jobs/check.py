@@ -93,9 +93,9 @@ def evaluate_day(
     """Evaluate ``rules`` (default: every rule; a disabled one is reported so) up to ``as_of`` from their stored
     states, saving nothing.
 
-    The market data is loaded once: from the earliest day a rule still has to be stepped through (a year
-    further back to warm up a new rule) and never later than the digest's window, a warm-up before ``as_of``,
-    so the digest can show each metric, stale or not, from this one computation.
+    The market data is loaded once, from the earliest day a rule still has to be stepped through (a year
+    further back to warm up a new rule) or, when earlier, from a warm-up before ``as_of``: the window the
+    digest shows each metric from, stale or not, so it is built from this one computation (``reading``).
     """
     rules = list(config.rules if rules is None else rules)
     # A rule the data cannot answer (an unknown universe) fails alone; the others are evaluated.
