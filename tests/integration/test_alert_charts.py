@@ -87,7 +87,12 @@ def test_the_charts_of_one_check_come_from_one_load(
     drawn.clear()
     loads: list[object] = []
     real = Store.load_prices
-    monkeypatch.setattr(Store, "load_prices", lambda self, *a, **k: loads.append(a) or real(self, *a, **k))
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "load_prices", counted)
     assert charts.charts_for_alerts(store, config, alerts) == alone
     assert len(loads) == 1
     for (series, marks), (series_alone, marks_alone) in zip(drawn, one_by_one, strict=True):

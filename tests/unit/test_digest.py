@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -100,7 +101,12 @@ def test_the_daily_digest_is_built_from_the_checks_reading_with_one_load(
     outbox.subscribe(store, 33, routing.Route(("ccc", "pend")))
     loads: list[object] = []
     real = Store.load_prices
-    monkeypatch.setattr(Store, "load_prices", lambda self, *a, **k: loads.append(a) or real(self, *a, **k))
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "load_prices", counted)
     report = run_check(store, cfg, as_of=as_of)
     assert queue_daily_digest(store, cfg, as_of, dt.datetime(2030, 1, 1, tzinfo=dt.UTC), report.reading) == 3
     assert len(loads) == 1
