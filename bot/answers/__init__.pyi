@@ -5,8 +5,11 @@ from . import render as render
 from . import views as views
 from .charts import ChartError as ChartError
 from .charts import chart_for_alert as chart_for_alert
+from .charts import charts_for_alerts as charts_for_alerts
 from .charts import render_chart as render_chart
-from .digest import digest_text as digest_text
+from .digest import Digest as Digest
+from .digest import Reading as Reading
+from .digest import build_digest as build_digest
 from .edits import applied_html as applied_html
 from .edits import edit_summary as edit_summary
 from .edits import history_html as history_html

@@ -180,6 +180,12 @@ def _chart(
     end: dt.date | None = None,
 ) -> bytes:
     data, _ = _period(store, config, [rule, *rules], period, end)
+    return _draw_target(data, rule, rules, period, extra)
+
+
+def _draw_target(
+    data: MarketData, rule: Rule, rules: Sequence[Rule], period: str, extra: Sequence[Mapping[str, Any]]
+) -> bytes:
     series = _trim(rule, data, period)
     rows = {(a["rule"], a["date"], a.get("kind", "firing")): a for a in _firings(rules, data, series)}
     for e in extra:  # the alert about to be sent, in case its rule changed since
@@ -284,15 +290,91 @@ def chart_for_alert(store: Store, config: Config, alert: Alert | Mapping[str, An
     It shows the year up to the alert's own day, the firing marked: an alert of a past day (a catch-up,
     ``check --as-of``) must show its firing, not whatever the latest stored year holds.
     """
-    payload = alert.to_dict() if isinstance(alert, Alert) else dict(alert)
-    rule = next((r for r in config.rules if r.name == payload.get("rule")), None)
-    if rule is None:
-        return None
-    try:
-        target = resolve(config, rule.name)
+    return charts_for_alerts(store, config, [alert])[0]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One alert's chart: its payload, what to draw, and the data window a chart of it alone would load."""
+
+    payload: Mapping[str, Any]
+    rule: Rule
+    rules: tuple[Rule, ...]
+    start: dt.date | None
+    end: dt.date | None  # None: an alert without a day, drawn over the latest stored year (loaded apart)
+
+
+def charts_for_alerts(store: Store, config: Config, alerts: Sequence[Alert | Mapping[str, Any]]) -> list[bytes | None]:
+    """The chart of each alert (as ``chart_for_alert``), in order; the market data for all of them is loaded once.
+
+    A check that fires several rules draws several charts: each is cut from one load spanning them all, the
+    same days and symbols a load of its own would have read, so it is the chart it would have been alone.
+    """
+    plans: list[_Plan | None] = []
+    for alert in alerts:
+        payload = alert.to_dict() if isinstance(alert, Alert) else dict(alert)
+        rule = next((r for r in config.rules if r.name == payload.get("rule")), None)
         day = payload.get("date")
+        if rule is None:
+            plans.append(None)
+            continue
+        try:
+            target = resolve(config, rule.name)
+        except (BotError, RuleError) as exc:
+            log.warning("no chart for alert %s: %s", rule.name, exc)
+            plans.append(None)
+            continue
         end = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) if day else None
-        return _chart(store, config, rule, target.rules, "1y", [payload], end)
-    except (BotError, RuleError) as exc:
-        log.warning("no chart for alert %s: %s", payload.get("rule"), exc)
-        return None
+        first = end - dt.timedelta(days=PERIODS["1y"] or 0) if end else None
+        start = rules_start([rule, *target.rules], first, warm_up=True) if first else None
+        plans.append(_Plan(payload, rule, target.rules, start, end))
+    spans = [(p.start, p.end) for p in plans if p is not None and p.start and p.end]
+    data = None
+    if spans:
+        every = list({r.name: r for p in plans if p is not None for r in (p.rule, *p.rules)}.values())
+        data = load_market_data(store, config, every, end=max(e for _, e in spans), start=min(s for s, _ in spans))
+    out: list[bytes | None] = []
+    for p in plans:
+        if p is None:
+            out.append(None)
+            continue
+        try:
+            if data is None or p.start is None or p.end is None:
+                out.append(_chart(store, config, p.rule, p.rules, "1y", [p.payload]))
+                continue
+            window = _window(data, [p.rule, *p.rules], p.start, p.end)
+            out.append(_draw_target(window, p.rule, p.rules, "1y", [p.payload]))
+        except (BotError, RuleError) as exc:
+            log.warning("no chart for alert %s: %s", p.rule.name, exc)
+            out.append(None)
+    return out
+
+
+def _window(data: MarketData, rules: Sequence[Rule], start: dt.date, end: dt.date) -> MarketData:
+    """The part of ``data`` that loading ``rules`` from ``start`` to ``end`` reads: their symbols, on the days
+    one of them has a price, their universes and CPI releases (bot.market.load_market_data's choice)."""
+    live = [r for r in rules if r.spec.enabled]
+    symbols: set[str] = set()
+    universes: dict[str, tuple[str, ...]] = {}
+    membership: dict[str, pd.DataFrame] = {}
+    for rule in live:
+        symbols |= rule.symbols
+        for u in rule.universes:
+            if u in data.universes:
+                universes[u] = data.universes[u]
+                symbols |= set(universes[u])
+            if getattr(rule.params, "membership", "current") != "current" and u in data.membership:
+                membership[u] = data.membership[u]
+                symbols |= set(membership[u].columns)
+    columns = [c for c in data.close.columns if c in symbols]
+    close = data.close.loc[pd.Timestamp(start) : pd.Timestamp(end), columns]
+    close = close[close.notna().any(axis=1)]
+    adj = None if data.adj_close is None else data.adj_close.loc[close.index, columns]
+    cpi = data.cpi.loc[: pd.Timestamp(end)] if data.cpi is not None and any(r.metric.uses_cpi for r in live) else None
+    return MarketData(
+        close=close,
+        adj_close=adj,
+        universes=universes,
+        membership={u: frame.reindex(close.index) for u, frame in membership.items()},
+        cpi=cpi,
+    )

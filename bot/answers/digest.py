@@ -1,26 +1,38 @@
-"""The daily digest: every metric, how far each rule is from firing, and what is stale.
+"""The daily digest, computed: every metric, how far each rule is from firing, and what is stale.
 
 Alerts only speak when a line is crossed; the digest answers "how close are we?" once a day (and
-on ``/digest``). It evaluates the rules from the stored states without saving anything, so asking
-for a digest never changes what the daily check will alert. Short lines, for a phone; when many rules
-make it longer than a Telegram message, the daily job queues it in parts (``render.split_message``).
+on ``/digest``). It evaluates nothing itself: it is a projection of one evaluation (a ``Reading``),
+the daily check's or, for ``/digest``, one that records nothing (bot/jobs/check.py), so the digest
+never disagrees with what the check alerted and never changes it. The evening job computes one
+``Digest`` for every rule and projects it on each chat's route (``Digest.project``); render.digest
+turns it into text. Short lines, for a phone; when many rules make it longer than a Telegram message,
+the daily job queues it in parts (``render.split_message``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from bot.answers.views import SPANS, changes
 from bot.config import Config
-from bot.market import default_as_of, expected_close_on, load_market_data, rules_start, stale_symbols
+from bot.market import expected_close_on, stale_symbols
 from bot.store import Store
-from bot.values import short
-from rules import Alert, MetricSeries, Rule, RuleError, RuleState, State, compute, condition_series, evaluate
+from rules import Alert, MetricSeries, Rule, RuleState, State, condition_series
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one evaluation of the rules up to ``as_of`` computed: the digest is built from it, never re-evaluated."""
+
+    as_of: dt.date
+    metrics: Mapping[str, MetricSeries]  # by rule: the metric its condition was judged on
+    states: Mapping[str, RuleState]  # the rules evaluated: their state after ``as_of``
+    errors: Mapping[str, str]  # the rules the data could not answer, and why
+    alerts: Sequence[Alert]  # every alert the evaluation made, recorded or not
 
 
 @dataclass(frozen=True)
@@ -33,22 +45,6 @@ class MetricLine:
     date: dt.date
     day: float | None
     week: float | None
-
-
-def _fmt(v: float, unit: str) -> str:
-    if unit == "%":
-        return f"{v:.1f}%".replace("-", "−")
-    if unit == "pt":
-        return f"{v:+.2f} pt".replace("-", "−")
-    return short(v)
-
-
-def _fmt_change(v: float | None, unit: str) -> str:
-    if v is None:
-        return "n/a"
-    if unit in ("%", "pt"):
-        return f"{v:+.1f} pt".replace("-", "−") if round(v, 1) else "0.0 pt"
-    return f"{v:+.3g}".replace("-", "−") if v else "0"
 
 
 def _num(v: float) -> str:
@@ -105,109 +101,158 @@ def _state_tag(state: RuleState, rule: Rule) -> str:
     return state.state.value
 
 
-def _stale(store: Store, config: Config, rules: Sequence[Rule], as_of: dt.date, today: dt.date | None) -> list[str]:
-    symbols = set().union(*(r.symbols for r in rules))
+@dataclass(frozen=True)
+class RuleLine:
+    name: str
+    distance: str  # how far its condition value is from its line ("n/a" when it has none)
+    state: str  # "inactive", "pending 3 of 5 days", …
+
+
+@dataclass(frozen=True)
+class MetricBlock:
+    """Rules sharing one metric (above/below the same ratio), under one line of it."""
+
+    label: str
+    line: MetricLine | None  # None: no value on or before the day
+    events: bool  # a CPI surprise: compared with the previous release, not a day and a week
+    counted: int | None  # breadth: members counted and excluded on the line's day
+    excluded: int | None
+    rules: tuple[RuleLine, ...]
+    stale: str | None  # why the line is stale or missing (shown with the warnings)
+
+
+@dataclass(frozen=True)
+class TodayAlert:
+    rule: str
+    message: str
+    sent: bool  # recorded by a check (False: the evaluation found it, no check has recorded it yet)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A warning, and the rules it concerns (None: every chat's digest carries it)."""
+
+    text: str
+    rules: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The digest of one day for the rules in ``rules`` (config order); ``only`` is the chat's route."""
+
+    as_of: dt.date | None  # None: no rule to evaluate
+    only: tuple[str, ...] | None
+    rules: tuple[str, ...]
+    blocks: tuple[MetricBlock, ...]
+    pending: tuple[str, ...]
+    alerts: tuple[TodayAlert, ...]
+    errors: tuple[Note, ...]  # rules the data could not answer
+    warnings: tuple[Note, ...]  # stale symbols, an old latest close, failing sources (blocks carry their own)
+
+    def project(self, only: Collection[str] | None) -> Digest:
+        """This digest as a chat subscribed to ``only`` (None: every rule) gets it: the same as one computed for
+        those rules alone. Blocks keep the order of their first rule the chat follows."""
+        if only is None:
+            return replace(self, only=None)
+        keep = set(only)
+        rules = tuple(r for r in self.rules if r in keep)
+        place = {name: i for i, name in enumerate(rules)}
+        blocks = []
+        for b in self.blocks:
+            lines = tuple(r for r in b.rules if r.name in keep)
+            if lines:
+                blocks.append(replace(b, rules=lines))
+        blocks.sort(key=lambda b: place[b.rules[0].name])
+        return Digest(
+            self.as_of,
+            tuple(only),
+            rules,
+            tuple(blocks),
+            tuple(r for r in self.pending if r in keep),
+            tuple(a for a in self.alerts if a.rule in keep),
+            tuple(n for n in self.errors if n.rules is None or n.rules & keep),
+            tuple(n for n in self.warnings if n.rules is None or n.rules & keep),
+        )
+
+
+def _block(members: Sequence[Rule], reading: Reading) -> MetricBlock:
+    first, as_of = members[0], reading.as_of
+    metric = reading.metrics[first.name]
+    label = first.describe_metric()
+    lines = tuple(
+        RuleLine(
+            r.name, distance_text(r, metric, as_of) or "n/a", _state_tag(reading.states.get(r.name, RuleState()), r)
+        )
+        for r in members
+    )
+    line = metric_line(label, metric, as_of)
+    if line is None:
+        return MetricBlock(
+            label, None, first.metric.events, None, None, lines, f"{label}: no value on or before {as_of}"
+        )
+    counted = excluded = None
+    if metric.details is not None and "counted" in metric.details.columns:
+        c = metric.details["counted"].get(pd.Timestamp(line.date))
+        x = metric.details["excluded"].get(pd.Timestamp(line.date))
+        if c is not None and x is not None:
+            counted, excluded = int(c), int(x)
+    stale = f"{label}: latest value is from {line.date}" if line.date < as_of and not first.metric.events else None
+    return MetricBlock(label, line, first.metric.events, counted, excluded, lines, stale)
+
+
+def _stale(store: Store, config: Config, rules: Sequence[Rule], as_of: dt.date, today: dt.date | None) -> list[Note]:
+    users: dict[str, set[str]] = {}
+    for r in rules:
+        for symbol in r.symbols:
+            users.setdefault(symbol, set()).add(r.name)
     out = [
-        f"{symbol}: last close {last}" if last else f"{symbol}: no prices stored"
-        for symbol, last in stale_symbols(store, symbols, as_of).items()
+        Note(f"{symbol}: last close {last}" if last else f"{symbol}: no prices stored", frozenset(users[symbol]))
+        for symbol, last in stale_symbols(store, users, as_of).items()
     ]
     expected = expected_close_on(today, config) if today is not None else None
     if today is not None and expected is not None and as_of < expected:
-        out.append(f"latest close in the store is {as_of} ({(today - as_of).days} days ago)")
+        out.append(Note(f"latest close in the store is {as_of} ({(today - as_of).days} days ago)"))
     for row in store.source_status():
         if row.get("last_error"):
-            out.append(f"source {row['source']}: {row['last_error']}")
+            out.append(Note(f"source {row['source']}: {row['last_error']}"))
     return out
 
 
-def digest_text(
+def build_digest(
     store: Store,
     config: Config,
-    as_of: dt.date | None = None,
-    today: dt.date | None = None,
+    reading: Reading | None,
     only: Collection[str] | None = None,
-) -> str:
-    """The digest as HTML, one closed line after another (the console strips the tags).
-
-    ``as_of`` defaults to the latest stored close; then the digest also warns when that close is
-    more than a long weekend older than ``today`` (default: the date now). ``only`` is the rules a chat
-    subscribed to (None: every rule); the digest names them, so a chat sees what it will be alerted about.
-    """
-    e = html.escape
-    scope = "For this chat: all rules" if only is None else f"For this chat: rules {e(', '.join(only)) or 'none'}"
+    today: dt.date | None = None,
+) -> Digest:
+    """The digest of ``reading`` for the enabled rules in ``only`` (None: every rule), with the day's alerts
+    from the store and what is stale. ``today`` (when given) adds a warning if the day is more than a long
+    weekend old. ``reading`` may be None only when no rule is enabled for ``only``."""
     rules = [r for r in config.rules if r.spec.enabled and (only is None or r.name in only)]
-    if not rules:
-        why = "No rules are enabled." if only is None else "No enabled rule reaches this chat (/subscriptions)."
-        return f"<b>Daily digest</b>\n{scope}\n{why}"
-    if as_of is None:
-        as_of = default_as_of(store, rules)
-        today = today or dt.date.today()
-    data = load_market_data(store, config, rules, end=as_of, start=rules_start(rules, as_of, warm_up=True))
-
-    stored = store.load_states()
-    states = {
-        r.name: st if st.last_day is None or st.last_day <= as_of else RuleState()
-        for r in rules
-        for st in [stored.get(r.name, RuleState())]
-    }
-    metrics: dict[str, MetricSeries] = {}
-    errors: dict[str, str] = {}
-    for rule in rules:
-        try:
-            metrics[rule.name] = compute(rule, data)
-        except RuleError as exc:
-            errors[rule.name] = str(exc)
-    evaluation = evaluate([r for r in rules if r.name in metrics], data, states, as_of, metrics=metrics)
-    new_states = evaluation.states
-
-    lines = [f"<b>Daily digest — {as_of}</b>", scope]
+    scope = None if only is None else tuple(only)
+    if not rules or reading is None:
+        return Digest(None, scope, (), (), (), (), (), ())
+    as_of = reading.as_of
     # Rules sharing one metric (above/below the same ratio) sit under one metric line.
     groups: dict[str, list[Rule]] = {}
     for rule in rules:
-        if rule.name in metrics:
-            key = rule.spec.metric + rule.params.model_dump_json()
-            groups.setdefault(key, []).append(rule)
-    stale: list[str] = []
-    for members in groups.values():
-        first = members[0]
-        metric = metrics[first.name]
-        line = metric_line(first.describe_metric(), metric, as_of)
-        if line is None:
-            stale.append(f"{first.describe_metric()}: no value on or before {as_of}")
-            continue
-        when = "" if line.date == as_of else f" on {line.date}"
-        if metric.details is not None and "counted" in metric.details.columns:
-            counted = metric.details["counted"].get(pd.Timestamp(line.date))
-            excluded = metric.details["excluded"].get(pd.Timestamp(line.date))
-            if counted is not None and excluded is not None:
-                when += f" ({int(counted)} counted, {int(excluded)} excluded)"
-        lines.append("")
-        if first.metric.events:  # a CPI surprise is monthly: compare with the previous release, not a day
-            moves = f"  previous release {e(_fmt_change(line.day, line.unit))}"
-        else:
-            moves = f"  day {e(_fmt_change(line.day, line.unit))}, week {e(_fmt_change(line.week, line.unit))}"
-        lines.append(f"<b>{e(line.label)}</b>: {e(_fmt(line.value, line.unit))}{e(when)}\n{moves}")
-        if line.date < as_of and not first.metric.events:
-            stale.append(f"{first.describe_metric()}: latest value is from {line.date}")
-        for rule in members:
-            dist = distance_text(rule, metric, as_of) or "n/a"
-            tag = _state_tag(new_states.get(rule.name, RuleState()), rule)
-            lines.append(f"  • {e(rule.name)}: {e(dist)} ({e(tag)})")
-
-    pending = [r.name for r in rules if new_states.get(r.name, RuleState()).state is State.PENDING]
-    lines += ["", f"<b>Pending:</b> {e(', '.join(pending)) if pending else 'none'}"]
-
-    todays = [a for a in store.alerts_on(as_of) if only is None or a["rule"] in only]
-    seen = {f"{a['rule']}|{a['date']}|{a['kind']}" for a in todays}
-    unrecorded: list[Alert] = [a for a in evaluation.alerts if a.date == as_of and a.key not in seen]
-    alert_lines = [f"  • {e(str(a['rule']))}: {e(str(a['message']))}" for a in todays]
-    alert_lines += [f"  • {e(a.rule)}: {e(a.message)} (not yet sent)" for a in unrecorded]
-    lines.append(f"<b>Alerts today:</b> {len(alert_lines) if alert_lines else 'none'}")
-    lines += alert_lines
-
-    warnings = [f"rule {name}: {why}" for name, why in errors.items()]
-    warnings += stale + _stale(store, config, rules, as_of, today)
-    if warnings:
-        lines.append("<b>⚠ Stale or missing data:</b>")
-        lines += [f"  • {e(w)}" for w in dict.fromkeys(warnings)]
-    return "\n".join(lines)
+        if rule.name in reading.metrics:
+            groups.setdefault(rule.spec.metric + rule.params.model_dump_json(), []).append(rule)
+    blocks = tuple(_block(members, reading) for members in groups.values())
+    names = {r.name for r in rules}
+    pending = tuple(r.name for r in rules if reading.states.get(r.name, RuleState()).state is State.PENDING)
+    todays = [
+        TodayAlert(str(a["rule"]), str(a["message"]), True)
+        for a in store.alerts_on(as_of)
+        if only is None or a["rule"] in only  # every alert of the day, a rule since disabled or removed too
+    ]
+    todays += [
+        TodayAlert(a.rule, a.message, False)
+        for a in reading.alerts
+        if a.date == as_of and a.rule in names and not store.alert_exists(a.key)
+    ]
+    errors = [
+        Note(f"rule {r.name}: {reading.errors[r.name]}", frozenset({r.name})) for r in rules if r.name in reading.errors
+    ]
+    warnings = tuple(_stale(store, config, rules, as_of, today))
+    return Digest(as_of, scope, tuple(r.name for r in rules), blocks, pending, tuple(todays), tuple(errors), warnings)

@@ -11,9 +11,11 @@ import html
 import re
 from collections.abc import Sequence
 
+from bot.answers.digest import Digest
 from bot.answers.status import StatusView
 from bot.answers.views import AlertLine, BreadthView, Change, CpiView, Distance, RatioView, RuleLine
 from bot.store import outbox
+from bot.values import short
 
 # Telegram's limits, in characters after entity parsing; answers keep some headroom below them.
 MESSAGE_LIMIT = 4096
@@ -87,6 +89,22 @@ def alert(key: str, text: str, limit: int = MESSAGE_LIMIT) -> str:
     head = f"🔔 {rule}\n" if rule else ""
     body = clip(text, max(limit - len(head), 1))
     return (f"🔔 <b>{e(rule)}</b>\n" if rule else "") + e(body)
+
+
+def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
+    """An outbox row as the chat sees it, and so as the console prints it: the one rendering of a queued row."""
+    return alert(row.alert_key or "", row.text, limit)
+
+
+def delivery_paused(store: object, error: str, held: int) -> str:
+    """The admins' notice that the store cannot record sends (sent directly: the outbox cannot take it)."""
+    return (
+        f"⚠️ <b>Alert delivery paused</b>: the store <code>{html.escape(str(store))}</code> cannot record"
+        f" sends (<code>{html.escape(error)}</code>). {held} message(s) Telegram accepted are"
+        " held in memory and will not be sent again; nothing else is sent until the store is writable"
+        " (check disk space and the file's permissions), then delivery resumes by itself. A restart before"
+        " then sends those messages once more."
+    )
 
 
 def alert_body(message: str, day: dt.date, track: str | None = None) -> str:
@@ -241,4 +259,51 @@ def alerts(items: Sequence[AlertLine]) -> str:
     for a in items:
         mark = "✅" if a.kind == "resolved" else "🔔"
         lines.append(f"{mark} {e(a.date)} <code>{e(a.rule)}</code>: {e(a.message)}")
+    return "\n".join(lines)
+
+
+def _level(v: float, unit: str) -> str:
+    if unit == "%":
+        return f"{v:.1f}%".replace("-", "−")
+    if unit == "pt":
+        return f"{v:+.2f} pt".replace("-", "−")
+    return short(v)
+
+
+def _move(v: float | None, unit: str) -> str:
+    if v is None:
+        return "n/a"
+    if unit in ("%", "pt"):
+        return f"{v:+.1f} pt".replace("-", "−") if round(v, 1) else "0.0 pt"
+    return f"{v:+.3g}".replace("-", "−") if v else "0"
+
+
+def digest(d: Digest) -> str:
+    """The digest as HTML, one closed line after another (the console strips the tags), so
+    ``split_message`` can cut it anywhere between lines. Quotes are escaped too, as they always were."""
+    q = html.escape
+    scope = "For this chat: all rules" if d.only is None else f"For this chat: rules {q(', '.join(d.only)) or 'none'}"
+    if not d.rules or d.as_of is None:
+        why = "No rules are enabled." if d.only is None else "No enabled rule reaches this chat (/subscriptions)."
+        return f"<b>Daily digest</b>\n{scope}\n{why}"
+    lines = [f"<b>Daily digest — {d.as_of}</b>", scope]
+    for b in d.blocks:
+        if (line := b.line) is None:
+            continue
+        when = "" if line.date == d.as_of else f" on {line.date}"
+        if b.counted is not None:
+            when += f" ({b.counted} counted, {b.excluded} excluded)"
+        if b.events:  # a CPI surprise is monthly: compare with the previous release, not a day
+            moves = f"  previous release {q(_move(line.day, line.unit))}"
+        else:
+            moves = f"  day {q(_move(line.day, line.unit))}, week {q(_move(line.week, line.unit))}"
+        lines += ["", f"<b>{q(line.label)}</b>: {q(_level(line.value, line.unit))}{q(when)}\n{moves}"]
+        lines += [f"  • {q(r.name)}: {q(r.distance)} ({q(r.state)})" for r in b.rules]
+    lines += ["", f"<b>Pending:</b> {q(', '.join(d.pending)) if d.pending else 'none'}"]
+    lines.append(f"<b>Alerts today:</b> {len(d.alerts) if d.alerts else 'none'}")
+    lines += [f"  • {q(a.rule)}: {q(a.message)}" + ("" if a.sent else " (not yet sent)") for a in d.alerts]
+    warnings = [n.text for n in d.errors] + [b.stale for b in d.blocks if b.stale] + [n.text for n in d.warnings]
+    if warnings:
+        lines.append("<b>⚠ Stale or missing data:</b>")
+        lines += [f"  • {q(w)}" for w in dict.fromkeys(warnings)]
     return "\n".join(lines)

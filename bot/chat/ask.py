@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from bot.answers import (
-    digest_text,
-    e,
-    render,
-    render_chart,
-    rotation_chart,
-    rotation_html,
-    stats_html,
-    status_view,
-    views,
-)
+from bot.answers import e, render, render_chart, rotation_chart, rotation_html, stats_html, status_view, views
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
+from bot.jobs import digest_text
 from bot.market import rotation_view, track_record_for
 from bot.store import Store, chats
 

@@ -10,15 +10,17 @@ transaction rolls back and the next run redoes the same days; nothing is lost or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from bot.answers import Reading, build_digest, render
 from bot.config import Config
 from bot.market import default_as_of, load_market_data, require_data_by, require_prices, rules_start
 from bot.store import Store
-from rules import Alert, Rule, RuleResult, RuleState, evaluate
+from rules import Alert, MetricSeries, Rule, RuleError, RuleResult, RuleState, compute, evaluate
 
 # Alerts a catch-up finds older than this (before the checked day) are recorded but not sent.
 SEND_WITHIN = dt.timedelta(days=14)
@@ -39,6 +41,7 @@ class CheckReport:
     unsent: list[Alert] = field(default_factory=list)  # new but older than SEND_WITHIN: recorded, not sent
     seconds: float = 0.0
     checked_to: dt.date | None = None  # the latest day the historical rules were already checked to
+    reading: Reading | None = None  # what the evaluation computed: the digest is built from it, never re-evaluated
 
     @property
     def errors(self) -> dict[str, str]:
@@ -48,6 +51,80 @@ class CheckReport:
     def template_failures(self) -> dict[str, str]:
         """Rules whose message template failed on a new alert: recorded and sent with a plain message instead."""
         return {a.rule: a.problem for a in self.alerts if a.problem}
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One evaluation of the rules up to a day, nothing recorded: what ``run_check`` records and the digest shows."""
+
+    reading: Reading
+    results: list[RuleResult]  # every rule's, those the data cannot answer included
+    historical: list[str]
+    checked_to: dt.date | None
+
+
+def starting_states(
+    stored: Mapping[str, RuleState], rules: Sequence[Rule], as_of: dt.date
+) -> tuple[dict[str, RuleState], list[str], dt.date | None]:
+    """The state each rule is evaluated from, the one place a stored state is set aside.
+
+    A rule whose definition changed (threshold, condition, metric) starts afresh, warmed up like a new
+    rule; so does a rule already checked past ``as_of``: that day is a look back (its rules are returned
+    as ``historical``, with the latest day they were checked to), judged statelessly, recorded nowhere.
+    """
+    states: dict[str, RuleState] = {}
+    historical: list[str] = []
+    checked_to: dt.date | None = None
+    for rule in rules:
+        st = stored.get(rule.name, RuleState())
+        if st.definition not in (None, rule.fingerprint):
+            st = RuleState()
+        if st.last_day is not None and st.last_day > as_of:
+            historical.append(rule.name)
+            checked_to = max(checked_to or st.last_day, st.last_day)
+            st = RuleState()
+        states[rule.name] = st
+    return states, historical, checked_to
+
+
+def evaluate_day(
+    store: Store, config: Config, as_of: dt.date | None = None, rules: Sequence[Rule] | None = None
+) -> Evaluated:
+    """Evaluate ``rules`` (default: every rule; a disabled one is reported so) up to ``as_of`` from their stored
+    states, saving nothing.
+
+    The market data is loaded once, from the earliest day a rule still has to be stepped through (a year
+    further back to warm up a new rule) or, when earlier, from a warm-up before ``as_of``: the window the
+    digest shows each metric from, stale or not, so it is built from this one computation (``reading``).
+    """
+    rules = list(config.rules if rules is None else rules)
+    # A rule the data cannot answer (an unknown universe) fails alone; the others are evaluated.
+    failed = [
+        RuleResult(r, RuleState(), error=config.rule_error(r.name)) for r in rules if r.name in config.unavailable
+    ]
+    rules = [r for r in rules if r.name not in config.unavailable]
+    as_of = as_of or default_as_of(store, rules)
+    states, historical, checked_to = starting_states(store.load_states(), rules, as_of)
+    known = [s.last_day for s in states.values() if s.last_day is not None]
+    earliest = min([*known, as_of]) if known else as_of
+    fresh = any(s.last_day is None for s in states.values())
+    start = min(rules_start(rules, earliest, warm_up=fresh), rules_start(rules, as_of, warm_up=True))
+    data = load_market_data(store, config, rules, end=as_of, start=start)
+    metrics: dict[str, MetricSeries] = {}
+    for rule in rules:
+        if rule.spec.enabled:
+            with contextlib.suppress(RuleError):  # evaluate reports it as the rule's error
+                metrics[rule.name] = compute(rule, data)
+    evaluation = evaluate(rules, data, states, as_of, metrics=metrics)
+    results = [*evaluation.results, *failed]
+    reading = Reading(
+        as_of,
+        metrics,
+        {r.rule.name: r.state for r in results if r.rule.name in metrics},
+        {r.rule.name: r.error for r in results if r.error and r.error != "disabled"},
+        evaluation.alerts,
+    )
+    return Evaluated(reading, results, historical, checked_to)
 
 
 def run_check(
@@ -63,37 +140,18 @@ def run_check(
     """
     started = time.perf_counter()
     rules = list(config.rules if rules is None else rules)
-    # A rule the data cannot answer (an unknown universe) fails alone; the others are checked.
-    failed = [
-        RuleResult(r, RuleState(), error=config.rule_error(r.name)) for r in rules if r.name in config.unavailable
-    ]
-    rules = [r for r in rules if r.name not in config.unavailable]
-    require_prices(store, rules)
-    as_of = as_of or default_as_of(store, rules)
-    require_data_by(store, rules, as_of)
-    stored = store.load_states()
-    states: dict[str, RuleState] = {}
-    historical: list[str] = []
-    checked_to: dt.date | None = None
-    for rule in rules:
-        st = stored.get(rule.name, RuleState())
-        if st.definition not in (None, rule.fingerprint):
-            st = RuleState()  # threshold, condition or metric changed: judged afresh, warmed up like a new rule
-        if st.last_day is not None and st.last_day > as_of:
-            historical.append(rule.name)
-            checked_to = max(checked_to or st.last_day, st.last_day)
-            st = RuleState()
-        states[rule.name] = st
-    known = [s.last_day for s in states.values() if s.last_day is not None]
-    earliest = min([*known, as_of]) if known else as_of
-    fresh = any(s.last_day is None for s in states.values())
-    data = load_market_data(store, config, rules, end=as_of, start=rules_start(rules, earliest, warm_up=fresh))
-    evaluation = evaluate(rules, data, states, as_of)
+    available = [r for r in rules if r.name not in config.unavailable]
+    require_prices(store, available)
+    as_of = as_of or default_as_of(store, available)
+    require_data_by(store, available, as_of)
+    done = evaluate_day(store, config, as_of, rules)
+    historical = done.historical
     prints = {r.name: r.fingerprint for r in rules}
-    forward = {k: v.but(definition=prints.get(k)) for k, v in evaluation.states.items() if k not in historical}
+    evaluated = {r.rule.name: r.state for r in done.results if r.rule.name not in config.unavailable}
+    forward = {k: v.but(definition=prints.get(k)) for k, v in evaluated.items() if k not in historical}
     # A day before a rule's last check is a look back: its alerts are shown, never recorded or sent.
-    past = [a for a in evaluation.alerts if a.rule in historical]
-    alerts = [a for a in evaluation.alerts if a.rule not in historical]
+    past = [a for a in done.reading.alerts if a.rule in historical]
+    alerts = [a for a in done.reading.alerts if a.rule not in historical]
     # Catching up a long gap records every alert but sends only the recent ones: news, not archives.
     cutoff = as_of - SEND_WITHIN
     with store.transaction():
@@ -107,8 +165,31 @@ def run_check(
     unsent = [a for a in new if a.date < cutoff]
     seconds = time.perf_counter() - started
     return CheckReport(
-        as_of, [*evaluation.results, *failed], new, repeated, historical, past, unsent, seconds, checked_to
+        as_of, done.results, new, repeated, historical, past, unsent, seconds, done.checked_to, done.reading
     )
+
+
+def digest_text(
+    store: Store,
+    config: Config,
+    as_of: dt.date | None = None,
+    today: dt.date | None = None,
+    only: Collection[str] | None = None,
+) -> str:
+    """The digest as ``/digest`` shows it, HTML: of an evaluation of the chat's rules that records nothing, so
+    asking for one never changes what the daily check will alert.
+
+    ``as_of`` defaults to the latest stored close; then the digest also warns when that close is more than a
+    long weekend older than ``today`` (default: the date now). ``only`` is the rules a chat subscribed to (None:
+    every rule); the digest names them, so a chat sees what it will be alerted about.
+    """
+    rules = [r for r in config.rules if r.spec.enabled and (only is None or r.name in only)]
+    reading = None
+    if rules:
+        if as_of is None:
+            today = today or dt.date.today()
+        reading = evaluate_day(store, config, as_of, rules).reading
+    return render.digest(build_digest(store, config, reading, only, today))
 
 
 def rejudged(store: Store, old: Config, new: Config) -> list[str]:

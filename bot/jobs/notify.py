@@ -2,8 +2,8 @@
 
 Each firing gets its rule's track-record line as of its own day (a check of a past day never quotes
 what came after it: later firings and outcomes are left out, and base rates use windows complete by
-then) and the chart of its metric, then is queued in the
-outbox for every subscriber whose route it matches (or the rule's own chats), minus chats that
+then) and the chart of its metric (the charts of one check cut from one load of market data), then is
+queued in the outbox for every subscriber whose route it matches (or the rule's own chats), minus chats that
 silenced its rule. The check calls this inside its transaction, so an alert is recorded and queued
 together or not at all.
 """
@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from bot.answers import chart_for_alert, render
+from bot.answers import charts_for_alerts, render
 from bot.config import Config
 from bot.jobs.check import AlertSink
 from bot.market import stats_line
@@ -32,16 +32,16 @@ def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> Al
         rules = {r.name: r for r in config.rules}
         anyone = bool(chats.subscribers(store)) or any(a.chats is not None for a in alerts)
         out: list[Alert] = []
-        photos: dict[str, bytes] = {}
+        firings: list[Alert] = []
         for a in alerts:
-            rule = rules.get(a.rule)
-            if a.kind == "firing" and rule is not None:
+            if a.kind == "firing" and a.rule in rules:
                 line = stats_line(store, config, a.rule, as_of=a.date)
                 a = replace(a, message=f"{a.message}\n{line}") if line else a
-                png = chart_for_alert(store, config, a) if anyone else None
-                if png:
-                    photos[a.key] = png
+                firings.append(a)
             out.append(replace(a, message=render.alert_body(a.message, a.date)))  # the day, in every chat
+        # One load of market data for every chart of the check, not one per alert.
+        charts = charts_for_alerts(store, config, firings) if anyone and firings else []
+        photos = {a.key: png for a, png in zip(firings, charts, strict=False) if png}
         queued = outbox.enqueue_alerts(store, out, now=now() if now else None)
         outbox.attach_photos(store, photos)
         return queued

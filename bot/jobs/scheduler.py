@@ -22,12 +22,12 @@ import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from bot.answers import digest_text, split_message
+from bot.answers import Reading, build_digest, render, split_message
 from bot.calendar import Slot, at, cpi_slot, daily_slot, last_trading_day
 from bot.config import Config, ConfigHolder, Notify
 from bot.errors import BotError, SourceUnavailable
 from bot.ingest import fetch_live
-from bot.jobs.check import CheckReport, run_check
+from bot.jobs.check import CheckReport, evaluate_day, run_check
 from bot.jobs.notify import notifier
 from bot.market import stale_symbols
 from bot.store import Store, chats, outbox
@@ -69,11 +69,15 @@ def run_cpi_check(
     return run_check(store, config, as_of=day, rules=rules, sink=notifier(config, now=now))
 
 
-def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datetime) -> int:
+def queue_daily_digest(
+    store: Store, config: Config, day: dt.date, now: dt.datetime, reading: Reading | None = None
+) -> int:
     """Queue the digest for every subscriber, held until ``[digest] time`` (or sent now if that has passed).
 
-    Each chat's digest shows the rules it subscribed to (its route), so chats with the same rules share
-    one rendering. Many rules make a digest longer than one Telegram message: it is queued as several, in order.
+    The digest is computed once, from ``reading`` (the day's check; without one, an evaluation that records
+    nothing), and each chat gets its projection on the rules it subscribed to (its route): chats with the same
+    rules share one rendering. Many rules make a digest longer than one Telegram message: it is queued as
+    several, in order.
     """
     tz = ZoneInfo(config.settings.schedule.timezone)
     evening = at(day, config.settings.digest.time, tz)  # the session's evening, even when the job ran late
@@ -81,9 +85,14 @@ def queue_daily_digest(store: Store, config: Config, day: dt.date, now: dt.datet
     groups: dict[tuple[str, ...] | None, list[int]] = {}
     for chat in chats.subscribers(store):
         groups.setdefault(routes.get(chat, chats.Route()).shown(config.rules), []).append(chat)
+    if not groups:
+        return 0
+    if reading is None and any(r.spec.enabled for r in config.rules):
+        reading = evaluate_day(store, config, day).reading
+    digest = build_digest(store, config, reading)
     queued = 0
     for only, members in groups.items():
-        parts = split_message(digest_text(store, config, as_of=day, only=only))
+        parts = split_message(render.digest(digest.project(only)))
         queued += outbox.queue_digest(store, day, parts, not_before=max(evening, now), chats=members)
     return queued
 
@@ -223,7 +232,7 @@ class BotScheduler:
         self._tell_template_failures(report)
         checked = _check_summary(report)
         if config.settings.digest.enabled:
-            queue_daily_digest(store, config, report.as_of, self.now())
+            queue_daily_digest(store, config, report.as_of, self.now(), report.reading)
         return "; ".join(p for p in (fetched.rstrip("."), checked) if p)
 
     def _cpi(self, store: Store, config: Config, day: dt.date) -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
-import html
 import logging
 import sqlite3
 import weakref
@@ -42,7 +41,7 @@ from typing import Any, Protocol
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.answers import CAPTION_LIMIT, MESSAGE_LIMIT, render
+from bot.answers import CAPTION_LIMIT, render
 from bot.chat import alert_buttons
 from bot.store import Store, chats, iso, outbox
 from bot.telegram.keyboards import keyboard
@@ -88,11 +87,6 @@ class Sender(Protocol):
         write_timeout: float = ...,
         reply_markup: Any = ...,
     ) -> Any: ...
-
-
-def alert_html(row: outbox.OutboxRow, limit: int = MESSAGE_LIMIT) -> str:
-    """An outbox row as the chat sees it (rendered by bot/answers, as the console shows it too)."""
-    return render.alert(row.alert_key or "", row.text, limit)
 
 
 class Step(enum.Enum):
@@ -166,9 +160,9 @@ async def _send(bot: Sender, row: outbox.OutboxRow, timeout: float | None = None
     if rule and not rule.startswith("@") and rest.endswith("|firing"):
         extra["reply_markup"] = keyboard(alert_buttons(rule))  # chart, track record, a day of quiet
     if row.photo:
-        await bot.send_photo(row.chat_id, photo=row.photo, caption=alert_html(row, CAPTION_LIMIT), **extra)
+        await bot.send_photo(row.chat_id, photo=row.photo, caption=render.alert_html(row, CAPTION_LIMIT), **extra)
     else:
-        await bot.send_message(row.chat_id, alert_html(row), **extra)
+        await bot.send_message(row.chat_id, render.alert_html(row), **extra)
 
 
 async def _try_row(p: _Pass, row: outbox.OutboxRow) -> Step:
@@ -321,13 +315,7 @@ async def _tell_admins_directly(p: _Pass) -> None:
         p.ledger.error,
         held,
     )
-    text = (
-        f"⚠️ <b>Alert delivery paused</b>: the store <code>{html.escape(str(p.store.path))}</code> cannot record"
-        f" sends (<code>{html.escape(p.ledger.error or '')}</code>). {held} message(s) Telegram accepted are"
-        " held in memory and will not be sent again; nothing else is sent until the store is writable"
-        " (check disk space and the file's permissions), then delivery resumes by itself. A restart before"
-        " then sends those messages once more."
-    )
+    text = render.delivery_paused(p.store.path, p.ledger.error or "", held)
     for admin in p.admins:
         try:
             await p.bot.send_message(admin, text, parse_mode=ParseMode.HTML)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import bot.answers.charts as charts
@@ -69,3 +70,31 @@ def test_july_2024_alerts_are_charted_in_july_2024(
     series, _ = drawn[0]
     assert series.values.index[-1].date().isoformat() == day
     assert low < float(series.values.iloc[-1]) < high  # the firing's own value is on the chart
+
+
+def test_the_charts_of_one_check_come_from_one_load(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several alerts of a check: one read of market data, and each chart as it would be drawn alone."""
+    _fill(store)
+    config = _config(tmp_path)
+    result, _ = run_replay(store, config, dt.date(2022, 3, 1))
+    alerts = [a for a in result.alerts if a.kind == "firing"][-4:]
+    assert len({a.rule for a in alerts}) > 1
+    drawn = _capture(monkeypatch)
+    alone = [chart_for_alert(store, config, a) for a in alerts]
+    one_by_one = list(drawn)
+    drawn.clear()
+    loads: list[object] = []
+    real = Store.load_prices
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "load_prices", counted)
+    assert charts.charts_for_alerts(store, config, alerts) == alone
+    assert len(loads) == 1
+    for (series, marks), (series_alone, marks_alone) in zip(drawn, one_by_one, strict=True):
+        pd.testing.assert_series_equal(series.values, series_alone.values)
+        assert sorted(map(str, marks)) == sorted(map(str, marks_alone))

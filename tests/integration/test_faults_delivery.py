@@ -30,10 +30,10 @@ from telegram import Bot
 from telegram.error import TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.answers import digest_text
 from bot.answers.render import split_message
 from bot.chat.service import Service
 from bot.config.settings import Config
+from bot.jobs import digest_text
 from bot.jobs.scheduler import queue_daily_digest
 from bot.store import chats, outbox
 from bot.store.db import Store

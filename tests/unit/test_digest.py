@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from bot.answers.digest import digest_text
-from bot.jobs.check import run_check
+from bot.answers.digest import Digest, MetricBlock, RuleLine
+from bot.answers.render import alert_html
+from bot.jobs.check import digest_text, run_check
 from bot.jobs.scheduler import queue_daily_digest
 from bot.store import chats, outbox
 from bot.store.db import Store
-from bot.telegram.delivery import alert_html
 from rules import Alert
 from tests.support.factories import DIGEST_DAYS, digest_ratio, make_config, price_frame, seed_digest
 
@@ -86,3 +88,43 @@ def test_daily_job_queues_one_digest_per_subscriber_held_until_digest_time(store
     queue_daily_digest(store, cfg, dt.date(2024, 2, 26), late)
     newest = outbox.pending_rows(store, only_chats=[11])[-1]
     assert newest.next_attempt_at == "2024-02-27T06:00:00+00:00"  # Monday evening has passed: due at once
+
+
+def test_the_daily_digest_is_built_from_the_checks_reading_with_one_load(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evening job loads market data once (the check's) and projects one digest on every route."""
+    cfg, as_of = seed_digest(store, tmp_path)
+    run_check(store, cfg, as_of=as_of - dt.timedelta(days=1))
+    chats.subscribe(store, 11)
+    chats.subscribe(store, 22, chats.Route(("near",)))
+    chats.subscribe(store, 33, chats.Route(("ccc", "pend")))
+    loads: list[object] = []
+    real = Store.load_prices
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "load_prices", counted)
+    report = run_check(store, cfg, as_of=as_of)
+    assert queue_daily_digest(store, cfg, as_of, dt.datetime(2030, 1, 1, tzinfo=dt.UTC), report.reading) == 3
+    assert len(loads) == 1
+    rows = {r.chat_id: r.text for r in outbox.pending_rows(store)}
+    # each chat's part is what /digest shows it: the same as a digest computed for its rules alone
+    assert rows[11] == digest_text(store, cfg, as_of=as_of)
+    assert rows[22] == digest_text(store, cfg, as_of=as_of, only=("near",))
+    assert rows[33] == digest_text(store, cfg, as_of=as_of, only=("pend", "ccc"))  # a route lists rules in order
+
+
+def test_a_projection_orders_blocks_by_the_chats_first_rule() -> None:
+    """Rules a (metric X), b (Y), c (X): a chat following b and c sees Y first, as a digest of b and c alone."""
+
+    def block(label: str, *names: str) -> MetricBlock:
+        return MetricBlock(label, None, False, None, None, tuple(RuleLine(n, "n/a", "inactive") for n in names), None)
+
+    full = Digest(dt.date(2024, 1, 2), None, ("a", "b", "c"), (block("X", "a", "c"), block("Y", "b")), (), (), (), ())
+    seen = full.project(("b", "c"))
+    assert [(b.label, [r.name for r in b.rules]) for b in seen.blocks] == [("Y", ["b"]), ("X", ["c"])]
+    assert seen.rules == ("b", "c") and seen.only == ("b", "c")
+    assert full.project(()).rules == () and full.project(None) == full

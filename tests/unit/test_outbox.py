@@ -8,11 +8,11 @@ import sqlite3
 
 import pytest
 
-from bot.answers.render import CAPTION_LIMIT, MESSAGE_LIMIT
+from bot.answers.render import CAPTION_LIMIT, MESSAGE_LIMIT, alert_html
 from bot.store import chats, outbox
 from bot.store.db import Store
 from bot.store.outbox import OutboxRow
-from bot.telegram.delivery import alert_html, backoff_seconds
+from bot.telegram.delivery import backoff_seconds
 
 
 @pytest.mark.parametrize(("attempts", "seconds"), [(1, 2.0), (2, 4.0), (5, 32.0), (30, 600.0)])

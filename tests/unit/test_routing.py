@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answers.digest import digest_text
 from bot.chat import CommandContext, dispatch
 from bot.chat.service import Service
 from bot.config import Config
+from bot.jobs.check import digest_text
 from bot.jobs.scheduler import queue_daily_digest
 from bot.store import chats, outbox
 from bot.store.db import Store
