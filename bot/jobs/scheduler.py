@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,7 @@ from bot.history import stale_symbols
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, run_check
 from bot.jobs.notify import notifier
-from bot.store import Store, outbox, routing
+from bot.store import Store, outbox, routing, store_fault
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class BotScheduler:
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
         self._started = False
+        self._store_fault: str | None = None  # the store could not record a run: logged once per outage
         self.reschedule(holder.config)
         holder.subscribe(self.reschedule)
 
@@ -178,7 +180,12 @@ class BotScheduler:
                 for slot in self.due(store):
                     if self.stopping.is_set():
                         break
-                    lines.append(self._run(store, config, slot))
+                    try:
+                        lines.append(self._run(store, config, slot))
+                    except sqlite3.Error as exc:  # read-only or full: not even the run's record could be written
+                        lines.append(self._cannot_record(store, slot, exc))
+                        break
+                self._store_fault = None if lines and "cannot record" not in lines[-1] else self._store_fault
                 return lines
             finally:
                 store.close()
@@ -196,6 +203,8 @@ class BotScheduler:
             self._retry_at[slot.kind] = self.now() + RETRY_AFTER
             store.finish_run(run_id, "waiting", str(exc))
             return f"{slot.kind} {slot.day}: {exc}"
+        except sqlite3.Error:
+            raise  # the store cannot write: tick() says so once, and the slot runs again at the next tick
         except (BotError, RuleError, OSError) as exc:
             return self._failed(
                 store, run_id, slot, str(exc), exc.source if isinstance(exc, SourceUnavailable) else None
@@ -212,6 +221,15 @@ class BotScheduler:
             store.set_meta(failing, "")
             self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
         return f"{slot.kind} {slot.day}: {detail}"
+
+    def _cannot_record(self, store: Store, slot: Slot, exc: sqlite3.Error) -> str:
+        """The slot stays open (it runs again at the next tick). One warning per outage, without a traceback:
+        every tick would otherwise log the same page; the admins hear from delivery, which pauses too."""
+        why = str(store_fault(store.path, exc))
+        if self._store_fault is None:
+            log.warning("the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why)
+        self._store_fault = why
+        return f"{slot.kind} {slot.day}: the store cannot record the run: {why}"
 
     def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
         retry = (self.now() + RETRY_AFTER).astimezone(dt.UTC)
