@@ -1,0 +1,195 @@
+"""The bot process of the soak: ``rotation-bot run`` itself, with three seams swapped for the simulation.
+
+The driver starts this as ``python -m soak.runner WORKDIR`` and may ``kill -9`` it at any moment, so it is the
+real command (the run lock, the start-up checks, the edit settle, the PTB ``Application`` with its handlers, rate
+limiter and delivery job, the scheduler, the config watcher), not a re-assembly of it. What is swapped:
+
+- the clock: the scheduler's ``now`` reads the simulated time the driver writes to ``control.json``, and its
+  trigger is a short periodic tick, because simulated days pass in seconds (the `schedule` library's triggers
+  follow the wall clock);
+- yfinance: ``yfinance.download`` answers from the world's rows up to the simulated day, as Yahoo would the day
+  after, with the Yahoo faults the driver switches on (down, partial answers, a bad row);
+- the store faults: the driver's "read-only" or "full" is SQLite's own error on every connection the bot opens
+  (``PRAGMA query_only`` / ``max_page_count``), as a read-only file or a full disk gives it.
+
+The request timeout is shortened (the driver's hangs and late answers are scaled to it) so a soak day takes
+seconds; the delivery logic's ratios (the slow retry waits six timeouts) are unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from soak.world import World, all_prices
+
+NY = ZoneInfo("America/New_York")
+REQUEST_TIMEOUT = 2.0
+TICK_SECONDS = 0.5
+FAULT_POLL_SECONDS = 0.2
+NO_LIMIT = 1073741823  # SQLite's default max_page_count
+
+
+class Control:
+    """The driver's side of the simulation, read from ``control.json`` (replaced atomically by the driver)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.path.read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(str(self.read()["now"]))
+
+    def fault(self, kind: str) -> dict[str, Any] | None:
+        """The fault of ``kind`` in force at the simulated now, if any."""
+        data = self.read()
+        fault = data.get(kind)
+        if not fault or dt.datetime.fromisoformat(str(data["now"])) >= dt.datetime.fromisoformat(fault["until"]):
+            return None
+        return dict(fault)
+
+
+class SimYahoo:
+    """Stands in for ``yfinance.download``: the rows Yahoo would give on the simulated day, or a fault."""
+
+    def __init__(self, world: World, control: Control) -> None:
+        self.prices = all_prices(world)
+        self.control = control
+
+    def __call__(self, tickers: list[str], **kwargs: Any) -> pd.DataFrame:
+        from tests.support.fake_yahoo import empty_ohlcv, yf_shape
+
+        logger = logging.getLogger("yfinance")
+        now = self.control.now().astimezone(NY)
+        last = (
+            pd.Timestamp(now.date())
+            if now.time() >= dt.time(16, 30)
+            else pd.Timestamp(now.date()) - pd.Timedelta(days=1)
+        )
+        start = pd.Timestamp(kwargs["start"])
+        fault = self.control.fault("yahoo") or {}
+        mode, hit = fault.get("mode"), set(fault.get("symbols", []))
+        if mode == "down":  # what yfinance 1.x logs with no network, before it reports every ticker missing
+            for t in tickers:
+                logger.error("['%s']: curl: (6) Could not resolve host: query2.finance.yahoo.com", t)
+            return yf_shape({t: empty_ohlcv() for t in tickers})
+        frames: dict[str, pd.DataFrame] = {}
+        failed: list[str] = []
+        for t in sorted({t.upper() for t in tickers}):
+            rows = self.prices.get(t)
+            if rows is None or (mode == "partial" and t in hit):
+                frames[t] = empty_ohlcv()
+                failed.append(t)
+                continue
+            rows = rows[(rows.index >= start) & (rows.index <= last)]
+            frame = pd.DataFrame(
+                {
+                    "Open": rows["close"],
+                    "High": rows["close"],
+                    "Low": rows["close"],
+                    "Close": rows["close"],
+                    "Adj Close": rows["adj_close"],
+                    "Volume": 1000,
+                },
+                index=pd.DatetimeIndex(rows.index, name="Date"),
+            )
+            if mode == "bad_row" and t in hit and len(frame):
+                bad = float(fault.get("value", "nan"))
+                frame.loc[frame.index[-1], ["Close", "Adj Close"]] = bad
+            frames[t] = frame
+        if failed:
+            logger.error("\n%d Failed downloads:", len(failed))
+            logger.error("%s: YFTzMissingError('possibly delisted; no timezone found')", failed)
+        return yf_shape(frames)
+
+
+def install_sim_scheduler(world: World, control: Control) -> Any:
+    """``bot.jobs.install_scheduler`` with the simulated clock, plus the store-fault switch."""
+    from bot.config import Config
+    from bot.jobs import install_config_watch
+    from bot.jobs.scheduler import BotScheduler
+    from bot.store import Store
+
+    def break_store(store: Store) -> None:
+        fault = control.fault("store") or {}
+        mode = fault.get("mode")
+        store.db.execute(f"PRAGMA query_only = {1 if mode == 'readonly' else 0}")
+        if mode == "full":
+            pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+            store.db.execute(f"PRAGMA max_page_count = {pages}")
+        else:
+            store.db.execute(f"PRAGMA max_page_count = {NO_LIMIT}")
+
+    def open_store(config: Config) -> Store:
+        store = Store(config.store_path)
+        break_store(store)
+        return store
+
+    def install(service: Any, notify: Any = None) -> BotScheduler:
+        notify = notify or service.notify_admins
+        scheduler = BotScheduler(service.config_holder, now=control.now, open_store=open_store)
+        service.scheduler = scheduler
+        alive = world.path / "alive"
+
+        async def scheduler_step() -> None:
+            await asyncio.to_thread(scheduler.tick)  # the simulated clock outruns schedule's wall-clock triggers
+            await scheduler.step(notify)
+            alive.write_text(str(os.getpid()))
+
+        async def store_faults() -> None:
+            break_store(service.store)
+
+        service.add_periodic("soak-store-faults", FAULT_POLL_SECONDS, store_faults, run_first=True)
+        service.add_periodic("scheduler", TICK_SECONDS, scheduler_step, run_first=True)
+        install_config_watch(service, notify)
+        return scheduler
+
+    return install
+
+
+def main(folder: Path) -> None:
+    import yfinance
+
+    import bot.jobs
+    import bot.telegram.app
+    from bot.cli import main as cli
+
+    world = World.load(folder)
+    control = Control(world.control_path)
+    yfinance.download = SimYahoo(world, control)
+    # The Yahoo source tells "nothing new yet" from a failure by today's date: the simulated one.
+    from bot.ingest.sources.yahoo import YahooSource
+
+    source_init = YahooSource.__init__
+
+    def init(self: YahooSource, *args: Any, **kwargs: Any) -> None:
+        kwargs["now"] = kwargs.get("now") or control.now
+        source_init(self, *args, **kwargs)
+
+    YahooSource.__init__ = init  # type: ignore[method-assign]
+    bot.jobs.install_scheduler = install_sim_scheduler(world, control)
+    app = bot.telegram.app
+    app.build_application = functools.partial(app.build_application, request_timeout=REQUEST_TIMEOUT)  # type: ignore[assignment]
+    os.environ["TELEGRAM_BOT_TOKEN"] = "123456:SOAK"
+    os.chdir(folder)
+    cli(["--config", str(world.config_path), "run"])
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
