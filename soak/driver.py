@@ -27,7 +27,7 @@ import tomlkit
 
 from soak.faults import Fault, schedule
 from soak.world import ADMIN, CANARY, GROUP, INDICES, PRIVATE, REPO, SUPERGROUP, World, build
-from tests.support.fake_telegram import Failure, FakeTelegram
+from tests.support.fake_telegram import Failure, FakeTelegram, Request
 
 NY = dt.timezone(dt.timedelta(hours=-5))  # replaced per day by the zoneinfo time below
 STEP = dt.timedelta(minutes=16)  # a little more than the scheduler's 15-minute retry
@@ -62,10 +62,19 @@ class Ledger:
         self.injected[kind] = self.injected.get(kind, 0) + 1
 
 
+class Stamped(list[Request]):
+    """The fake's request log, each request stamped with when it arrived (to tell a repeat after a kill -9)."""
+
+    def append(self, request: Request) -> None:
+        request.at = time.monotonic()  # type: ignore[attr-defined]
+        super().append(request)
+
+
 class Driver:
     def __init__(self, seed: int, days: int, folder: Path) -> None:
         self.seed, self.days, self.folder = seed, days, folder
         self.tg = FakeTelegram(long_poll=0.5)
+        self.tg.requests = Stamped()
         self.ledger = Ledger()
         self.proc: subprocess.Popen[bytes] | None = None
         self.proc_day = 0
