@@ -187,6 +187,8 @@ class Driver:
                 "telegram_late": Failure("late", delay=float(p["delay"])),  # type: ignore[arg-type]
             }[kind]
             self.tg.fail_next(str(p["method"]), failure)
+            for _ in range(int(p.get("times", 1)) - 1):  # type: ignore[call-overload]
+                self.tg.fail_next(str(p["method"]), Failure(self.rng.choice(["drop", "reset"])))
         elif kind.startswith("yahoo_"):
             until = max(self.now(), ny_time(self.now().date(), 17, 31)) + dt.timedelta(minutes=int(p["minutes"]))  # type: ignore[call-overload]
             mode = kind.removeprefix("yahoo_")

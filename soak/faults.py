@@ -61,7 +61,15 @@ def schedule(seed: int, days: int, symbols: list[str], indices: list[str]) -> li
 def _params(rng: random.Random, kind: str, symbols: list[str], indices: list[str]) -> dict[str, object]:
     if kind.startswith("telegram_"):
         method = rng.choice(["sendMessage", "sendMessage", "sendPhoto"])
-        return {"method": method, "delay": round(rng.uniform(2.3, 4.0), 2), "retry_after": rng.choice([1, 2])}
+        # A link that drops several answers in a row: the ambiguity bound (two unanswered sends, then unknown) is
+        # only exercised when one message meets more than one.
+        times = rng.choice([1, 1, 2, 4, 6]) if kind == "telegram_drop" else 1
+        return {
+            "method": method,
+            "delay": round(rng.uniform(2.3, 4.0), 2),
+            "retry_after": rng.choice([1, 2]),
+            "times": times,
+        }
     if kind.startswith("yahoo_"):
         pool = indices if rng.random() < 0.5 else symbols
         return {
