@@ -100,6 +100,12 @@ class Driver:
         path = self.folder / "alive"
         return self.proc is not None and path.exists() and path.read_text() == str(self.proc.pid)
 
+    def wait_alive(self, seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.alive() and time.monotonic() < deadline:
+            self.watch_bot()
+            time.sleep(0.1)
+
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
@@ -296,6 +302,7 @@ class Driver:
             for i, (day, faults) in enumerate(zip(days, plan, strict=True)):
                 self.day_no = i + 1
                 self.live_day(day, faults)
+                self.wait_alive()  # a bot restarted late in the day is measured once it runs, not mid-import
                 self.ledger.rss[self.day_no] = self.rss_kb()
                 self.ledger.born[self.day_no] = self.proc_day
                 print(
