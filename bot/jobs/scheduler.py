@@ -227,7 +227,9 @@ class BotScheduler:
         every tick would otherwise log the same page; the admins hear from delivery, which pauses too."""
         why = str(store_fault(store.path, exc))
         if self._store_fault is None:
-            log.warning("the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why)
+            log.warning(
+                "the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why
+            )
         self._store_fault = why
         return f"{slot.kind} {slot.day}: the store cannot record the run: {why}"
 
