@@ -185,7 +185,7 @@ class BotScheduler:
                     except sqlite3.Error as exc:  # read-only or full: not even the run's record could be written
                         lines.append(self._cannot_record(store, slot, exc))
                         break
-                self._store_fault = None if lines and "cannot record" not in lines[-1] else self._store_fault
+                    self._store_fault = None  # the store records again: the next outage is logged again
                 return lines
             finally:
                 store.close()
