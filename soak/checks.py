@@ -96,12 +96,10 @@ def check(driver: Driver, expected: list[str]) -> list[Line]:
     undelivered, unknown, notices_missing, copies = [], 0, [], Counter[int]()
     ambiguous_dupes, bad_dupes, max_copies = 0, [], 0
     for key in set(recorded):
-        routed = {c: c for c in CHATS}
         got = {chat for _, chat, *_ in by_key.get(key, [])}
         for chat in CHATS:
             if chat not in got and not (chat == GROUP and SUPERGROUP in got):
                 undelivered.append(f"{key} → {chat}: never queued")
-        del routed
     # Rows with the same text to the same chat (the same admin notice raised twice) share their copies.
     twins = Counter((GROUP if c == SUPERGROUP else c, render.alert(k, t, MESSAGE_LIMIT)) for _, k, c, t, _, _ in rows)
     for key, items in by_key.items():
@@ -124,7 +122,7 @@ def check(driver: Driver, expected: list[str]) -> list[Line]:
                 undelivered.append(f"{key} → {chat}: marked sent, Telegram never took it")
             elif status == "unknown":
                 unknown += 1
-                if not key.startswith("@admin") and not _told(by_key, rid, accepted):
+                if not key.startswith("@admin") and not _told(by_key, rid):
                     notices_missing.append(f"{key} → {chat}")
             elif status not in ("sent", "unknown") and key in set(recorded):
                 undelivered.append(f"{key} → {chat}: {status}")
@@ -205,7 +203,7 @@ def _killed_between(driver: Driver, copies: list[Request]) -> bool:
     return any(times[0] <= k <= times[-1] for k in driver.ledger.kills)
 
 
-def _told(by_key: dict[str, list[tuple[int, int, str, str, int]]], row_id: int, accepted: list[Request]) -> bool:
+def _told(by_key: dict[str, list[tuple[int, int, str, str, int]]], row_id: int) -> bool:
     notice = by_key.get(f"@admin|unknown|{row_id}", [])
     return any(chat == ADMIN and status in ("sent", "unknown") for _, chat, _, status, _ in notice)
 

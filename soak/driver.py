@@ -29,7 +29,6 @@ from soak.faults import Fault, schedule
 from soak.world import ADMIN, CANARY, GROUP, INDICES, PRIVATE, REPO, SUPERGROUP, World, build
 from tests.support.fake_telegram import Failure, FakeTelegram, Request
 
-NY = dt.timezone(dt.timedelta(hours=-5))  # replaced per day by the zoneinfo time below
 STEP = dt.timedelta(minutes=16)  # a little more than the scheduler's 15-minute retry
 LAST_STEP = dt.time(23, 45)
 STUCK_SECONDS = 1.5  # real seconds without the day's job done before the clock moves on
@@ -286,8 +285,6 @@ class Driver:
                 elif time.monotonic() - stuck_since > 60:
                     self.ledger.late_days.append(day.isoformat())
                     break
-            if done and self.timers and not self.alive():
-                pass
             time.sleep(0.1)
         self.control(yahoo=None)
 
