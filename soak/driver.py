@@ -80,7 +80,7 @@ class Driver:
         self.day_no = 0
         self.timers: list[tuple[float, Any]] = []
         self.rng = random.Random(seed ^ 0x5EED)
-        self.pressed: set[str] = set()
+        self.pressed: set[int] = set()  # the edits whose Apply was pressed
         self.world: World
 
     # --- the bot process -------------------------------------------------------------------------
@@ -224,25 +224,29 @@ class Driver:
         threshold = 1_000_000_000 + len(self.ledger.chat_thresholds) + 1
         self.ledger.chat_thresholds.append(threshold)
         self.tg.push_text(ADMIN, f"/set {CANARY} threshold {threshold}")
-        self.later(1.0 + self.rng.random(), lambda: self.press_apply(then=then))
+        self.later(1.0 + self.rng.random(), lambda: self.press_apply(threshold, then=then))
 
-    def press_apply(self, tries: int = 20, then: Any = None) -> None:
-        """Press the newest Apply button the admin chat was shown and has not pressed (the preview replays the
-        rule first: it may take a few seconds, and longer while a fault holds the reply)."""
-        pressed = self.pressed
+    def press_apply(self, threshold: int, tries: int = 20, then: Any = None) -> None:
+        """Press Apply once on the preview of this edit, as the admin would (the preview replays the rule first: it
+        may take a few seconds, longer while a fault holds the reply). Only this edit's preview: after a kill -9
+        Telegram hands the last commands to the restarted bot again, and the admin does not apply an old one."""
+        if threshold in self.pressed:
+            return
         for req in reversed(self.tg.accepted(ADMIN)):
             markup = req.params.get("reply_markup") or {}
-            for row in markup.get("inline_keyboard", []) if isinstance(markup, dict) else []:
+            if f"→ {threshold}" not in req.text or not isinstance(markup, dict):
+                continue
+            for row in markup.get("inline_keyboard", []):
                 for button in row:
                     data = str(button.get("callback_data", ""))
-                    if data.startswith("apply:") and data not in pressed:
-                        pressed.add(data)
+                    if data.startswith("apply:"):
+                        self.pressed.add(threshold)
                         self.tg.push_press(ADMIN, data)
                         if then is not None:
                             then()
                         return
         if tries > 0:
-            self.later(0.5, lambda: self.press_apply(tries - 1, then))
+            self.later(0.5, lambda: self.press_apply(threshold, tries - 1, then))
 
     def config_race(self, order: str, gap: float) -> None:
         """A hand edit before a chat edit, between its preview and Apply (refused), or racing the Apply's write."""
