@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -53,6 +54,9 @@ def run(seed: int, days: int, folder: Path) -> tuple[bool, dict[str, object]]:
 def main() -> None:
     seed = int(os.environ.get("SOAK_SEED") or random.SystemRandom().randrange(1, 1_000_000))
     days = int(os.environ.get("SOAK_DAYS") or 60)
-    folder = Path(os.environ.get("SOAK_DIR") or tempfile.mkdtemp(prefix=f"soak-{seed}-"))
+    chosen = os.environ.get("SOAK_DIR")
+    folder = Path(chosen or tempfile.mkdtemp(prefix=f"soak-{seed}-"))
     ok, _ = run(seed, days, folder)
+    if ok and not chosen:
+        shutil.rmtree(folder, ignore_errors=True)  # a failed run keeps its folder (logs, store, requests) to look at
     sys.exit(0 if ok else 1)
