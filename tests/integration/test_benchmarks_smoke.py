@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import bench_breadth, bench_check, bench_incremental, bench_track, common
+from benchmarks import bench_breadth, bench_check, bench_flood, bench_incremental, bench_track, common
 from benchmarks.__main__ import BENCHMARKS
 from bot.history.market import load_market_data
 from rules.engine import compute
@@ -18,7 +18,7 @@ from rules.model import load_rules
 def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> common.Env:
     env = common.make_synthetic(tmp_path / "tiny.sqlite", members=8, years=2)
     monkeypatch.setattr(common, "_ENV", env)
-    for module in (common, bench_check, bench_incremental):
+    for module in (common, bench_check, bench_flood, bench_incremental):  # each imported WORK by name
         monkeypatch.setattr(module, "WORK", tmp_path)
     return env
 
