@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
-.PHONY: run test lint typecheck layers pytest bench setup clean
+.PHONY: run test lint typecheck layers pytest bench soak setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/rotation-bot --config $(CONFIG) run
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot rules tests benchmarks
-	$(BIN)/ruff format --check bot rules tests benchmarks
+	$(BIN)/ruff check bot rules tests benchmarks soak
+	$(BIN)/ruff format --check bot rules tests benchmarks soak
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,6 +37,11 @@ test: lint typecheck layers pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The real bot under a seeded random mix of faults over simulated trading days (README: "How we test
+# reliability"). SOAK_SEED=N replays a run; SOAK_DAYS=N (default 60) sets its length.
+soak: $(STAMP)
+	$(BIN)/python -m soak
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.config import POLL_SECONDS, Config, ConfigHolder
 from bot.jobs import TICK_SECONDS, BotScheduler
-from bot.store import Store, chats, outbox, utcnow
+from bot.store import FAULTS, Store, chats, outbox, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class Service:
         self.pending_edits: dict[str, Any] = {}  # previews of config edits awaiting Apply (bot/chat/editing.py)
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
+        self._unqueued: list[tuple[str, str]] = []  # admin notices the store could not take yet (time, text)
 
     @property
     def config(self) -> Config:
@@ -164,12 +165,23 @@ class Service:
             await self.scheduler.step(self.notify_admins)
 
     async def notify_admins(self, text: str) -> None:
-        """Queue a message for every admin chat through the outbox (so it survives a Telegram outage)."""
+        """Queue a message for every admin chat through the outbox (so it survives a Telegram outage).
+
+        A store that cannot write (read-only, full) cannot take the row: the notice waits in memory and is queued,
+        in order, with the next one (a restart loses it; it is in the log).
+        """
         log.warning("admin notice: %s", text)
-        now = utcnow()
-        key = f"{outbox.ADMIN}|{now}|{hashlib.sha1(text.encode()).hexdigest()[:12]}"
-        for chat in self.config.settings.telegram.admin_chats:
-            outbox.queue_text(self.store, key, chat, text)
+        self._unqueued.append((utcnow(), text))
+        try:
+            while self._unqueued:
+                now, first = self._unqueued[0]
+                key = f"{outbox.ADMIN}|{now}|{hashlib.sha1(first.encode()).hexdigest()[:12]}"
+                with self.store.transaction():
+                    for chat in self.config.settings.telegram.admin_chats:
+                        outbox.queue_text(self.store, key, chat, first)
+                self._unqueued.pop(0)
+        except FAULTS as exc:
+            log.warning("cannot queue %d admin notice(s) yet (%s): kept until the next one", len(self._unqueued), exc)
 
     async def stop_periodic(self) -> None:
         self._running = False

@@ -228,10 +228,14 @@ def fetch_live(
     symbols: list[str] | None = None,
     progress: bool = False,
     cancel: threading.Event | None = None,
+    now: Callable[[], dt.datetime] | None = None,
 ) -> FetchReport:
-    """Entry point of ``rotation-bot fetch`` and the daily job for the live sources."""
+    """Entry point of ``rotation-bot fetch`` and the daily job for the live sources.
+
+    ``now``: the scheduler's clock, so "nothing new yet" is judged by the same time the job was due by.
+    """
     if source == "yahoo":
-        return fetch_yahoo(store, config, symbols, progress, cancel=cancel)
+        return fetch_yahoo(store, config, symbols, progress, cancel=cancel, now=now)
     if source == "fred":
         return fetch_fred(store, config)
     raise BotError(f"unknown live source {source!r} (expected yahoo or fred)")

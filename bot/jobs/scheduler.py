@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -30,7 +31,7 @@ from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, evaluate_day, run_check
 from bot.jobs.notify import notifier
 from bot.market import stale_symbols
-from bot.store import Store, chats, outbox
+from bot.store import Store, chats, outbox, store_fault
 from rules import RuleError
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,11 @@ class BotScheduler:
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
+        self._store_fault: str | None = None  # the store could not record a run: logged once per outage
 
     def _fetch_prices(self, store: Store, config: Config) -> object:
         """The Yahoo update; a shutdown request cuts its retries short."""
-        return fetch_live(store, config, "yahoo", None, progress=False, cancel=self.stopping)
+        return fetch_live(store, config, "yahoo", None, progress=False, cancel=self.stopping, now=self.now)
 
     # --- the decision --------------------------------------------------------------------------
 
@@ -170,7 +172,12 @@ class BotScheduler:
                 for slot in self.due(store):
                     if self.stopping.is_set():
                         break
-                    lines.append(self._run(store, config, slot))
+                    try:
+                        lines.append(self._run(store, config, slot))
+                    except sqlite3.Error as exc:  # read-only or full: not even the run's record could be written
+                        lines.append(self._cannot_record(store, slot, exc))
+                        break
+                    self._store_fault = None  # the store records again: the next outage is logged again
                 return lines
             finally:
                 store.close()
@@ -188,6 +195,8 @@ class BotScheduler:
             self._retry_at[slot.kind] = self.now() + RETRY_AFTER
             store.finish_run(run_id, "waiting", str(exc))
             return f"{slot.kind} {slot.day}: {exc}"
+        except sqlite3.Error:
+            raise  # the store cannot write: tick() says so once, and the slot runs again at the next tick
         except (BotError, RuleError, OSError) as exc:
             return self._failed(
                 store, run_id, slot, str(exc), exc.source if isinstance(exc, SourceUnavailable) else None
@@ -204,6 +213,17 @@ class BotScheduler:
             store.set_meta(failing, "")
             self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
         return f"{slot.kind} {slot.day}: {detail}"
+
+    def _cannot_record(self, store: Store, slot: Slot, exc: sqlite3.Error) -> str:
+        """The slot stays open (it runs again at the next tick). One warning per outage, without a traceback:
+        every tick would otherwise log the same page; the admins hear from delivery, which pauses too."""
+        why = str(store_fault(store.path, exc))
+        if self._store_fault is None:
+            log.warning(
+                "the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why
+            )
+        self._store_fault = why
+        return f"{slot.kind} {slot.day}: the store cannot record the run: {why}"
 
     def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
         retry = (self.now() + RETRY_AFTER).astimezone(dt.UTC)

@@ -19,7 +19,7 @@ from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -215,12 +215,21 @@ def make_fallback(service: Service) -> Any:
 
 def make_error_handler(service: Service) -> Any:
     async def on_error(update: object, context: Ctx) -> None:
-        """Log with the traceback; tell the admins in one escaped line (the token is never in it)."""
+        """Log with the traceback; tell the admins in one escaped line (the token is never in it).
+
+        A reply Telegram did not take (a dropped connection, a timeout, a 5xx, flood control) is Telegram's fault,
+        not the bot's: one warning line, no report, and the chat can simply ask again. (Alerts never come here:
+        delivery retries them.) A ``BadRequest`` is a message Telegram will never take: still reported.
+        """
         err = context.error
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(err, NetworkError | RetryAfter) and not isinstance(err, BadRequest):
+            where = f"chat {chat.id}" if chat else "a chat"
+            log.warning("could not answer %s: Telegram did not take the reply (%s); the chat can ask again", where, err)
+            return
         log.error("error while handling an update", exc_info=err)
         token = context.bot.token
         text = f"{type(err).__name__}: {err}".replace(token, "<token>")
-        chat = update.effective_chat if isinstance(update, Update) else None
         where = f" (chat {chat.id})" if chat else ""
         report = f"⚠️ <b>Error</b>{where}: <code>{html.escape(text[:3000])}</code>"
         for admin in service.config.settings.telegram.admin_chats:

@@ -312,3 +312,20 @@ async def test_admin_notices_and_captions_fit_too(tg: FakeTelegram, bot: Bot, se
     assert visible_length(photo.text, "HTML") <= CAPTION_LIMIT
     for r in tg.accepted():
         assert visible_length(r.text, "HTML") <= (TEXT_LIMIT if r.method == "sendMessage" else CAPTION_LIMIT)
+
+
+async def test_an_admin_notice_while_the_store_cannot_write_is_kept_and_queued_once_it_can(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the soak: a config reload's notice while the store was read-only raised out of notify_admins (a
+    traceback from the config watcher) and the notice was lost. It waits in memory and goes with the next one."""
+    store = service.store
+    store.db.execute("PRAGMA query_only = ON")
+    await service.notify_admins("config.toml reloaded: 8 rules")  # does not raise
+    assert not [r for r in caplog.records if r.exc_info]
+    assert any("cannot queue" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    store.db.execute("PRAGMA query_only = OFF")
+    await service.notify_admins("the daily job ran")
+    texts = [r[0] for r in store.db.execute("SELECT text FROM outbox ORDER BY id").fetchall()]
+    admins = len(service.config.settings.telegram.admin_chats)
+    assert texts == ["config.toml reloaded: 8 rules"] * admins + ["the daily job ran"] * admins

@@ -6,6 +6,8 @@ received. Nothing inside PTB is mocked.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from telegram.ext import AIORateLimiter
 
@@ -163,3 +165,23 @@ async def test_commands_for_other_bots_and_edited_commands_are_ignored(tg: FakeT
         replies = [r.text for r in tg.sent(ALLOWED)]
         assert len(replies) == 1
     assert chats.subscribers(service.store) == []
+
+
+@pytest.mark.parametrize("fault", ["drop", "reset", "500"])
+async def test_a_reply_lost_to_a_telegram_fault_is_one_log_line_not_an_error_report(
+    tg: FakeTelegram, service: Service, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the soak: a reply whose send Telegram dropped or refused with a 5xx was logged with a page of
+    httpx traceback and reported to the admins as an error of the bot, once per lost reply. It is Telegram's
+    fault, and the chat can ask again: one warning line, no report."""
+    caplog.set_level(logging.INFO)
+    async with running(build(service)):
+        tg.fail_next("sendMessage", fault)
+        tg.push_text(ALLOWED, "/help")
+        await tg.wait_until(lambda: len(tg.calls("sendMessage", ALLOWED, outcome=None)) == 1)
+        tg.push_text(ALLOWED, "/help")  # asked again: answered
+        await tg.wait_until(lambda: len(tg.sent(ALLOWED)) == 1)
+    assert tg.calls("sendMessage", ADMIN, outcome=None) == []
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    [line] = [r for r in caplog.records if r.name == "bot.telegram.app" and r.levelno >= logging.WARNING]
+    assert f"chat {ALLOWED}" in line.getMessage() and "ask again" in line.getMessage()

@@ -343,3 +343,32 @@ def test_a_one_day_gap_in_a_rule_symbol_is_still_waited_for(setup: tuple[ConfigH
     mark_done(store, "daily", et(2024, 7, 26, 17, 30))
     lines = make(setup, Clock(et(2024, 7, 29, 17, 31))).tick()
     assert lines == ["daily 2024-07-29: no 2024-07-29 close yet for AAA, BBB; retrying"]
+
+
+def test_a_store_that_cannot_be_written_is_one_warning_per_outage_then_the_slot_runs(
+    setup: tuple[ConfigHolder, Store, Fetch, Fetch], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the soak: the job's first write (its run record) raised out of tick(), so the periodic job logged a
+    traceback every tick for as long as the store was read-only or full, and the slot was never reported."""
+    holder, store, prices, cpi = setup
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    broken = {"on": True}
+
+    def open_store(config: Config) -> Store:
+        s = Store(config.store_path)
+        if broken["on"]:
+            s.db.execute("PRAGMA query_only = 1")  # SQLite's own error of a read-only file
+        return s
+
+    clock = Clock(et(2024, 7, 26, 17, 31))
+    sched = BotScheduler(holder, now=clock, fetch_prices=prices, fetch_cpi=cpi, open_store=open_store)
+    for _ in range(3):
+        [line] = sched.tick()
+        assert "cannot record" in line and str(store.path) in line, line
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "cannot record" in r.getMessage()]
+    assert len(warnings) == 1 and not any(r.exc_info for r in caplog.records)
+    broken["on"] = False
+    [line] = sched.tick()
+    assert "new alerts" in line
+    run = store.last_run("daily")
+    assert run is not None and run["status"] == "ok"
