@@ -48,6 +48,7 @@ from .state import RuleState as RuleState
 from .state import State as State
 from .track import HorizonSummary as HorizonSummary
 from .track import TrackRecord as TrackRecord
+from .track import summary_line as summary_line
 from .track import track_basis as track_basis
 from .track import track_horizons as track_horizons
 from .track import track_record as track_record
@@ -61,5 +62,4 @@ from .words import odds_phrase as odds_phrase
 from .words import p_text as p_text
 from .words import share as share
 from .words import signed as signed
-from .words import summary_line as summary_line
 from .words import verdict_words as verdict_words

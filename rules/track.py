@@ -25,7 +25,7 @@ from rules.data import Basis, MarketData
 from rules.engine import Alert
 from rules.evidence import NO_CHANCE, Chance, chance, forward_moves
 from rules.model import Rule
-from rules.words import horizon_label
+from rules.words import format_move, headline_horizon, horizon_label, name, odds_phrase
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
 
@@ -320,13 +320,43 @@ def track_record(
     )
 
 
+def what_rose(record: TrackRecord) -> str:
+    if record.benchmark:
+        return f"{name(record.symbol)} beat {name(record.benchmark)}"
+    return f"{name(record.symbol)} rose"
+
+
+def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
+    """One line for an alert, always with its n and its base rate:
+    "Fired 8× since 1987; the Russell 2000 beat the S&P 500 over the next 3 months after 4 of 7 firings
+    (57%); on any day: 47% — no better than chance. Median +2.8 pt (any day −0.3 pt)."."""
+    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record.horizons)
+    since = f" since {record.since.year}" if record.since else ""
+    if not record.firings:
+        return f"Never fired{since} (n = 0)."
+    head = f"Fired {len(record.firings)}×{since}"
+    s = record.summary(h)
+    label = horizon_label(h)
+    if s.n == 0:
+        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
+    c = s.chance
+    odds = odds_phrase(s.positive, s.n, c.base_rate, c.verdict, c.p_value, c.independent, h)
+    median = f"Median {format_move(s.median, record.unit)}"
+    if c.base_median is not None:
+        median += f" (any day {format_move(c.base_median, record.unit)})"
+    tail = f" {s.open} still open." if s.open else ""
+    return f"{head}; {what_rose(record)} over the next {label} after {odds}. {median}.{tail}"
+
+
 __all__ = [
     "DEFAULT_HORIZONS",
     "Firing",
     "HorizonSummary",
     "TrackRecord",
+    "summary_line",
     "track_basis",
     "track_horizons",
     "track_record",
     "track_symbols",
+    "what_rose",
 ]

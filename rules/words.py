@@ -1,17 +1,13 @@
 """How a track record reads: the words shared by the alert line, ``stats``, what-ifs and ``rules list``.
 
 No pandas here: ``rules list`` words a cached record (its JSON) without loading the engine, and
-the alert line words a fresh one; both go through ``odds_phrase`` so they say the same thing.
+the alert line words a fresh one (``summary_line`` in rules/track.py, beside the record it reads);
+both go through ``odds_phrase`` so they say the same thing.
 The phrase always carries the base rate beside the hit rate and says in plain words whether the
 difference is more than chance (the test itself is rules/evidence.py).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rules.track import TrackRecord
 
 # How symbols read inside a sentence ("the Russell 2000 beat the S&P 500 …").
 NAMES: dict[str, str] = {
@@ -97,34 +93,6 @@ def headline_horizon(horizons: tuple[int, ...]) -> int:
     return 63 if 63 in horizons else horizons[len(horizons) // 2]
 
 
-def what_rose(record: TrackRecord) -> str:
-    if record.benchmark:
-        return f"{name(record.symbol)} beat {name(record.benchmark)}"
-    return f"{name(record.symbol)} rose"
-
-
-def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
-    """One line for an alert, always with its n and its base rate:
-    "Fired 8× since 1987; the Russell 2000 beat the S&P 500 over the next 3 months after 4 of 7 firings
-    (57%); on any day: 47% — no better than chance. Median +2.8 pt (any day −0.3 pt)."."""
-    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record.horizons)
-    since = f" since {record.since.year}" if record.since else ""
-    if not record.firings:
-        return f"Never fired{since} (n = 0)."
-    head = f"Fired {len(record.firings)}×{since}"
-    s = record.summary(h)
-    label = horizon_label(h)
-    if s.n == 0:
-        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
-    c = s.chance
-    odds = odds_phrase(s.positive, s.n, c.base_rate, c.verdict, c.p_value, c.independent, h)
-    median = f"Median {format_move(s.median, record.unit)}"
-    if c.base_median is not None:
-        median += f" (any day {format_move(c.base_median, record.unit)})"
-    tail = f" {s.open} still open." if s.open else ""
-    return f"{head}; {what_rose(record)} over the next {label} after {odds}. {median}.{tail}"
-
-
 __all__ = [
     "format_move",
     "headline_horizon",
@@ -133,6 +101,5 @@ __all__ = [
     "p_text",
     "share",
     "signed",
-    "summary_line",
     "verdict_words",
 ]

@@ -11,8 +11,8 @@ from scipy.stats import binomtest
 
 from rules import MarketData
 from rules.evidence import chance, forward_moves, spaced
-from rules.track import track_record
-from rules.words import odds_phrase, summary_line
+from rules.track import summary_line, track_record
+from rules.words import odds_phrase
 
 
 @pytest.fixture
