@@ -17,6 +17,7 @@ from bot.market.replay import run_replay
 from bot.store.db import Store
 from rules import MetricSeries, Rule
 from tests.integration.test_charts import _config, _fill
+from tests.support.loads import count_loads
 from tests.support.paths import REPO
 
 
@@ -85,14 +86,7 @@ def test_the_charts_of_one_check_come_from_one_load(
     alone = [chart_for_alert(store, config, a) for a in alerts]
     one_by_one = list(drawn)
     drawn.clear()
-    loads: list[object] = []
-    real = Store.load_prices
-
-    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
-        loads.append(args)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "load_prices", counted)
+    loads = count_loads(monkeypatch)
     assert charts.charts_for_alerts(store, config, alerts) == alone
     assert len(loads) == 1
     for (series, marks), (series_alone, marks_alone) in zip(drawn, one_by_one, strict=True):

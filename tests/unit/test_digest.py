@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,6 +19,7 @@ from bot.store import chats, outbox
 from bot.store.db import Store
 from rules import Alert
 from tests.support.factories import DIGEST_DAYS, digest_ratio, make_config, price_frame, seed_digest
+from tests.support.loads import count_loads
 
 
 def test_digest_is_one_message_with_values_distances_pending_alerts_and_staleness(store: Store, tmp_path: Path) -> None:
@@ -99,14 +99,7 @@ def test_the_daily_digest_is_built_from_the_checks_reading_with_one_load(
     chats.subscribe(store, 11)
     chats.subscribe(store, 22, chats.Route(("near",)))
     chats.subscribe(store, 33, chats.Route(("ccc", "pend")))
-    loads: list[object] = []
-    real = Store.load_prices
-
-    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
-        loads.append(args)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Store, "load_prices", counted)
+    loads = count_loads(monkeypatch)
     report = run_check(store, cfg, as_of=as_of)
     assert queue_daily_digest(store, cfg, as_of, dt.datetime(2030, 1, 1, tzinfo=dt.UTC), report.reading) == 3
     assert len(loads) == 1
