@@ -143,12 +143,6 @@ def _period(
     return load_market_data(store, config, rules, end=end, start=start), first
 
 
-def metric_for_period(store: Store, config: Config, rule: Rule, period: str) -> MetricSeries:
-    """The rule's metric over the period, ending at the latest stored day it has a value."""
-    data, _ = _period(store, config, [rule], period)
-    return _trim(rule, data, period)
-
-
 def _trim(rule: Rule, data: MarketData, period: str) -> MetricSeries:
     try:
         series = compute(rule, data)
