@@ -126,7 +126,7 @@ class BotScheduler:
         self._done: dict[str, str] = {}
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
-        self._store_fault: str | None = None  # the store could not record a run: logged once per outage
+        self._store_failing = False  # the store could not record a run: logged once per outage
 
     def _fetch_prices(self, store: Store, config: Config) -> object:
         """The Yahoo update; a shutdown request cuts its retries short."""
@@ -177,7 +177,7 @@ class BotScheduler:
                     except sqlite3.Error as exc:  # read-only or full: not even the run's record could be written
                         lines.append(self._cannot_record(store, slot, exc))
                         break
-                    self._store_fault = None  # the store records again: the next outage is logged again
+                    self._store_failing = False  # the store records again: the next outage is logged again
                 return lines
             finally:
                 store.close()
@@ -218,11 +218,11 @@ class BotScheduler:
         """The slot stays open (it runs again at the next tick). One warning per outage, without a traceback:
         every tick would otherwise log the same page; the admins hear from delivery, which pauses too."""
         why = str(store_fault(store.path, exc))
-        if self._store_fault is None:
+        if not self._store_failing:
             log.warning(
                 "the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why
             )
-        self._store_fault = why
+        self._store_failing = True
         return f"{slot.kind} {slot.day}: the store cannot record the run: {why}"
 
     def _failed(self, store: Store, run_id: int, slot: Slot, why: str, source: str | None = None) -> str:
