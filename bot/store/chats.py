@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.store.db import Store, iso, utcnow
+from bot.store.faults import read_back
 from rules import Rule
 
 SEVERITIES = ("info", "warning", "critical")  # lowest first: a floor admits itself and everything after it
@@ -132,7 +133,7 @@ def muted_until(store: Store, chat_id: int, now: dt.datetime) -> dt.datetime | N
     row = store.db.execute(
         "SELECT muted_until FROM subscriptions WHERE chat_id = ? AND muted_until > ?", [chat_id, iso(now)]
     ).fetchone()
-    return dt.datetime.fromisoformat(row[0]) if row else None
+    return read_back(dt.datetime.fromisoformat, row[0]) if row else None
 
 
 # --- routes --------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def silences(store: Store, chat_id: int, now: dt.datetime) -> list[Silence]:
         "SELECT rule, until, reason FROM silences WHERE chat_id = ? AND until > ? ORDER BY until, rule",
         [chat_id, iso(now)],
     ).fetchall()
-    return [Silence(chat_id, str(r[0]), dt.datetime.fromisoformat(r[1]), r[2] or "") for r in rows]
+    return [Silence(chat_id, str(r[0]), read_back(dt.datetime.fromisoformat, r[1]), r[2] or "") for r in rows]
 
 
 def silenced(store: Store, now: dt.datetime) -> set[tuple[int, str]]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.store.base import StoreBase, utcnow
+from bot.store.faults import read_back
 from bot.store.guards import guard_consensus, guard_observation, guard_release
 
 
@@ -96,10 +97,10 @@ class CpiTables(StoreBase):
 
     def first_release_date(self) -> dt.date | None:
         row = self.db.execute("SELECT MIN(release_date) FROM cpi_releases").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return read_back(dt.date.fromisoformat, row[0]) if row and row[0] else None
 
     def last_release_date(self, on_or_before: dt.date) -> dt.date | None:
         row = self.db.execute(
             "SELECT MAX(release_date) FROM cpi_releases WHERE release_date <= ?", [on_or_before.isoformat()]
         ).fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return read_back(dt.date.fromisoformat, row[0]) if row and row[0] else None

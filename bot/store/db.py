@@ -18,6 +18,7 @@ import pandas as pd
 
 from bot.store.base import iso, utcnow
 from bot.store.cpi import CpiTables
+from bot.store.faults import read_back
 from bot.store.guards import guard_member, guard_prices, guard_span
 from bot.store.pricecache import PriceCache, column_ends, drop_column, wide_frames
 from rules import Alert, RuleState
@@ -105,7 +106,7 @@ class Store(CpiTables):
             symbols = self.symbols()
         sql = f"SELECT s.value, (SELECT {fn}(date) FROM prices WHERE symbol = s.value) FROM json_each(?) AS s"
         rows = self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()
-        return {sym: dt.date.fromisoformat(d) for sym, d in rows if d is not None}
+        return {sym: read_back(dt.date.fromisoformat, d) for sym, d in rows if d is not None}
 
     def closes_before(self, spans: Mapping[str, tuple[dt.date, dt.date]]) -> dict[str, float]:
         """Per symbol, its last close (adj_close where close is missing) on or after ``lo`` and before ``hi``."""
@@ -119,7 +120,7 @@ class Store(CpiTables):
             FROM json_each(?) AS p""",
             [json.dumps(pairs)],
         ).fetchall()
-        return {s: float(v) for s, v in rows if v is not None}
+        return {s: read_back(float, v) for s, v in rows if v is not None}
 
     def latest_date(self, symbols: Sequence[str] | None = None) -> dt.date | None:
         dates = self.last_dates(symbols)
@@ -127,7 +128,7 @@ class Store(CpiTables):
 
     def first_price_date(self) -> dt.date | None:
         row = self.db.execute("SELECT MIN(date) FROM prices").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        return read_back(dt.date.fromisoformat, row[0]) if row and row[0] else None
 
     def count_prices(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM prices").fetchone()[0])

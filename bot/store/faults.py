@@ -14,7 +14,9 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.errors import StoreError
 
@@ -81,3 +83,18 @@ def store_fault(path: Path, exc: BaseException) -> StoreError:
 
 
 FAULTS = (sqlite3.Error, OSError)
+
+T = TypeVar("T")
+
+
+def read_back(parse: Callable[[Any], T], value: Any) -> T:
+    """``parse(value)`` for a value read from the store, where a failure means a page gone bad.
+
+    Every value was checked on its way in, and SQLite keeps no checksum of its pages: a scribbled page can
+    read back as text that is no date. That is the corruption SQLite itself reports, so it is raised as
+    SQLite's error and answered as one (the way out, not a traceback).
+    """
+    try:
+        return parse(value)
+    except (TypeError, ValueError, OverflowError):
+        raise sqlite3.DatabaseError(f"database disk image is malformed: a stored value reads {value!r:.60}") from None

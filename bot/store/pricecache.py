@@ -19,10 +19,13 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from bot.store.faults import read_back
 
 # A stored column is rewritten once this many days have been written after it (read from the rows until then).
 TAIL_ROWS = 60
@@ -52,6 +55,23 @@ class Span:
         return self.days[a:b], self.close[a:b], self.adj[a:b]
 
 
+def _rows(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[Days, Floats, Floats]:
+    """Price rows (date, close, adj_close) as arrays; a None price becomes NaN."""
+    if not rows:
+        return np.array([], dtype="datetime64[D]"), np.array([], dtype=float), np.array([], dtype=float)
+    dates, closes, adjs = zip(*rows, strict=True)
+    return np.array(dates, dtype="datetime64[D]"), np.array(closes, dtype=float), np.array(adjs, dtype=float)
+
+
+def _blobs(row: tuple[bytes, bytes, bytes]) -> tuple[Days, Floats, Floats]:
+    """A stored column's three blobs as arrays (of one length, or the blobs are not what was written)."""
+    days = np.frombuffer(row[0], dtype=np.int64).astype("datetime64[D]")
+    close, adj = np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float)
+    if not len(days) == len(close) == len(adj):
+        raise ValueError("columns of different lengths")
+    return days, close, adj
+
+
 def _union(span: Span, lo: str | None, hi: str | None) -> tuple[str | None, str | None]:
     """The smallest range covering both the cached span and the request (None: unbounded)."""
     return (
@@ -72,34 +92,25 @@ class PriceCache:
         """The symbol's whole history (from its stored column, else from the rows, then stored)."""
         row = conn.execute("SELECT days, close, adj_close FROM price_columns WHERE symbol = ?", [symbol]).fetchone()
         if row is not None:
-            days = np.frombuffer(row[0], dtype=np.int64).astype("datetime64[D]")
-            close, adj = np.frombuffer(row[1], dtype=float), np.frombuffer(row[2], dtype=float)
+            days, close, adj = read_back(_blobs, row)
             tail = conn.execute(  # the days written since the column was stored: an index seek, a few rows
                 "SELECT date, close, adj_close FROM prices WHERE symbol = ? AND date > ? ORDER BY date",
                 [symbol, str(days[-1]) if len(days) else ""],
             ).fetchall()
             if len(tail) <= TAIL_ROWS:
-                if tail:
-                    t_days, t_close, t_adj = zip(*tail, strict=True)
-                    days = np.concatenate([days, np.array(t_days, dtype="datetime64[D]")])
-                    close = np.concatenate([close, np.array(t_close, dtype=float)])
-                    adj = np.concatenate([adj, np.array(t_adj, dtype=float)])
-                return Span(None, None, days, close, adj)
+                t_days, t_close, t_adj = read_back(_rows, tail)
+                return Span(
+                    None,
+                    None,
+                    np.concatenate([days, t_days]),
+                    np.concatenate([close, t_close]),
+                    np.concatenate([adj, t_adj]),
+                )
         rows = conn.execute(
             "SELECT date, close, adj_close FROM prices WHERE symbol = ? ORDER BY date", [symbol]
         ).fetchall()
-        if not rows:
-            empty = np.array([], dtype="datetime64[D]")
-            return Span(None, None, empty, np.array([], dtype=float), np.array([], dtype=float))
-        dates, closes, adjs = zip(*rows, strict=True)
-        span = Span(
-            None,
-            None,
-            np.array(dates, dtype="datetime64[D]"),
-            np.array(closes, dtype=float),  # None becomes NaN
-            np.array(adjs, dtype=float),
-        )
-        if not conn.in_transaction:  # never commit someone else's transaction; store it next time instead
+        span = Span(None, None, *read_back(_rows, rows))
+        if rows and not conn.in_transaction:  # never commit someone else's transaction; store it next time instead
             try:
                 with conn:
                     conn.execute(
@@ -140,8 +151,12 @@ def column_ends(conn: sqlite3.Connection, symbols: Sequence[str]) -> dict[str, s
     out = {}
     for symbol, tail in rows:
         if tail:
-            out[symbol] = str(np.frombuffer(tail, dtype=np.int64).astype("datetime64[D]")[0])
+            out[symbol] = read_back(_last_day, tail)
     return out
+
+
+def _last_day(tail: bytes) -> str:
+    return str(np.frombuffer(tail, dtype=np.int64).astype("datetime64[D]")[0])
 
 
 def drop_column(conn: sqlite3.Connection, symbol: str) -> None:
