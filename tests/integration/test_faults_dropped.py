@@ -64,7 +64,7 @@ async def passes(bot: ExtBot[None], store: Store, minutes: int = 10) -> int:
     now = start()
     end, sent = now + dt.timedelta(minutes=minutes), 0
     while now < end:
-        sent += await deliver_pending(bot, store, now=now, sleep=no_sleep, admins=[ADMIN], read_timeout=0.5)
+        sent += await deliver_pending(bot, store, now=now, sleep=no_sleep, admins=[ADMIN], read_timeout=5)
         now += dt.timedelta(seconds=DELIVERY_SECONDS)
     return sent
 
@@ -109,7 +109,7 @@ async def test_one_dropped_answer_is_followed_by_one_retry_at_once(
     chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1"), alert("r2")])
     tg.fail_next("sendMessage", "drop")
-    assert await deliver_pending(bot, store, now=start(), sleep=no_sleep, admins=[ADMIN], read_timeout=0.5) == 2
+    assert await deliver_pending(bot, store, now=start(), sleep=no_sleep, admins=[ADMIN], read_timeout=5) == 2
     assert rules_of(tg.accepted(A)) == ["r1", "r1", "r2"]
     assert rows(store) == [("r1", "sent", 2, 1), ("r2", "sent", 1, 0)]
     assert tg.sent(ADMIN) == []

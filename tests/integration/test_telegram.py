@@ -90,8 +90,8 @@ async def test_429_then_500_then_ok_delivers_once_in_order(tg: FakeTelegram, ser
 async def test_timeout_is_retried_and_the_alert_sent(tg: FakeTelegram, service: Service) -> None:
     chats.subscribe(service.store, ALLOWED)
     run_check(service.store, service.config, rules=service.config.rules[:1], sink=outbox.enqueue_alerts)
-    tg.fail_next("sendMessage", Failure("delay", delay=1.5))
-    app = build(service, request_timeout=0.5)
+    tg.fail_next("sendMessage", Failure("delay", delay=3.0))
+    app = build(service, request_timeout=1.0)  # wide of both: a busy machine must not time out the retry too
     async with running(app):
         await tg.wait_until(lambda: len(tg.sent(ALLOWED)) == 1, timeout=20)
     row = service.store.db.execute("SELECT status, attempts, last_error FROM outbox").fetchone()
