@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.config.defaults import DEFAULT_RULES
 from bot.config.exchanges import EXCHANGES
 from bot.errors import BotError, ConfigFileError
-from bot.values import is_symbol, yahoo_symbol
+from bot.values import hh_mm, is_symbol, iso_month, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
 
 INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
@@ -101,11 +101,7 @@ class ScheduleConfig(Section):
     @field_validator("daily_check", "cpi_check")
     @classmethod
     def _hhmm(cls, v: str) -> str:
-        try:
-            dt.time.fromisoformat(v)
-        except ValueError:
-            raise ValueError(f'expected a time like "17:30", got "{v}"') from None
-        return v
+        return hh_mm(v)  # as the CSV loaders and the store check it
 
 
 class Consensus(Section):
@@ -116,11 +112,7 @@ class Consensus(Section):
     @field_validator("month")
     @classmethod
     def _month(cls, v: str) -> str:
-        try:
-            dt.date.fromisoformat(v + "-01")
-        except ValueError:
-            raise ValueError(f'expected a month like "2024-06", got "{v}"') from None
-        return v
+        return iso_month(v)
 
 
 class CpiConfig(Section):

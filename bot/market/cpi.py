@@ -19,7 +19,7 @@ import pandas as pd
 
 from bot.config import Config
 from bot.store import Store
-from bot.values import as_float
+from bot.values import as_float, iso_month
 from rules import CPI_MEASURES, cpi_surprise
 
 SERIES = {"headline": "CPIAUCSL", "core": "CPILFESL"}
@@ -133,9 +133,9 @@ def parse_consensus_args(args: Sequence[str]) -> ConsensusEntry:
         raise ValueError(CONSENSUS_USAGE)
     month, measure, value = (a.strip() for a in args)
     try:
-        dt.date.fromisoformat(month + "-01")
-    except ValueError:
-        raise ValueError(f'expected a month like 2024-06, got "{month}". {CONSENSUS_USAGE}') from None
+        iso_month(month)
+    except ValueError as exc:
+        raise ValueError(f"{exc}. {CONSENSUS_USAGE}") from None
     if measure not in CPI_MEASURES:
         raise ValueError(f'unknown measure "{measure}". {CONSENSUS_USAGE}')
     try:

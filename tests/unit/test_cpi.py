@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_config
+from bot.errors import BotError
 from bot.jobs.check import run_check
 from bot.market.cpi import cpi_frame, cpi_summary, parse_consensus_args, set_consensus
 from bot.store.db import Store
@@ -28,6 +30,23 @@ def test_parse_consensus_args() -> None:
     for bad in ([], ["2024-6x", "headline_yoy", "3"], ["2024-06", "yoy", "3"], ["2024-06", "core_mom", "abc"]):
         with pytest.raises(ValueError, match="Usage: /consensus"):
             parse_consensus_args(bad)
+
+
+@pytest.mark.parametrize(("month", "time"), [("2024-6", "17:30:00"), ("24-06", "5pm"), ("2024-13", "25:00")])
+def test_a_month_and_a_time_of_day_are_refused_in_the_same_words_at_every_door(
+    tmp_path: Path, month: str, time: str
+) -> None:
+    """config.toml, /consensus and the CSV files (tests/integration/test_csv_bad_rows.py) check them once, alike."""
+    with pytest.raises(ValueError, match=f'^expected a month like 2024-06, got "{month}". Usage: /consensus'):
+        parse_consensus_args([month, "core_mom", "0.3"])
+    config = tmp_path / "config.toml"
+    entry = f'[[cpi.consensus]]\nmonth = "{month}"\nmeasure = "core_mom"\nexpected = 0.3\n'
+    config.write_text(f'[schedule]\ndaily_check = "{time}"\n\n{entry}')
+    with pytest.raises(BotError) as raised:
+        load_config(config)
+    text = str(raised.value)
+    assert f'expected a time like 08:30, got "{time}"' in text, text
+    assert f'expected a month like 2024-06, got "{month}"' in text, text
 
 
 def test_earliest_vintage_wins_for_month_and_base(tmp_path: Path, store: Store) -> None:
