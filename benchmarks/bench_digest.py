@@ -6,8 +6,9 @@
    rule; one rule; every rule named; critical only, which no default rule is), so three route groups
    with rules. Timed from the tick to its end, on a fresh copy of the store each run (the fastest of
    ``RUNS``), against the same job with the digest off.
-2. The July 2024 alerts (shared data only): a store checked up to 2024-07-16, then ``run_check`` to
-   2024-07-24 with the bot's sink and a subscriber, so each firing gets its track record and chart.
+2. The July 2024 alerts (shared data only): a store checked up to 2024-07-16, then new data as a fetch
+   leaves it (so no track record is cached), then ``run_check`` to 2024-07-24 with the bot's sink and a
+   subscriber, so each firing gets its track record and chart.
 
 Both count the market-data loads (``Store.load_prices`` calls) a run makes: the digest and the alert
 charts should reuse what the check loaded rather than read the store again.
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
+
+import pandas as pd
 
 from benchmarks import common
 from benchmarks.bench_daily import RUNS, NewDay, fetch
@@ -113,6 +116,7 @@ def _july(e: Env, work: Path, with_sink: bool = True) -> tuple[float, int, int]:
         try:
             run_check(store, config, as_of=JULY_FROM)
             chats.subscribe(store, 1)
+            _new_data(store)
             loads[-1] = 0
             with patch():
                 t0 = time.perf_counter()
@@ -123,6 +127,12 @@ def _july(e: Env, work: Path, with_sink: bool = True) -> tuple[float, int, int]:
             store.close()
         common.remove_store(path)
     return min(times), alerts, loads[-1]
+
+
+def _new_data(store: Store) -> None:
+    """What the daily fetch leaves for the check that follows it: a new data version, so the track records
+    (cached per version) are computed again, as for every alerting check of the running bot."""
+    store.upsert_prices("BENCH-FETCH", pd.DataFrame({"close": [1.0]}, index=pd.DatetimeIndex([JULY_TO])))
 
 
 def run() -> Result:

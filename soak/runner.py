@@ -182,7 +182,7 @@ def warm_up(world: World, control: Control) -> None:
     """
     from bot.answers import chart_for_alert
     from bot.config import load_config
-    from bot.market import stats_line
+    from bot.market import stats_lines
     from bot.store import Store
     from rules import Alert
 
@@ -190,10 +190,10 @@ def warm_up(world: World, control: Control) -> None:
     store = Store(world.store_path)
     day = control.now().date()
     try:
-        for rule in config.rules:
-            if rule.spec.enabled:
-                stats_line(store, config, rule.name, as_of=day)
-                chart_for_alert(store, config, Alert(rule=rule.name, date=day, value=1.0, message="warm-up"))
+        enabled = [rule for rule in config.rules if rule.spec.enabled]
+        stats_lines(store, config, [(rule.name, day) for rule in enabled])
+        for rule in enabled:
+            chart_for_alert(store, config, Alert(rule=rule.name, date=day, value=1.0, message="warm-up"))
     except Exception as exc:
         logging.getLogger(__name__).warning("soak warm-up stopped early: %s", exc)
     finally:

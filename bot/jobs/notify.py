@@ -17,7 +17,7 @@ from dataclasses import replace
 from bot.answers import charts_for_alerts, render
 from bot.config import Config
 from bot.jobs.check import AlertSink
-from bot.market import stats_line
+from bot.market import stats_lines
 from bot.store import Store, chats, outbox
 from rules import Alert
 
@@ -31,11 +31,14 @@ def notifier(config: Config, now: Callable[[], dt.datetime] | None = None) -> Al
     def notify(store: Store, alerts: Sequence[Alert]) -> int:
         rules = {r.name: r for r in config.rules}
         anyone = bool(chats.subscribers(store)) or any(a.chats is not None for a in alerts)
+        firing = [a for a in alerts if a.kind == "firing" and a.rule in rules]
+        tracks = stats_lines(store, config, [(a.rule, a.date) for a in firing]) if firing else []
+        lines = dict(zip((a.key for a in firing), tracks, strict=True))
         out: list[Alert] = []
         firings: list[Alert] = []
         for a in alerts:
-            if a.kind == "firing" and a.rule in rules:
-                line = stats_line(store, config, a.rule, as_of=a.date)
+            if a.key in lines:
+                line = lines[a.key]
                 a = replace(a, message=f"{a.message}\n{line}") if line else a
                 firings.append(a)
             out.append(replace(a, message=render.alert_body(a.message, a.date)))  # the day, in every chat

@@ -24,7 +24,7 @@ from .stale import expected_close_on as expected_close_on
 from .stale import stale_symbols as stale_symbols
 from .track import compute_track_records as compute_track_records
 from .track import stats_json as stats_json
-from .track import stats_line as stats_line
+from .track import stats_lines as stats_lines
 from .track import track_record_for as track_record_for
 from .track import track_records as track_records
 from .whatif import Variant as Variant

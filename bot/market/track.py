@@ -118,6 +118,17 @@ def track_records(
 
     A rule that cannot be tracked (its data is missing) raises StoreError, or is left out when not ``strict``.
     """
+    out, errors = _records(store, config, names, use_cache)
+    if errors and strict:
+        name, why = next(iter(errors.items()))
+        raise StoreError(f'no track record for rule "{name}": {why}')
+    return out
+
+
+def _records(
+    store: Store, config: Config, names: Sequence[str] | None, use_cache: bool = True
+) -> tuple[dict[str, TrackRecord], dict[str, str]]:
+    """The records found or computed (the missing ones in one replay), and why each other rule has none."""
     rules = [find_rule(config, n) for n in names] if names is not None else list(config.rules)
     version = store.data_version()
     out: dict[str, TrackRecord] = {}
@@ -128,15 +139,13 @@ def track_records(
             missing.append(rule)
         else:
             out[rule.name] = hit
+    errors: dict[str, str] = {}
     if missing:
         fresh, errors = compute_track_records(store, config, missing)
         for name, record in fresh.items():
             store.save_track(name, find_rule(config, name).fingerprint, version, record.to_dict())
-        if errors and strict:
-            name, why = next(iter(errors.items()))
-            raise StoreError(f'no track record for rule "{name}": {why}')
         out.update(fresh)
-    return {r.name: out[r.name] for r in rules if r.name in out}
+    return {r.name: out[r.name] for r in rules if r.name in out}, errors
 
 
 def as_of_record(store: Store, rule: Rule, record: TrackRecord, as_of: dt.date) -> TrackRecord:
@@ -166,24 +175,39 @@ def as_of_record(store: Store, rule: Rule, record: TrackRecord, as_of: dt.date) 
 def track_record_for(store: Store, config: Config, name: str, as_of: dt.date | None = None) -> TrackRecord:
     """The rule's track record, as of the close of ``as_of`` when given (nothing known after it is used)."""
     record = track_records(store, config, [name])[name]
-    if as_of is None:
-        return record
+    return record if as_of is None else _as_of(store, config, record, as_of)
+
+
+def _as_of(store: Store, config: Config, record: TrackRecord, as_of: dt.date) -> TrackRecord:
     if record.since is not None and as_of < record.since:
-        raise StoreError(f'rule "{name}" can run from {record.since} on: nothing of it is known by {as_of}')
-    return as_of_record(store, find_rule(config, name), record, as_of)
+        raise StoreError(f'rule "{record.rule}" can run from {record.since} on: nothing of it is known by {as_of}')
+    return as_of_record(store, find_rule(config, record.rule), record, as_of)
 
 
 # --- renderings --------------------------------------------------------------------------------
 
 
-def stats_line(store: Store, config: Config, rule_name: str, as_of: dt.date | None = None) -> str | None:
-    """The one line appended to an alert (as of its own day), or None when it cannot be computed (never blocks
-    an alert)."""
+def stats_lines(store: Store, config: Config, firings: Sequence[tuple[str, dt.date | None]]) -> list[str | None]:
+    """The line appended to each alert (its rule's track record as of the alert's own day; None: today), or None
+    where it cannot be computed: never blocks an alert. The rules missing from the cache (every one after a fetch)
+    are replayed together, one load of market data for all of them rather than one per alert."""
+    configured = {r.name for r in config.rules}
+    names = sorted({name for name, _ in firings} & configured)
     try:
-        return summary_line(track_record_for(store, config, rule_name, as_of))
+        records, errors = _records(store, config, names) if names else ({}, {})
     except (BotError, RuleError) as exc:
-        log.warning("no track record for %s: %s", rule_name, exc)
-        return None
+        records, errors = {}, dict.fromkeys(names, str(exc))
+    lines: list[str | None] = []
+    for name, day in firings:
+        try:
+            if name not in records:
+                raise StoreError(errors.get(name, "no such rule in config.toml"))
+            record = records[name]
+            lines.append(summary_line(record if day is None else _as_of(store, config, record, day)))
+        except (BotError, RuleError) as exc:
+            log.warning("no track record for %s: %s", name, exc)
+            lines.append(None)
+    return lines
 
 
 def stats_json(store: Store, config: Config, rule_name: str, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bot.cli.main import main
 from bot.config import find_rule
 from bot.config.settings import load_config
 from bot.market.replay import run_replay
-from bot.market.track import stats_line, track_record_for
+from bot.market.track import stats_lines, track_record_for
 from bot.store.db import Store
 from tests.support.factories import price_frame
 
@@ -95,9 +95,9 @@ def test_cache_is_keyed_by_rule_definition_and_data_version(tmp_path: Path) -> N
             1,
             store.data_version(),
         )
-        line = stats_line(store, cfg, "cross")
+        line, unknown = stats_lines(store, cfg, [("cross", None), ("nope", None)])
         assert line is not None and f"Fired {len(again.firings)}×" in line
-        assert stats_line(store, cfg, "nope") is None
+        assert unknown is None
         html_text = stats_html(track_record_for(store, cfg, "cross"), find_rule(cfg, "cross"))
         assert html_text.startswith("<b>cross</b>") and "<pre>" in html_text
     finally:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.cli.main import main
 from bot.config.defaults import DEFAULT_RULES
 from bot.ingest.sources.csvdir import load_directory
-from bot.market.track import stats_json, stats_line
+from bot.market.track import stats_json, stats_lines
 from bot.store.db import Store
 from tests.support.factories import make_config
 
@@ -58,7 +58,7 @@ def test_ratio_crossing_of_2024_07_17_with_its_forward_moves(
     store = Store(indices_store)
     try:
         doc = stats_json(store, cfg, "rut-spx-above-0.4")
-        line = stats_line(store, cfg, "rut-spx-above-0.4")
+        [line] = stats_lines(store, cfg, [("rut-spx-above-0.4", None)])
     finally:
         store.close()
     firing = next(f for f in doc["firings"] if f["date"] == "2024-07-17")
