@@ -18,12 +18,12 @@ from tests.integration.test_charts import _config, _fill
 
 
 def _count_replays(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every replay the track records run (bot.market.track's own name for it) from now on."""
     calls: list[object] = []
-    real = track.run_replay
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("rule_names"))
-        return real(*args, **kwargs)
+        return run_replay(*args, **kwargs)
 
     monkeypatch.setattr(track, "run_replay", counted)
     return calls
