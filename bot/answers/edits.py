@@ -43,8 +43,9 @@ def esc(text: str) -> str:
     return html.escape(text)
 
 
-def stale_note(stale: StaleWords, rule: str) -> str | None:
-    """One line: the comments that still name a replaced value, and the rename when the name holds it."""
+def stale_note(stale: StaleWords, rule: str, rename: str = "/rename") -> str | None:
+    """One line: the comments that still name a replaced value, and the rename when the name holds it (``rename``:
+    the command that does it where the edit was made, the chat's or the command line's)."""
     if not stale:
         return None
     parts = []
@@ -52,7 +53,7 @@ def stale_note(stale: StaleWords, rule: str) -> str | None:
         quoted = "; ".join(f'"{clip(c.lstrip("#").strip(), COMMENT_LIMIT)}"' for c in stale.comments)
         parts.append(f"the comment{'s' if len(stale.comments) > 1 else ''} {quoted}")
     if stale.rename:
-        parts.append(f"the name (rename it: /rename {rule} {stale.rename})")
+        parts.append(f"the name (rename it: {rename} {rule} {stale.rename})")
     return f"⚠️ still says {', '.join(stale.old)}: {' and '.join(parts)}"
 
 

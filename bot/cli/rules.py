@@ -169,6 +169,9 @@ def _commit(obj: Context, preview: bot.config.Preview, dry_run: bool, undoes: in
     again = proposal.again if dry_run else ()
     lines = bot.answers.preview_lines(preview.diff.rstrip("\n"), proposal.rule, proposal.variants, again)
     click.echo(bot.answers.to_plain("\n".join(lines)))
+    stale = bot.answers.stale_note(bot.config.stale_words(preview), preview.edit.rule, "rotation-bot rules rename")
+    if stale:
+        click.echo(f"Warning: {stale.removeprefix('⚠️ ')}", err=True)
     if proposal.problem:
         click.echo(f"Warning: no what-if: {proposal.problem}", err=True)
     for v in proposal.variants:
@@ -210,6 +213,20 @@ def rules_disable(obj: Context, rule_name: str, dry_run: bool) -> None:
     Example: rotation-bot rules disable breadth-above-75 --dry-run
     """
     _commit(obj, bot.config.preview(obj.config_path, bot.config.Edit.disable(rule_name)), dry_run)
+
+
+@rules.command("rename")
+@click.argument("rule_name", metavar="RULE")
+@click.argument("new_name", metavar="NEW-NAME")
+@dry_run_option
+@pass_ctx
+def rules_rename(obj: Context, rule_name: str, new_name: str, dry_run: bool) -> None:
+    """Rename RULE to NEW-NAME in the config file, keeping its state (no new alert), the chats that follow it and
+    its silences, as /rename does (a rename by hand in config.toml carries none of them over).
+
+    Example: rotation-bot rules rename rut-spx-above-0.4 rut-spx-above-0.42 --dry-run
+    """
+    _commit(obj, bot.config.preview(obj.config_path, bot.config.Edit.rename(rule_name, new_name)), dry_run)
 
 
 @rules.command("history")

@@ -1,4 +1,4 @@
-"""`rotation-bot rules set|enable|disable|history|undo` through the real CLI."""
+"""`rotation-bot rules set|enable|disable|rename|history|undo` through the real CLI."""
 
 from __future__ import annotations
 
@@ -115,3 +115,37 @@ def test_set_takes_several_pairs_as_one_edit(cfg: Path) -> None:
     assert cfg.read_bytes() == original
     code, out = invoke(cfg, "rules", "set", "rut-spx-above-0.4", "threshold", "0.41", "hysteresis")
     assert code == 2 and "KEY VALUE pairs" in out, out
+
+
+def test_rename_keeps_the_state_as_the_chat_does_and_a_stale_name_is_pointed_out(tmp_path: Path) -> None:
+    """The command line had no rename: a name left holding the old threshold could only be renamed by hand, which
+    carries nothing over (the chat's warning named /rename, and the command line showed none)."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[store]\npath = "{tmp_path / "s.sqlite"}"\n\n[[rules]]\nname = "up-0.4"\nmetric = "ratio"\n'
+        'numerator = "A"\ndenominator = "B"\ncondition = "crosses_above"\nthreshold = 0.4\n'
+    )
+    store = Store(tmp_path / "s.sqlite")
+    store.upsert_prices("A", price_frame(0.4 + 0.05 * np.sin(np.arange(300) / 10), start="2020-01-01"))
+    store.upsert_prices("B", price_frame(np.ones(300), start="2020-01-01"))
+    store.close()
+    assert invoke(cfg, "check")[0] == 0
+    result = CliRunner().invoke(
+        main, ["--config", str(cfg), "rules", "set", "up-0.4", "threshold", "0.44", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Warning: still says 0.4: the name (rename it: rotation-bot rules rename up-0.4 up-0.44)" in result.stderr
+    store = Store(tmp_path / "s.sqlite")
+    before = store.load_states()["up-0.4"]
+    store.close()
+    code, out = invoke(cfg, "rules", "rename", "up-0.4", "up-0.44")
+    assert code == 0 and 'rule "up-0.4" renamed to "up-0.44"' in out, out
+    assert 'name = "up-0.44"' in cfg.read_text()
+    store = Store(tmp_path / "s.sqlite")
+    states = store.load_states()
+    store.close()
+    assert "up-0.4" not in states and states["up-0.44"] == before
+    code, out = invoke(cfg, "rules", "undo")
+    assert code == 0 and 'name = "up-0.4"' in cfg.read_text(), out
+    code, out = invoke(cfg, "rules", "rename", "up-0.4", "x" * 5000)
+    assert code == 1 and out.startswith("Error: config.toml: rule ") and "Traceback" not in out, out
