@@ -19,7 +19,8 @@ from bot.store.edits import EditRecord
 from rules import Rule, RuleState, state_reason
 
 COMMENT_LIMIT = 80
-# A preview fits one Telegram message however long the edited value: the diff and the what-if, each cut.
+# A preview fits one Telegram message however long the edited value: the diff and the what-if, each cut; so do
+# what Apply did and each /history line (a summary quotes both values whole).
 SUMMARY_LIMIT, DIFF_LIMIT = 300, 1800
 NOT_YET = "Nothing is written until you press Apply."
 
@@ -90,7 +91,7 @@ def applied_html(
     by_name = {r.name: r for r in rules}
     now = "".join(f"\n{n}: now {state_reason(by_name[n], st)}" for n, st in states.items())
     warning = f"\n⚠️ {esc(unrecorded)}" if unrecorded else ""
-    return f"✅ Applied: {esc(summary)}\n{esc(reloaded + now)}{warning}"
+    return f"✅ Applied: {esc(clip(summary, SUMMARY_LIMIT))}\n{esc(reloaded + now)}{warning}"
 
 
 def edit_summary(record: EditRecord) -> str:
@@ -106,7 +107,7 @@ def history_html(records: Sequence[EditRecord], rule: str | None) -> str:
     if not records:
         return "No edits recorded" + (f" for {esc(rule)}." if rule else ".")
     lines = ["<b>Edits of config.toml</b>, newest first"]
-    lines += [f"#{r.id} {esc(r.at[:16])} {esc(r.who)}: {esc(edit_summary(r))}" for r in records]
+    lines += [f"#{r.id} {esc(r.at[:16])} {esc(r.who)}: {esc(clip(edit_summary(r), SUMMARY_LIMIT))}" for r in records]
     return "\n".join(lines)
 
 

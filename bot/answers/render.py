@@ -44,6 +44,42 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text[: cut if cut > 0 else limit - 2] + "\n…"
 
 
+def visible_length(text: str) -> int:
+    """The length Telegram holds an HTML text to: after entity parsing, so without tags and with entities decoded."""
+    return len(to_plain(text))
+
+
+_OPEN_CLOSE = re.compile(r"<(/?)([a-z][\w-]*)[^>]*>")
+
+
+def fit_html(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """An HTML answer as Telegram takes it: whole when it fits ``limit`` as Telegram counts (after entity parsing),
+    else cut after the last line that fits, with the tags still open there (a <pre> block) closed, and "…".
+
+    The cut is never inside a tag or an entity: a first line longer than the limit becomes escaped plain text
+    (``_fit_line``), so an echoed argument of 4000 ``&`` is cut between two ``&amp;``, not in one.
+    """
+    if visible_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        size += visible_length(line) + (1 if kept else 0)
+        if size > limit - 2:  # room for "\n…"
+            break
+        kept.append(line)
+    if not kept:
+        return _fit_line(text.split("\n", 1)[0], limit)
+    head = "\n".join(kept)
+    open_tags: list[str] = []
+    for m in _OPEN_CLOSE.finditer(head):
+        if not m.group(1):
+            open_tags.append(m.group(2))
+        elif open_tags and open_tags[-1] == m.group(2):
+            open_tags.pop()
+    return head + "".join(f"</{tag}>" for tag in reversed(open_tags)) + "\n…"
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Cut an HTML text into messages of at most ``limit`` characters, at line breaks, in order.
 
@@ -72,9 +108,12 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 def _fit_line(line: str, limit: int) -> str:
     """One over-long HTML line as escaped plain text of at most ``limit`` characters, ending in "…"."""
     plain = to_plain(line)
-    n = limit - 1
-    while (overflow := len(e(plain[:n])) + 1 - limit) > 0:
-        n -= overflow  # escaping lengthened the cut: shorten it by as much
+    n = size = 0
+    for char in plain:  # the longest start whose escaped form leaves room for "…" (an "&" takes five)
+        size += len(e(char))
+        if size > limit - 1:
+            break
+        n += 1
     return e(plain[:n]) + "…"
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bot.config
+from bot.answers import edit_summary
 from bot.config import Edit, Preview
 from bot.config.files import digest, read_config_text
 from bot.errors import BotError
@@ -132,8 +133,8 @@ def preview_undo(store: Store, path: Path) -> Undo:
     data, _ = read_config_text(path)
     if digest(data) != record.new_digest:
         raise BotError(
-            f"{path.name} changed since edit #{record.id} ({Edit.from_json(record.edit_json).describe()}, "
-            f"{record.at}): undoing it would overwrite that change; nothing was written. Change it back with "
-            "`rules set` instead"
+            f"{path.name} changed since edit #{record.id} ({edit_summary(record)}, {record.at}): undoing it would "
+            "overwrite that change; nothing was written. Change it back with a new edit instead (/set in chat, "
+            "rules set on the command line)"
         )
     return Undo(record, bot.config.preview(path, Edit.from_json(record.inverse_json)))

@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answers import CAPTION_LIMIT, clip
+from bot.answers import CAPTION_LIMIT, fit_html
 from bot.chat import (
     COMMANDS,
     DELIVERY_SECONDS,
@@ -111,22 +111,23 @@ def warn_if_nobody_allowed(config: Config) -> None:
 
 
 async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
+    """Send an answer, fitted to Telegram's limits as it counts them (``fit_html``: never cut in a tag or entity)."""
     markup = keyboard(reply.buttons)
-    if reply.photo is not None and len(reply.text) > CAPTION_LIMIT:
+    if reply.photo is not None and fit_html(reply.text, CAPTION_LIMIT) != reply.text:
         # An answer longer than a caption (/rotation): the picture with its title, then the whole text.
         await bot.send_photo(
             chat_id,
             photo=reply.photo,
-            caption=clip(reply.text.split("\n", 1)[0], CAPTION_LIMIT),
+            caption=fit_html(reply.text.split("\n", 1)[0], CAPTION_LIMIT),
             parse_mode=ParseMode.HTML,
         )
-        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
     elif reply.photo is not None:
         await bot.send_photo(
             chat_id, photo=reply.photo, caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
     else:
-        await bot.send_message(chat_id, clip(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def command_context(service: Service, chat_id: int) -> CommandContext:

@@ -109,3 +109,14 @@ async def test_a_press_telegram_will_not_answer_still_runs(tg: FakeTelegram, svc
         tg.push_press(ALLOWED, silence.data)
         await tg.wait_until(lambda: bool(tg.calls("sendMessage", ALLOWED)), timeout=30)
     assert [s.rule for s in chats.silences(svc.store, ALLOWED, dt.datetime.now(dt.UTC))] == [RULE]
+
+
+async def test_an_undo_refused_after_a_hand_edit_names_the_edit_as_history_does(svc: Service) -> None:
+    """/undo after a hand edit said the edit set "threshold (not set) → 0.42" (it replaced 0.4) and told the chat
+    to use `rules set`, a command of the command line."""
+    assert svc.config_path is not None
+    await apply_of(svc, await say(svc, EDITOR, f"/set {RULE} threshold 0.42"))
+    svc.config_path.write_text(svc.config_path.read_text() + "\n# a hand edit\n")
+    reply = await say(svc, EDITOR, "/undo")
+    assert f'(rule "{RULE}": threshold 0.4 → 0.42, ' in reply.text and "(not set)" not in reply.text
+    assert "/set" in reply.text and not reply.buttons

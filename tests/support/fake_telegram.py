@@ -8,7 +8,7 @@ HTML page (not the Bot API), a delay longer than the client's timeout, "late" (a
 without an answer) or "reset" (accepted, then the connection is reset): the faults after which only Telegram
 knows whether it took the message. ``migrate`` turns a group into a supergroup (later sends to the old id get
 Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
-Telegram allows. Modelled on httpx's ``serve_in_thread`` test server.
+Telegram allows and HTML it cannot parse (tests/support/tg_html.py). Modelled on httpx's ``serve_in_thread``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
-import html
 import itertools
 import json
-import re
 import socket
 import struct
 import threading
@@ -31,6 +29,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.support.tg_html import html_problem, visible_length
+
+__all__ = ["ACCEPTED", "Failure", "FakeTelegram", "Request", "fake_telegram", "visible_length"]
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "RotationBot", "username": "rotation_test_bot"}
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, in characters after entity parsing
@@ -305,6 +307,9 @@ class FakeTelegram:
             )
             if visible_length(req.text, req.params.get("parse_mode")) > limit:
                 return "too long", {"description": f"Bad Request: {what} too long"}
+            problem = html_problem(req.text) if req.params.get("parse_mode") == "HTML" else None
+            if problem is not None:
+                return "bad html", {"description": f"Bad Request: {problem}"}
         return None
 
     def _fail(self, h: BaseHTTPRequestHandler, f: Failure) -> None:
@@ -376,13 +381,6 @@ class FakeTelegram:
                 if ready or left <= 0:
                     return ready
                 self._cond.wait(left)
-
-
-def visible_length(text: str, parse_mode: str | None) -> int:
-    """What Telegram counts against its limits: the text after entity parsing, in characters."""
-    if parse_mode == "HTML":
-        text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return len(text)
 
 
 @contextmanager
