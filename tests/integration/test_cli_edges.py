@@ -55,3 +55,21 @@ def test_replay_from_the_first_day_of_the_calendar_is_no_traceback(work: Work, c
     result = work.cli(*command.split(), "--from", "0001-01-01", "--format", "json")
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1), result.output
+
+
+def test_two_cpi_months_on_one_release_day_are_refused_not_a_crash_of_every_check(work: Work) -> None:
+    work.write("cpi/release_dates.csv", [*GOOD["cpi/release_dates.csv"], "2024-07,2024-07-11,08:30"])
+    refused(
+        work.fetch(),
+        "cpi/release_dates.csv:5: release_date: 2024-07-11 is already the release day of 2024-06",
+    )
+    assert work.query("SELECT count(*) FROM cpi_releases WHERE release_date = '2024-07-11'") == [(1,)]
+    assert_everything_runs(work)
+
+
+def test_the_store_refuses_a_second_month_on_a_stored_release_day(work: Work) -> None:
+    work.write("more/release_dates.csv", ["reference_month,release_date,release_time_et", "2024-07,2024-07-11,08:30"])
+    result = work.fetch(work.data / "more")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "2024-07-11 is already the release day of 2024-06" in result.stderr
+    assert_everything_runs(work)

@@ -229,10 +229,26 @@ def _load_releases(store: Store, table: Table, path: Path, base: Path, s: LoadSu
             csvrows.cell(r, "release_time_et", csvrows.optional(csvrows.time_of_day)) or "08:30",
         )
 
-    rows = table.parse(row)
+    parsed = table.parse(row)
+    # One month per release day (the rules index releases by day): a second month on a day refuses its row.
+    months = {m for m, _, _ in parsed}
+    released = {d: m for m, d, _ in store.cpi_releases() if m not in months}
+    rows = []
+    for line, (m, d, t) in zip(_parsed_lines(table), parsed, strict=True):
+        if released.setdefault(d, m) != m:
+            table.refuse(line, "release_date", f"{d} is already the release day of {released[d]}")
+        else:
+            rows.append((m, d, t))
+    table.refused.sort(key=lambda r: r.line)
     if rows:
         s.releases += store.set_cpi_releases(rows)
     return len(rows)
+
+
+def _parsed_lines(table: Table) -> list[int]:
+    """The lines of the rows ``table.parse`` returned, in order: every data line it did not refuse."""
+    refused = {r.line for r in table.refused}
+    return [int(line) for line in table.cells.index if int(line) not in refused]
 
 
 def _load_consensus(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
