@@ -73,3 +73,10 @@ def test_the_store_refuses_a_second_month_on_a_stored_release_day(work: Work) ->
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "2024-07-11 is already the release day of 2024-06" in result.stderr
     assert_everything_runs(work)
+
+
+@pytest.mark.parametrize("option", ["--min-gap", "--max-days"])
+def test_rotation_refuses_nan(work: Work, option: str) -> None:
+    result = work.cli("rotation", option, "nan")
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
