@@ -80,3 +80,12 @@ def test_rotation_refuses_nan(work: Work, option: str) -> None:
     result = work.cli("rotation", option, "nan")
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{option}'" in result.stderr
+
+
+def test_check_far_after_the_data_says_so_rather_than_no_prices_stored(work: Work) -> None:
+    result = work.cli("check", "--as-of", "2030-01-02", "--format", "json")
+    assert "no prices stored" not in result.output, result.output
+    errors = {r["name"]: r.get("error") for r in json.loads(result.stdout)["rules"]}
+    window = "from 2028-11-09 to 2030-01-02: the last stored one is of 2024-07-19"
+    assert errors["ratio"] == f"no close of ^GSPC {window}"
+    assert errors["breadth"] == f"no close of any member of sp500 {window}"
