@@ -28,6 +28,13 @@ class StoreBase:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if "\0" in str(path):
+            raise StoreError(f"the store path {str(path)!r} holds a NUL character: no file can have that name")
+        if self.path.is_dir():
+            raise StoreError(
+                f"the store {self.path} is a folder, not a file: point [store] path at a file in it,"
+                f" such as {self.path / 'rotation-bot.sqlite'}"
+            )
         if str(path) != ":memory:":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

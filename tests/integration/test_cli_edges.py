@@ -89,3 +89,20 @@ def test_check_far_after_the_data_says_so_rather_than_no_prices_stored(work: Wor
     window = "from 2028-11-09 to 2030-01-02: the last stored one is of 2024-07-19"
     assert errors["ratio"] == f"no close of ^GSPC {window}"
     assert errors["breadth"] == f"no close of any member of sp500 {window}"
+
+
+@pytest.mark.parametrize("path", ["", "{dir}"])
+def test_a_store_path_that_is_a_folder_says_so(tmp_path: Path, path: str) -> None:
+    w = Work(tmp_path)
+    w.config.write_text(f'[store]\npath = "{path.format(dir=tmp_path)}"\n')
+    result = w.cli("check")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "is a folder, not a file" in result.stderr and "read-only" not in result.stderr, result.stderr
+
+
+def test_a_store_path_with_a_nul_byte_is_one_line(tmp_path: Path) -> None:
+    w = Work(tmp_path)
+    w.config.write_text('[store]\npath = "a\\u0000b"\n')
+    result = w.cli("check")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith("Error: ") and "holds a NUL character" in result.stderr, result.stderr
