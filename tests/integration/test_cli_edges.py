@@ -7,11 +7,13 @@ Each was once a traceback, a wrong cause or a zero exit; the folder of test_csv_
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.store import Store
 from tests.integration.test_csv_bad_rows import DAYS, GOOD, Work, assert_everything_runs, refused
 
 
@@ -106,3 +108,16 @@ def test_a_store_path_with_a_nul_byte_is_one_line(tmp_path: Path) -> None:
     result = w.cli("check")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert result.stderr.startswith("Error: ") and "holds a NUL character" in result.stderr, result.stderr
+
+
+def test_a_store_transaction_holds_the_write_lock_from_its_start(work: Work) -> None:
+    store = Store(work.db)
+    other = sqlite3.connect(work.db, timeout=0, isolation_level=None)
+    try:
+        with store.transaction():
+            store.get_meta("data_version")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        store.close()
