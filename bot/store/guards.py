@@ -43,6 +43,7 @@ def _optional(test: Callable[[object], object]) -> Callable[[object], object]:
 
 def guard_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
     """Every date a day ``iso_date`` takes; NaN means missing; anything else must be a positive finite price."""
+    _check(f"prices of {symbol!r}", "symbol", _symbol, symbol)
     days = np.asarray(dates, dtype=str)
     outside = (days < FIRST_DAY.isoformat()) | (days > LAST_DAY.isoformat())
     if outside.any():

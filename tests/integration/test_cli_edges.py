@@ -121,3 +121,26 @@ def test_a_store_transaction_holds_the_write_lock_from_its_start(work: Work) -> 
     finally:
         other.close()
         store.close()
+
+
+def test_a_price_file_named_by_no_ticker_is_refused_and_a_lower_case_name_is_its_ticker(work: Work) -> None:
+    work.write("more/a b.csv", ["date,close", "2024-07-22,10"])
+    work.write("more/spy.csv", ["date,close", "2024-07-22,10"])
+    result = work.fetch(work.data / "more")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert 'a b.csv: the file name is no ticker as Yahoo spells it (^GSPC, BRK-B), got "a b"' in result.stderr
+    assert work.query("SELECT DISTINCT symbol FROM prices WHERE date = '2024-07-22'") == [("SPY",)]
+
+
+def test_a_csv_that_cannot_be_read_is_named_with_its_cause(work: Work) -> None:
+    more = work.data / "more"
+    more.mkdir()
+    (more / "BIN.csv").write_bytes(b"\xff\xfe\x00\x9c garbage")
+    (more / "L1.csv").symlink_to("L2.csv")
+    (more / "L2.csv").symlink_to("L1.csv")
+    result = work.fetch(more)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    lines = result.stderr.splitlines()
+    assert "BIN.csv: not UTF-8 text (byte 0xff at offset 0)" in lines, lines
+    assert any(line.startswith("L1.csv: cannot read it: ") and "symbolic links" in line for line in lines), lines
+    assert lines[-1].startswith("Error: nothing loaded"), lines
