@@ -15,6 +15,11 @@ from collections.abc import Callable
 # Yahoo's spelling: letters, digits and ^ . = _ - (^GSPC, BRK-B, ES=F); no spaces, slashes or quotes.
 SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9^.=_-]{0,19}")
 
+# The days a stored date may name: well before the first close of any index (1927) and well within what pandas
+# and date arithmetic can hold (a look-back from 0001-01-01 overflows; pandas' clock ends in 2262), so a typo such
+# as 0001-01-01 or 9999-12-31 is refused where it enters instead of crashing every later check.
+FIRST_DAY, LAST_DAY = dt.date(1800, 1, 1), dt.date(2199, 12, 31)
+
 
 def as_float(value: object) -> float | None:
     """A finite float, or None for anything missing, non-numeric, NaN or infinite."""
@@ -52,13 +57,20 @@ def _written(value: object, canonical: Callable[[str], str], example: str) -> st
 
 
 def iso_date(value: object) -> str:
-    """``value`` if it is a date written ``YYYY-MM-DD``, else ``ValueError``."""
-    return _written(value, lambda s: dt.date.fromisoformat(s).isoformat(), "a date like 2024-07-11")
+    """``value`` if it is a date written ``YYYY-MM-DD`` from ``FIRST_DAY`` to ``LAST_DAY``, else ``ValueError``."""
+    day = _written(value, lambda s: dt.date.fromisoformat(s).isoformat(), "a date like 2024-07-11")
+    if not FIRST_DAY.isoformat() <= day <= LAST_DAY.isoformat():
+        raise ValueError(f'expected a day from {FIRST_DAY} to {LAST_DAY}, got "{value}"')
+    return day
 
 
 def iso_month(value: object) -> str:
-    """``value`` if it is a month written ``YYYY-MM``, else ``ValueError``."""
-    return _written(value, lambda s: dt.date.fromisoformat(s + "-01").isoformat()[:7], "a month like 2024-06")
+    """``value`` if it is a month written ``YYYY-MM`` from ``FIRST_DAY``'s to ``LAST_DAY``'s, else ``ValueError``."""
+    month = _written(value, lambda s: dt.date.fromisoformat(s + "-01").isoformat()[:7], "a month like 2024-06")
+    first, last = FIRST_DAY.isoformat()[:7], LAST_DAY.isoformat()[:7]
+    if not first <= month <= last:
+        raise ValueError(f'expected a month from {first} to {last}, got "{value}"')
+    return month
 
 
 def hh_mm(value: object) -> str:

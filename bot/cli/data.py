@@ -77,7 +77,7 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
             click.echo(
                 f"Skipped {len(summary.skipped)} file(s) whose header is not a format listed in the README: {names}"
             )
-        if summary.files == 0:
+        if summary.files == 0 and not summary.failures:
             raise BotError(f"no recognised CSV files under {path}")
         if summary.loaded:
             store.mark_source("csv", ok=True, last_data_date=store.latest_date())

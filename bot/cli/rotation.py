@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import click
@@ -11,6 +12,13 @@ import bot.answers
 import bot.market
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
 from bot.errors import BotError
+
+
+def _a_number(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """FloatRange lets NaN through (no comparison with it is false), and NaN finds no rotation at all."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter(f"{value!r} is not a number")
+    return value
 
 
 @click.command()
@@ -25,6 +33,7 @@ from bot.errors import BotError
 @click.option(
     "--min-gap",
     type=click.FloatRange(0, 100, min_open=True),
+    callback=_a_number,
     help="Points a rotation must reach (default: [rotation] min_gap, 8).",
 )
 @click.option(

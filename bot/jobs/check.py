@@ -11,6 +11,7 @@ transaction rolls back and the next run redoes the same days; nothing is lost or
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -20,7 +21,7 @@ from bot.answers import Reading, build_digest, render
 from bot.config import Config
 from bot.market import default_as_of, load_market_data, require_data_by, require_prices, rules_start
 from bot.store import Store
-from rules import Alert, MetricSeries, Rule, RuleError, RuleResult, RuleState, compute, evaluate
+from rules import Alert, DataError, MarketData, MetricSeries, Rule, RuleError, RuleResult, RuleState, compute, evaluate
 
 # Alerts a catch-up finds older than this (before the checked day) are recorded but not sent.
 SEND_WITHIN = dt.timedelta(days=14)
@@ -116,7 +117,7 @@ def evaluate_day(
             with contextlib.suppress(RuleError):  # evaluate reports it as the rule's error
                 metrics[rule.name] = compute(rule, data)
     evaluation = evaluate(rules, data, states, as_of, metrics=metrics)
-    results = [*evaluation.results, *failed]
+    results = [*(_why_no_prices(store, data, start, as_of, r) for r in evaluation.results), *failed]
     reading = Reading(
         as_of,
         metrics,
@@ -125,6 +126,32 @@ def evaluate_day(
         evaluation.alerts,
     )
     return Evaluated(reading, results, historical, checked_to)
+
+
+def _why_no_prices(store: Store, data: MarketData, start: dt.date, as_of: dt.date, result: RuleResult) -> RuleResult:
+    """A failed rule whose symbols (or a universe's members) have stored closes, only none in the days loaded
+    (``--as-of`` long after the data or before it), says where its closes are, not the engine's "no prices stored"."""
+    if not result.error:
+        return result
+    close = data.close
+    groups = [(s, [s]) for s in sorted(result.rule.symbols)]
+    for universe in sorted(result.rule.universes):
+        with contextlib.suppress(DataError):
+            groups.append((f"any member of {universe}", list(data.members(universe))))
+    for what, symbols in groups:
+        if any(s in close.columns and close[s].notna().any() for s in symbols):
+            continue
+        last = store.last_dates(symbols)
+        if not last:
+            continue
+        if max(last.values()) < start:
+            why = f"no close of {what} from {start} to {as_of}: the last stored one is of {max(last.values())}"
+        else:
+            why = (
+                f"no close of {what} by {as_of}: the first stored one is of {min(store.first_dates(symbols).values())}"
+            )
+        return dataclasses.replace(result, error=why)
+    return result
 
 
 def run_check(

@@ -23,8 +23,14 @@ YEAR_BACK = dt.timedelta(days=380)
 
 
 def load_start(first_day: dt.date, trading_days: int, also: dt.timedelta = dt.timedelta(0)) -> dt.date:
-    """The first day to load so that ``first_day`` has ``trading_days`` sessions of history, and ``also`` more."""
-    return first_day - calendar_days(trading_days) - also
+    """The first day to load so that ``first_day`` has ``trading_days`` sessions of history, and ``also`` more.
+
+    A look-back from the first days of the calendar (``replay --from 0001-01-01``) starts at its first day.
+    """
+    try:
+        return first_day - calendar_days(trading_days) - also
+    except OverflowError:
+        return dt.date.min
 
 
 def rules_start(rules: Sequence[Rule], first_day: dt.date, *, warm_up: bool = False) -> dt.date:

@@ -23,18 +23,52 @@ def utcnow() -> str:
     return iso(dt.datetime.now(dt.UTC))
 
 
+class _Database(Database):
+    """sqlite-utils' database whose transactions take the write lock when they begin (``BEGIN IMMEDIATE``).
+
+    A deferred transaction that has read cannot write once another process committed since: SQLite answers
+    "database is locked" at once, without waiting out the busy timeout (a ``check`` beside a ``fetch`` failed
+    the fetch this way). Taken first, the lock makes the other process wait its turn instead.
+    """
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: sqlite-utils' savepoint
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
 class StoreBase:
     """An open SQLite file with the schema migrated; the tables' methods build on it."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if "\0" in str(path):
+            raise StoreError(f"the store path {str(path)!r} holds a NUL character: no file can have that name")
+        if self.path.is_dir():
+            raise StoreError(
+                f"the store {self.path} is a folder, not a file: point [store] path at a file in it,"
+                f" such as {self.path / 'rotation-bot.sqlite'}"
+            )
         if str(path) != ":memory:":
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create the folder for the store {self.path}: {exc}") from exc
         try:
-            self.db = Database(str(path))
+            self.db: Database = _Database(str(path))
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA busy_timeout=5000")

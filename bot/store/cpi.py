@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.errors import StoreError
 from bot.store.base import StoreBase, utcnow
 from bot.store.faults import read_back
 from bot.store.guards import guard_consensus, guard_observation, guard_release
@@ -32,12 +33,22 @@ class CpiTables(StoreBase):
         return changed
 
     def set_cpi_releases(self, rows: Sequence[tuple[str, str, str]]) -> int:
-        """BLS release calendar: (reference month YYYY-MM, release date YYYY-MM-DD, release time ET HH:MM)."""
+        """BLS release calendar: (reference month YYYY-MM, release date YYYY-MM-DD, release time ET HH:MM).
+
+        A release day names one month (the CPI rules index releases by day); a second month on a day
+        already stored or given is refused, and nothing is written.
+        """
         for row in rows:
             guard_release(row)
-        self.db.table("cpi_releases").upsert_all(
-            ({"month": m, "release_date": d, "release_time": t} for m, d, t in rows), pk="month"
-        )
+        with self.transaction():
+            released = {d: m for m, d, _ in self.cpi_releases()}
+            released = {d: m for d, m in released.items() if m not in {m for m, _, _ in rows}}
+            for m, d, _ in rows:
+                if released.setdefault(d, m) != m:
+                    raise StoreError(f"refused CPI release of {m}: {d} is already the release day of {released[d]}")
+            self.db.table("cpi_releases").upsert_all(
+                ({"month": m, "release_date": d, "release_time": t} for m, d, t in rows), pk="month"
+            )
         return len(rows)
 
     def upsert_consensus(self, rows: Sequence[Mapping[str, Any]], source: str) -> int:

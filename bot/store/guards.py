@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.errors import StoreError
-from bot.values import finite, hh_mm, is_symbol, iso_date, iso_month
+from bot.values import FIRST_DAY, LAST_DAY, finite, hh_mm, is_symbol, iso_date, iso_month
 from rules import CPI_MEASURES
 
 
@@ -42,7 +42,12 @@ def _optional(test: Callable[[object], object]) -> Callable[[object], object]:
 
 
 def guard_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
-    """NaN means missing; anything else must be a positive finite price."""
+    """Every date a day ``iso_date`` takes; NaN means missing; anything else must be a positive finite price."""
+    _check(f"prices of {symbol!r}", "symbol", _symbol, symbol)
+    days = np.asarray(dates, dtype=str)
+    outside = (days < FIRST_DAY.isoformat()) | (days > LAST_DAY.isoformat())
+    if outside.any():
+        _check(f"price of {symbol}", "date", iso_date, str(days[int(np.flatnonzero(outside)[0])]))
     for name, values in (("close", close), ("adj_close", adj)):
         bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
         if bad.any():

@@ -32,6 +32,7 @@ from bot.ingest.sources import csvrows
 from bot.ingest.sources.base import FetchResult
 from bot.ingest.sources.csvrows import Refusal, Table
 from bot.store import Store
+from bot.values import is_symbol, yahoo_symbol
 
 VINTAGE = re.compile(r"_vintage_(\d{4}-\d{2}-\d{2})$")
 
@@ -112,13 +113,15 @@ def load_directory(
     and changes nothing in the store (an empty member list must not wipe the stored one).
     """
     summary = LoadSummary()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*.csv") if p.is_file())
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*.csv") if not p.is_dir())
     base = root if root.is_dir() else root.parent
     for path in files:
         if on_file:
             on_file(path)
         name = path.relative_to(base).as_posix()
         try:
+            if not path.is_file():  # a dangling symlink or a loop: said, not silently left out
+                path.stat()
             header = _header(path)
             kind = _kind(path, header)
             if kind is None or (only_prices and kind not in ("prices", "long")):
@@ -131,15 +134,22 @@ def load_directory(
             summary.loaded += loaded
             if not loaded:
                 summary.failures[name] = "no valid rows" if table.refused else "no rows"
-        except (OSError, ValueError, csv.Error, StoreError) as exc:
+        except UnicodeDecodeError as exc:
+            summary.failures[name] = f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        except OSError as exc:
+            summary.failures[name] = f"cannot read it: {exc.strerror or exc}"
+        except (ValueError, csv.Error, StoreError) as exc:
             summary.failures[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return summary
 
 
 def _load_prices(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+    symbol = yahoo_symbol(path.stem)  # spy.csv is SPY, BRK.B.csv is BRK-B, as the rules spell them
+    if not is_symbol(symbol):
+        raise ValueError(f'the file name is no ticker as Yahoo spells it (^GSPC, BRK-B), got "{path.stem}"')
     frame = csvrows.price_frame(table)
     if not frame.empty:
-        s.rows += store.upsert_prices(path.stem, frame)
+        s.rows += store.upsert_prices(symbol, frame)
         s.symbols += 1
     return len(frame)
 
@@ -229,10 +239,26 @@ def _load_releases(store: Store, table: Table, path: Path, base: Path, s: LoadSu
             csvrows.cell(r, "release_time_et", csvrows.optional(csvrows.time_of_day)) or "08:30",
         )
 
-    rows = table.parse(row)
+    parsed = table.parse(row)
+    # One month per release day (the rules index releases by day): a second month on a day refuses its row.
+    months = {m for m, _, _ in parsed}
+    released = {d: m for m, d, _ in store.cpi_releases() if m not in months}
+    rows = []
+    for line, (m, d, t) in zip(_parsed_lines(table), parsed, strict=True):
+        if released.setdefault(d, m) != m:
+            table.refuse(line, "release_date", f"{d} is already the release day of {released[d]}")
+        else:
+            rows.append((m, d, t))
+    table.refused.sort(key=lambda r: r.line)
     if rows:
         s.releases += store.set_cpi_releases(rows)
     return len(rows)
+
+
+def _parsed_lines(table: Table) -> list[int]:
+    """The lines of the rows ``table.parse`` returned, in order: every data line it did not refuse."""
+    refused = {r.line for r in table.refused}
+    return [int(line) for line in table.cells.index if int(line) not in refused]
 
 
 def _load_consensus(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:

@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from bot.values import SYMBOL, finite, hh_mm, is_symbol, iso_date, iso_month, yahoo_symbol
+from bot.values import FIRST_DAY, LAST_DAY, SYMBOL, finite, hh_mm, is_symbol, iso_date, iso_month, yahoo_symbol
 from rules import CPI_MEASURES
 
 T = TypeVar("T")
@@ -206,6 +206,8 @@ def price_frame(table: Table) -> pd.DataFrame:
     if dates.isna().any():  # stripping every cell first would cost more than the rest of the checks
         dates = pd.to_datetime(cells["date"].fillna("").str.strip(), format="%Y-%m-%d", errors="coerce")
     refuse(dates.isna(), "date", 'expected a date like 2024-07-11, got "{}"')
+    outside = (dates < pd.Timestamp(FIRST_DAY)) | (dates > pd.Timestamp(LAST_DAY))
+    refuse(outside, "date", f'expected a day from {FIRST_DAY} to {LAST_DAY}, got "{{}}"')
     present = [c for c in PRICES if c in cells]
     empty = pd.DataFrame({c: _empty(cells[c]) for c in present})
     for c in present:
