@@ -41,8 +41,8 @@ class CpiTables(StoreBase):
         for row in rows:
             guard_release(row)
         with self.transaction():
-            released = {d: m for m, d, _ in self.cpi_releases()}
-            released = {d: m for d, m in released.items() if m not in {m for m, _, _ in rows}}
+            given = {m for m, _, _ in rows}  # a month given again may move to another day
+            released = {d: m for m, d, _ in self.cpi_releases() if m not in given}
             for m, d, _ in rows:
                 if released.setdefault(d, m) != m:
                     raise StoreError(f"refused CPI release of {m}: {d} is already the release day of {released[d]}")
