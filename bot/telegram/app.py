@@ -19,7 +19,7 @@ from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -214,19 +214,39 @@ def make_fallback(service: Service) -> Any:
     return fallback
 
 
+def _telegram_side(err: object) -> str | None:
+    """Why a failure is Telegram's side and no fault of the bot (so one warning line, no report), else None.
+
+    A ``BadRequest`` is a message Telegram will never take, and a ``Conflict`` a second bot on the token: those
+    are reported. A ``Forbidden`` reply means the chat blocked or removed the bot: nobody is there to answer.
+    """
+    if isinstance(err, Forbidden):
+        return "the chat blocked or removed the bot"
+    if isinstance(err, NetworkError | RetryAfter) and not isinstance(err, BadRequest):
+        return "Telegram did not take it"
+    if type(err) is TelegramError and isinstance(err.__cause__, ValueError):  # an answer that is no JSON
+        return "Telegram's answer was not JSON (a proxy's page?)"
+    return None
+
+
 def make_error_handler(service: Service) -> Any:
     async def on_error(update: object, context: Ctx) -> None:
         """Log with the traceback; tell the admins in one escaped line (the token is never in it).
 
-        A reply Telegram did not take (a dropped connection, a timeout, a 5xx, flood control) is Telegram's fault,
-        not the bot's: one warning line, no report, and the chat can simply ask again. (Alerts never come here:
-        delivery retries them.) A ``BadRequest`` is a message Telegram will never take: still reported.
+        A reply Telegram did not take (a dropped connection, a timeout, a 5xx, flood control, a page that is no
+        JSON) or a chat that blocked the bot is no fault of the bot (``_telegram_side``): one warning line, no
+        report, and the chat can simply ask again. (Alerts never come here: delivery retries them.)
         """
         err = context.error
         chat = update.effective_chat if isinstance(update, Update) else None
-        if isinstance(err, NetworkError | RetryAfter) and not isinstance(err, BadRequest):
+        if (why := _telegram_side(err)) is not None:
             where = f"chat {chat.id}" if chat else "a chat"
-            log.warning("could not answer %s: Telegram did not take the reply (%s); the chat can ask again", where, err)
+            if update is None:  # polling: no chat is waiting, and PTB's updater tries again
+                log.warning("could not fetch updates: %s (%s); trying again", why, err)
+            elif isinstance(err, Forbidden):
+                log.warning("could not answer %s: %s (%s)", where, why, err)
+            else:
+                log.warning("could not answer %s: %s (%s); the chat can ask again", where, why, err)
             return
         log.error("error while handling an update", exc_info=err)
         token = context.bot.token

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from telegram.error import TelegramError
 
 from bot.chat.service import Service
 from bot.config.defaults import DEFAULT_RULES
@@ -62,7 +63,11 @@ async def running(app: App) -> AsyncIterator[App]:
     assert app.post_init is not None
     await app.post_init(app)
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+
+    def polling_error(exc: TelegramError) -> None:  # to the error handlers, as run_polling sends them
+        app.create_task(app.process_error(error=exc, update=None))
+
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, error_callback=polling_error)
     await app.start()
     try:
         yield app
