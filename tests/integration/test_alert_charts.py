@@ -15,7 +15,7 @@ from bot.answers.charts import chart_for_alert
 from bot.config.settings import Config, load_config
 from bot.market.replay import run_replay
 from bot.store.db import Store
-from rules import MetricSeries, Rule
+from rules import Alert, MetricSeries, Rule
 from tests.integration.test_charts import _config, _fill
 from tests.support.loads import count_loads
 from tests.support.paths import REPO
@@ -32,6 +32,16 @@ def _capture(monkeypatch: pytest.MonkeyPatch) -> list[tuple[MetricSeries, list[M
 
     monkeypatch.setattr(charts, "draw", fake_draw)
     return drawn
+
+
+def several_alerts(store: Store, folder: Path) -> tuple[Config, list[Alert]]:
+    """The generated market and its rules, and the last four firings, of more than one rule."""
+    _fill(store)
+    config = _config(folder)
+    result, _ = run_replay(store, config, dt.date(2022, 3, 1))
+    alerts = [a for a in result.alerts if a.kind == "firing"][-4:]
+    assert len({a.rule for a in alerts}) > 1
+    return config, alerts
 
 
 def test_an_old_alert_gets_the_year_up_to_its_day(
@@ -77,11 +87,7 @@ def test_the_charts_of_one_check_come_from_one_load(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several alerts of a check: one read of market data, and each chart as it would be drawn alone."""
-    _fill(store)
-    config = _config(tmp_path)
-    result, _ = run_replay(store, config, dt.date(2022, 3, 1))
-    alerts = [a for a in result.alerts if a.kind == "firing"][-4:]
-    assert len({a.rule for a in alerts}) > 1
+    config, alerts = several_alerts(store, tmp_path)
     drawn = _capture(monkeypatch)
     alone = [chart_for_alert(store, config, a) for a in alerts]
     one_by_one = list(drawn)

@@ -14,6 +14,7 @@ from bot.jobs.notify import notifier
 from bot.market.replay import run_replay
 from bot.store import chats
 from bot.store.db import Store
+from tests.integration.test_alert_charts import several_alerts
 from tests.integration.test_charts import _config, _fill
 
 
@@ -32,11 +33,7 @@ def _count_replays(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 def test_the_lines_of_several_alerts_come_from_one_replay_and_read_as_each_alone(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fill(store)
-    config = _config(tmp_path)
-    result, _ = run_replay(store, config, dt.date(2022, 3, 1))
-    alerts = [a for a in result.alerts if a.kind == "firing"][-4:]
-    assert len({a.rule for a in alerts}) > 1
+    config, alerts = several_alerts(store, tmp_path)
     alone = []
     for a in alerts:
         store.db.execute("DELETE FROM track_cache")  # each as the first alert after a fetch finds it
