@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -39,7 +40,10 @@ Write = Callable[[str], None]
 
 
 def _default_write(text: str) -> None:
-    print(text, flush=True)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # the reader is gone (`run --console | head`): the rest goes nowhere, as in Unix tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 CHARTS_KEPT = 20  # the console keeps the latest charts only, so a long session does not fill its folder

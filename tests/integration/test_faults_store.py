@@ -213,3 +213,18 @@ async def test_a_stored_value_that_reads_back_wrong_is_a_corrupt_store_not_a_tra
         assert ".recover" in reply.text
     code, err = cli(config, "check")
     assert code == 1 and "is corrupt (database disk image is malformed: a stored value reads " in err, err
+
+
+def test_a_console_whose_reader_went_away_ends_quietly(config: Path) -> None:
+    """`run --console | head -3` logged "command '/rules' failed" with a BrokenPipeError traceback."""
+    bot = start_console(config)
+    assert bot.stdin is not None and bot.stdout is not None and bot.stderr is not None
+    bot.stdin.write("/help\n")
+    bot.stdin.flush()
+    bot.stdout.readline()
+    bot.stdout.close()  # what `| head -1` does once it has its line
+    bot.stdin.write("/rules\n/help\n/ratio\n")
+    bot.stdin.close()
+    err = bot.stderr.read()
+    assert bot.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
