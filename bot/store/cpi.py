@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.errors import StoreError
 from bot.store.base import StoreBase, utcnow
 from bot.store.faults import read_back
 from bot.store.guards import guard_consensus, guard_observation, guard_release
+
+
+def release_clashes(stored: Iterable[tuple[str, str, str]], rows: Sequence[tuple[str, str, str]]) -> dict[int, str]:
+    """Per index of a row of ``rows`` (month, day, time) whose day already releases another month (stored, or
+    an earlier row), that month. A month given again may move to another day."""
+    given = {m for m, _, _ in rows}
+    released = {d: m for m, d, _ in stored if m not in given}
+    return {i: released[d] for i, (m, d, _) in enumerate(rows) if released.setdefault(d, m) != m}
 
 
 class CpiTables(StoreBase):
@@ -41,11 +49,9 @@ class CpiTables(StoreBase):
         for row in rows:
             guard_release(row)
         with self.transaction():
-            given = {m for m, _, _ in rows}  # a month given again may move to another day
-            released = {d: m for m, d, _ in self.cpi_releases() if m not in given}
-            for m, d, _ in rows:
-                if released.setdefault(d, m) != m:
-                    raise StoreError(f"refused CPI release of {m}: {d} is already the release day of {released[d]}")
+            for i, month in release_clashes(self.cpi_releases(), rows).items():
+                m, d, _ = rows[i]
+                raise StoreError(f"refused CPI release of {m}: {d} is already the release day of {month}")
             self.db.table("cpi_releases").upsert_all(
                 ({"month": m, "release_date": d, "release_time": t} for m, d, t in rows), pk="month"
             )

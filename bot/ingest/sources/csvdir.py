@@ -32,6 +32,7 @@ from bot.ingest.sources import csvrows
 from bot.ingest.sources.base import FetchResult
 from bot.ingest.sources.csvrows import Refusal, Table
 from bot.store import Store
+from bot.store.cpi import release_clashes
 from bot.values import is_symbol, yahoo_symbol
 
 VINTAGE = re.compile(r"_vintage_(\d{4}-\d{2}-\d{2})$")
@@ -241,12 +242,11 @@ def _load_releases(store: Store, table: Table, path: Path, base: Path, s: LoadSu
 
     parsed = table.parse(row)
     # One month per release day (the rules index releases by day): a second month on a day refuses its row.
-    months = {m for m, _, _ in parsed}
-    released = {d: m for m, d, _ in store.cpi_releases() if m not in months}
+    clashes = release_clashes(store.cpi_releases(), parsed)
     rows = []
-    for line, (m, d, t) in zip(_parsed_lines(table), parsed, strict=True):
-        if released.setdefault(d, m) != m:
-            table.refuse(line, "release_date", f"{d} is already the release day of {released[d]}")
+    for i, (line, (m, d, t)) in enumerate(zip(_parsed_lines(table), parsed, strict=True)):
+        if i in clashes:
+            table.refuse(line, "release_date", f"{d} is already the release day of {clashes[i]}")
         else:
             rows.append((m, d, t))
     table.refused.sort(key=lambda r: r.line)
