@@ -25,7 +25,7 @@ from benchmarks import (
     bench_sweep,
     bench_track,
 )
-from benchmarks.common import WORK, env
+from benchmarks.common import env, owns_work, work
 
 # Memory first: RUSAGE_CHILDREN keeps the largest child's peak, so no other child may come before it.
 BENCHMARKS = (
@@ -77,9 +77,12 @@ def main() -> int:
                 print(f"{bench.__name__}: ERROR", flush=True)
                 traceback.print_exc()
     finally:
-        # The scratch stores take hundreds of MB of the temp folder; BENCH_KEEP=1 keeps them for the next run.
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(WORK, ignore_errors=True)
+        # The scratch stores take hundreds of MB: a folder of our own goes (BENCH_KEEP=1 keeps it); a BENCH_DIR
+        # stays, so the next run with it reuses the loaded store.
+        if owns_work() and not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work(), ignore_errors=True)
+        elif owns_work():
+            print(f"(kept {work()})", flush=True)
     return 1 if failed else 0
 
 

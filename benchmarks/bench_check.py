@@ -15,10 +15,10 @@ GOAL = 1.0
 
 def _measure() -> Result:
     e = env()
-    path = common.WORK / "check.sqlite"
+    path = common.work() / "check.sqlite"
     shutil.copyfile(e.path, path)
     for suffix in ("-wal", "-shm"):
-        (common.WORK / f"check.sqlite{suffix}").unlink(missing_ok=True)
+        (common.work() / f"check.sqlite{suffix}").unlink(missing_ok=True)
     config = e.config(store_path=path)
     store = Store(path)
     try:
@@ -60,4 +60,4 @@ def run() -> Result:
     try:
         return _measure()
     finally:
-        remove_store(common.WORK / "check.sqlite")  # a 130 MB copy: not left in the temp folder
+        remove_store(common.work() / "check.sqlite")  # a 130 MB copy: not left in the temp folder

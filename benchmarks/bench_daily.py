@@ -118,7 +118,7 @@ def timed_runs(prepared: Path, work: Path, config: Config, body: Callable[[Store
 
 def run() -> Result:
     e = env()
-    work = Path(tempfile.mkdtemp(dir=common.WORK, prefix="daily-"))
+    work = Path(tempfile.mkdtemp(dir=common.work(), prefix="daily-"))
     try:
         prepared = work / "prepared.sqlite"
         new_day = prepare(e, prepared)

@@ -43,7 +43,7 @@ JULY_FROM, JULY_TO = dt.date(2024, 7, 16), dt.date(2024, 7, 24)
 
 def _config(path: Path, digest: bool) -> Config:
     data: dict[str, Any] = {"store": {"path": str(path)}, "digest": {"enabled": digest}}
-    return parse_config(data, path=common.WORK / "config.toml")
+    return parse_config(data, path=common.work() / "config.toml")
 
 
 def _counting(loads: list[int]) -> Callable[[], Any]:
@@ -86,7 +86,7 @@ def _daily_job(prepared: Path, work: Path, new_day: NewDay, digest: bool, loads:
     for _ in range(RUNS):
         common.copy_store(prepared, path)
         config = _config(path, digest)
-        holder = ConfigHolder(config, path=common.WORK / "config.toml")
+        holder = ConfigHolder(config, path=common.work() / "config.toml")
         job = BotScheduler(
             holder,
             now=lambda: new_day.now,
@@ -137,7 +137,7 @@ def _new_data(store: Store) -> None:
 
 def run() -> Result:
     e = env()
-    work = Path(tempfile.mkdtemp(dir=common.WORK, prefix="digest-"))
+    work = Path(tempfile.mkdtemp(dir=common.work(), prefix="digest-"))
     try:
         prepared = work / "prepared.sqlite"
         new_day = _prepare(e, prepared)

@@ -73,13 +73,13 @@ async def _measure(service: Service, tg: FakeTelegram) -> tuple[float, float, fl
 
 def run() -> Result:
     e = env()
-    path = common.WORK / "flood.sqlite"
+    path = common.work() / "flood.sqlite"
     copy_store(e.path, path)  # the bot writes (delivery, caches): never into the shared benchmark store
     try:
         with FakeTelegram() as tg:
             telegram = {"api_base_url": tg.base_url, "allowed_chats": [FLOODER, OTHER]}
             settings = {"store": {"path": str(path)}, "telegram": telegram}
-            config = parse_config(settings, path=common.WORK / "config.toml")
+            config = parse_config(settings, path=common.work() / "config.toml")
             store = Store(path)
             try:
                 idle, heavy, light = asyncio.run(_measure(Service(config, store), tg))

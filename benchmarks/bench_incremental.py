@@ -102,10 +102,10 @@ def _measure() -> Result:
             Result("incremental update", "-", "-", "-", f"goal ≤ {GOAL_CALLS} calls", False, f"skipped: {exc}")
         )
     e = env()
-    path = common.WORK / "incremental.sqlite"
+    path = common.work() / "incremental.sqlite"
     shutil.copyfile(e.path, path)
     for suffix in ("-wal", "-shm"):
-        (common.WORK / f"incremental.sqlite{suffix}").unlink(missing_ok=True)
+        (common.work() / f"incremental.sqlite{suffix}").unlink(missing_ok=True)
     store = Store(path)
     try:
         members = list(store.universe("sp500"))
@@ -149,4 +149,4 @@ def run() -> Result:
     try:
         return _measure()
     finally:
-        remove_store(common.WORK / "incremental.sqlite")  # a 130 MB copy: not left in the temp folder
+        remove_store(common.work() / "incremental.sqlite")  # a 130 MB copy: not left in the temp folder

@@ -69,7 +69,7 @@ def _listed(mods: list[str]) -> str:
 
 def run() -> Result:
     e = env()
-    with tempfile.TemporaryDirectory(dir=common.WORK, prefix="startup-") as tmp:
+    with tempfile.TemporaryDirectory(dir=common.work(), prefix="startup-") as tmp:
         store = Path(tmp) / "store.sqlite"
         common.copy_store(e.path, store)
         config = Path(tmp) / "config.toml"

@@ -1,8 +1,9 @@
 """Shared set-up for the benchmarks: one loaded store per run, and the result line format.
 
-With ``../shared/data`` present the real data is loaded once into a store under /tmp (reused by
-later runs while the data files are unchanged); otherwise a synthetic store of the same size is
-generated (500 random-walk members and two indices over 25 years), so ``make bench`` runs anywhere.
+With ``../shared/data`` present the real data is loaded once into a store in this run's folder (``work()``: a
+temporary folder of its own, or ``BENCH_DIR``, where later runs reuse it while the data files are unchanged);
+otherwise a synthetic store of the same size is generated (500 random-walk members and two indices over 25 years),
+so ``make bench`` runs anywhere.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +27,6 @@ from bot.store.db import Store
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-WORK = Path(os.environ.get("BENCH_DIR", "/tmp/rotation-bot-bench"))
 SYNTH_MEMBERS = 500
 SYNTH_YEARS = 25
 
@@ -41,13 +42,33 @@ class Env:
         data: dict[str, object] = {"store": {"path": str(store_path or self.path)}}
         if symbols is not None:
             data["data"] = {"symbols": symbols}
-        return parse_config(data, path=WORK / "config.toml")
+        return parse_config(data, path=work() / "config.toml")
 
     def open(self) -> Store:
         return Store(self.path)
 
 
 _ENV: Env | None = None
+_WORK: Path | None = None
+_OWN_WORK = False
+
+
+def work() -> Path:
+    """This run's folder: ``BENCH_DIR`` when set, else a new temporary folder, so two checkouts (or two runs) on one
+    machine never share one. Child processes (the memory benchmark's) inherit it through the environment."""
+    global _WORK, _OWN_WORK
+    if _WORK is None:
+        chosen = os.environ.get("BENCH_DIR")
+        _OWN_WORK = not chosen
+        _WORK = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="rotation-bot-bench-"))
+        _WORK.mkdir(parents=True, exist_ok=True)
+        os.environ["BENCH_DIR"] = str(_WORK)
+    return _WORK
+
+
+def owns_work() -> bool:
+    """True when ``work()`` made its folder (a temporary one, removed at the end), not the user's ``BENCH_DIR``."""
+    return _OWN_WORK
 
 
 def _fingerprint(root: Path) -> str:
@@ -61,7 +82,7 @@ def _fingerprint(root: Path) -> str:
 def _shared_env() -> Env:
     from bot.ingest.sources.csvdir import load_directory
 
-    path = WORK / f"shared-{_fingerprint(SHARED_DATA)}.sqlite"
+    path = work() / f"shared-{_fingerprint(SHARED_DATA)}.sqlite"
     if not (path.exists() and path.with_suffix(".ok").exists()):
         print(f"(loading {SHARED_DATA} into {path} once…)", flush=True)
         path.unlink(missing_ok=True)
@@ -103,7 +124,7 @@ def make_synthetic(path: Path, members: int = SYNTH_MEMBERS, years: float = SYNT
 
 
 def _synthetic_env() -> Env:
-    path = WORK / f"synthetic-{SYNTH_MEMBERS}x{SYNTH_YEARS}y.sqlite"
+    path = work() / f"synthetic-{SYNTH_MEMBERS}x{SYNTH_YEARS}y.sqlite"
     if path.exists() and path.with_suffix(".ok").exists():
         return Env(path, "synthetic", SYNTH_MEMBERS, SYNTH_YEARS * 252)
     print(f"(generating {SYNTH_MEMBERS} × {SYNTH_YEARS} years of random walks into {path} once…)", flush=True)
@@ -117,7 +138,6 @@ def env() -> Env:
     """The benchmark store, prepared once per run (and reused across runs when unchanged)."""
     global _ENV
     if _ENV is None:
-        WORK.mkdir(parents=True, exist_ok=True)
         forced = os.environ.get("BENCH_DATA")
         if forced == "synthetic" or not (SHARED_DATA / "indices").is_dir():
             _ENV = _synthetic_env()

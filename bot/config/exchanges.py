@@ -1,7 +1,9 @@
 """The exchanges ``[schedule] exchange`` may name: exchange-calendars' calendars and their aliases.
 
 Written out rather than asked of the library, because importing exchange-calendars imports pandas (half a
-second), and ``rules check`` and ``--help`` must stay quick; a test compares this list with the library's.
+second), and ``rules check`` and ``--help`` must stay quick. The list is a fast path, not the authority: a name it
+lacks is asked of the installed library before it is refused, so a calendar added by a newer exchange-calendars
+(``XDFM`` in 4.13) works without a release of ours. A test checks that every written name is the library's.
 """
 
 from __future__ import annotations
@@ -112,3 +114,14 @@ EXCHANGES = frozenset(
         "us_futures",
     }
 )
+
+
+def known_exchange(name: str) -> bool:
+    """True when exchange-calendars knows ``name``; the library is imported only for a name the list lacks."""
+    if name in EXCHANGES:
+        return True
+    try:
+        import exchange_calendars
+    except ImportError:  # pragma: no cover - it is a dependency; without it the written list is all we know
+        return False
+    return name in exchange_calendars.get_calendar_names(include_aliases=True)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.config.defaults import DEFAULT_RULES
-from bot.config.exchanges import EXCHANGES
+from bot.config.exchanges import EXCHANGES, known_exchange
 from bot.errors import BotError, ConfigFileError
 from bot.values import hh_mm, is_symbol, iso_month, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
@@ -92,7 +92,7 @@ class ScheduleConfig(Section):
     @classmethod
     def _exchange(cls, v: str) -> str:
         """An unknown name would pass here and stop the scheduler at its first session question."""
-        if v not in EXCHANGES:
+        if not known_exchange(v):
             close = difflib.get_close_matches(v, sorted(EXCHANGES), n=1)
             hint = f'did you mean "{close[0]}"? ' if close else ""
             raise ValueError(f'unknown exchange "{v}"; {hint}(exchange-calendars\' names, e.g. XNYS, XNAS, XLON)')

@@ -3,6 +3,7 @@ Bot API server with a bot service on it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,15 @@ def real_config(real_store_copy: Path, tmp_path: Path) -> Path:
     )
     cfg.write_text(text)
     return cfg
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    """An hour past the real clock when the test starts, so the rows it queues (due at the real now) are due.
+
+    Taken per test, never at import: a suite that runs long on a busy machine must not find it in the past.
+    """
+    return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
 @pytest.fixture

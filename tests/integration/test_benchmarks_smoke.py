@@ -18,7 +18,7 @@ from rules.model import load_rules
 def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> common.Env:
     env = common.make_synthetic(tmp_path / "tiny.sqlite", members=8, years=2)
     monkeypatch.setattr(common, "_ENV", env)
-    monkeypatch.setattr(common, "WORK", tmp_path)  # every benchmark reads common.WORK when it runs
+    monkeypatch.setattr(common, "_WORK", tmp_path)  # every benchmark asks common.work() when it runs
     return env
 
 

@@ -45,7 +45,6 @@ from tests.support.tg_helpers import ADMIN, ALLOWED, RATIO_RULE, TOKEN, build, l
 
 A, B = ALLOWED, 222
 GROUP, SUPERGROUP = -4001, -1004001  # a group, and the supergroup Telegram upgraded it to
-NOW = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)  # rows queued during a test are due
 
 Run = Callable[[], Awaitable[None]]
 
@@ -189,7 +188,9 @@ def test_which_timeouts_leave_the_outcome_unknown(cause: Exception, unknown: boo
         assert outcome_unknown(exc) is unknown
 
 
-async def test_a_send_that_never_left_is_retried_with_backoff_as_before(tg: FakeTelegram, store: Store) -> None:
+async def test_a_send_that_never_left_is_retried_with_backoff_as_before(
+    tg: FakeTelegram, store: Store, now: dt.datetime
+) -> None:
     """A pool timeout (every connection busy) means Telegram cannot have the message: no slow retry, no ``unknown``."""
     chats.subscribe(store, A)
     outbox.enqueue_alerts(store, [alert("r1")])
@@ -198,11 +199,11 @@ async def test_a_send_that_never_left_is_retried_with_backoff_as_before(tg: Fake
         tg.fail_next("getMe", Failure("late", delay=1.0))
         busy = asyncio.create_task(one_connection.get_me())  # holds the only connection for a second
         await tg.wait_until(lambda: len(tg.calls("getMe", outcome="late")) == 1)
-        assert await deliver_pending(one_connection, store, now=NOW, sleep=no_sleep) == 0
+        assert await deliver_pending(one_connection, store, now=now, sleep=no_sleep) == 0
         assert tg.calls("sendMessage", outcome=None) == []  # it never reached the server
         assert statuses(store) == [("r1|2024-07-17|firing", A, "pending")]
         await busy
-        later = NOW + dt.timedelta(seconds=backoff_seconds(1))
+        later = now + dt.timedelta(seconds=backoff_seconds(1))
         assert await deliver_pending(one_connection, store, now=later, sleep=no_sleep) == 1
     assert rules_of(tg.accepted(A)) == ["r1"]
 
@@ -234,13 +235,13 @@ async def test_a_group_upgraded_to_a_supergroup_follows_its_new_id(tg: FakeTeleg
     assert len(tg.sent(ADMIN)) == 1
 
 
-def test_moving_a_chat_keeps_its_mute_and_its_place_in_the_config(store: Store) -> None:
+def test_moving_a_chat_keeps_its_mute_and_its_place_in_the_config(store: Store, now: dt.datetime) -> None:
     chats.subscribe(store, GROUP)
-    chats.mute(store, GROUP, NOW + dt.timedelta(hours=2))
+    chats.mute(store, GROUP, now + dt.timedelta(hours=2))
     outbox.queue_text(store, "r1|2024-07-17|firing", GROUP, "r1 fired")
     chats.migrate_chat(store, GROUP, SUPERGROUP)
     assert chats.subscribers(store) == [SUPERGROUP]
-    assert chats.muted_chats(store, NOW) == {SUPERGROUP}
+    assert chats.muted_chats(store, now) == {SUPERGROUP}
     assert [r.chat_id for r in outbox.pending_rows(store)] == [SUPERGROUP]
     assert chats.drop_chats_not_allowed(store, {GROUP}) == []
     assert chats.drop_chats_not_allowed(store, {A}) == [SUPERGROUP]  # the old id gone from the config: dropped
@@ -256,7 +257,9 @@ def many_rules(n: int) -> list[dict[str, object]]:
     ]
 
 
-async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTelegram, bot: Bot, tmp_path: Path) -> None:
+async def test_a_long_digest_goes_out_as_several_messages_in_order(
+    tg: FakeTelegram, bot: Bot, tmp_path: Path, now: dt.datetime
+) -> None:
     """A digest of 150 rules is queued whole today, and Telegram refuses it ("message is too long")."""
 
     tg.enforce_limits = True
@@ -269,9 +272,9 @@ async def test_a_long_digest_goes_out_as_several_messages_in_order(tg: FakeTeleg
         assert day is not None
         whole = digest_text(store, config, as_of=day)
         assert len(whole) > TEXT_LIMIT
-        assert queue_daily_digest(store, config, day, NOW) >= 2
-        assert queue_daily_digest(store, config, day, NOW) == 0  # once per day, every part
-        await deliver_pending(bot, store, now=NOW, sleep=no_sleep)
+        assert queue_daily_digest(store, config, day, now) >= 2
+        assert queue_daily_digest(store, config, day, now) == 0  # once per day, every part
+        await deliver_pending(bot, store, now=now, sleep=no_sleep)
         keys = [k for k, _, _ in statuses(store)]
         assert outbox.counts(store) == {"sent": len(keys)}
     finally:
@@ -296,7 +299,9 @@ def test_split_message_cuts_at_line_breaks_and_fits_every_line() -> None:
     assert html.escape(html.unescape(body), quote=False) == body  # no entity cut in half
 
 
-async def test_admin_notices_and_captions_fit_too(tg: FakeTelegram, bot: Bot, service: Service) -> None:
+async def test_admin_notices_and_captions_fit_too(
+    tg: FakeTelegram, bot: Bot, service: Service, now: dt.datetime
+) -> None:
     """An admin notice of 9,000 characters came out one character over the limit (its "⚠️ " prefix)."""
     tg.enforce_limits = True
     store = service.store
@@ -306,7 +311,7 @@ async def test_admin_notices_and_captions_fit_too(tg: FakeTelegram, bot: Bot, se
     outbox.enqueue_alerts(store, [long, alert("plain")])
     outbox.attach_photos(store, {long.key: b"\x89PNG fake chart"})
     outbox.queue_text(store, "long-text|2024-07-17|firing", A, "x & y\n" * 2000)
-    await deliver_pending(bot, store, now=NOW, sleep=no_sleep)
+    await deliver_pending(bot, store, now=now, sleep=no_sleep)
     assert outbox.counts(store) == {"sent": 4}, statuses(store)
     photo = tg.calls("sendPhoto", A)[0]
     assert visible_length(photo.text, "HTML") <= CAPTION_LIMIT

@@ -30,7 +30,6 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.faultkit import TOKEN, received
 
 A, B = 111, 222
-START = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)  # rows queued in the test are due
 OUTAGE = dt.timedelta(hours=1)
 
 
@@ -58,6 +57,15 @@ class Outage(FakeTelegram):
         h.send_header("Content-Length", str(len(page)))
         h.end_headers()
         h.wfile.write(page)
+
+
+def start_now() -> dt.datetime:
+    """A minute past the real clock, taken after the test queued its rows (due at the real now) so they are due.
+
+    Never taken at import: on a busy machine the suite reaches this module minutes later, and a start taken then
+    lies before the rows' due time, so the stepped clock never reaches them.
+    """
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=1)
 
 
 def dead_url() -> str:
@@ -115,11 +123,12 @@ async def test_an_hour_down_then_everything_arrives_in_order_once(store: Store, 
     chats.subscribe(store, A)
     chats.subscribe(store, B)
     outbox.enqueue_alerts(store, [alert("r1", 17), alert("r2", 17), alert("r3", 17)])
+    start = start_now()
     queued_later = False
 
     def the_next_check_runs(now: dt.datetime) -> None:
         nonlocal queued_later
-        if not queued_later and now >= START + OUTAGE / 2:  # alerts of a check during the outage
+        if not queued_later and now >= start + OUTAGE / 2:  # alerts of a check during the outage
             outbox.enqueue_alerts(store, [alert("r4", 18), alert("r5", 18)])
             queued_later = True
 
@@ -129,7 +138,7 @@ async def test_an_hour_down_then_everything_arrives_in_order_once(store: Store, 
             refused_request = HTTPXRequest(connect_timeout=2, read_timeout=2)
             down = live if mode == "502" else Bot(TOKEN, base_url=dead_url(), request=refused_request)
             try:
-                sent, recovered_at = await step_through(down, store, START, START + OUTAGE, the_next_check_runs)
+                sent, recovered_at = await step_through(down, store, start, start + OUTAGE, the_next_check_runs)
             finally:
                 await refused_request.shutdown()
             assert sent == 0 and queued_later
@@ -166,10 +175,11 @@ async def test_flapping_server_errors_keep_each_chat_in_order(store: Store) -> N
     chats.subscribe(store, A)
     chats.subscribe(store, B)
     outbox.enqueue_alerts(store, [alert("r1", 17), alert("r2", 17)])
+    start = start_now()
     with Outage() as tg:
         tg.fail_next("sendMessage", *["500"] * 5)
         async with bot_at(tg.base_url) as bot:
-            await step_through(bot, store, START, START + dt.timedelta(minutes=10))
+            await step_through(bot, store, start, start + dt.timedelta(minutes=10))
     for chat in (A, B):
         assert received(tg.requests, chat) == ["r1", "r2"]
     assert outbox.counts(store) == {"sent": 4}
