@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import bench_breadth, bench_incremental, bench_track, common
+from benchmarks import bench_breadth, bench_daily, bench_incremental, bench_startup, bench_track, common
 from benchmarks.__main__ import BENCHMARKS
 from bot.market.data import load_market_data
 from rules.engine import compute
@@ -19,6 +19,10 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> common.Env:
     env = common.make_synthetic(tmp_path / "tiny.sqlite", members=8, years=2)
     monkeypatch.setattr(common, "_ENV", env)
     monkeypatch.setattr(common, "_WORK", tmp_path)  # every benchmark asks common.work() when it runs
+    # One timed round, not five: this checks the benchmarks run end to end, and each round of the start-up one
+    # is seven whole processes (the slowest test of the suite at five).
+    monkeypatch.setattr(bench_startup, "RUNS", 1)
+    monkeypatch.setattr(bench_daily, "RUNS", 1)
     return env
 
 
