@@ -80,7 +80,8 @@ test-latest: $(UV)
 	@$(UV) pip install --python $(LATEST)/bin/python --upgrade --compile-bytecode -e '.[dev]' > $(LATEST)/install.log 2>&1 \
 		|| { tail -n 30 $(LATEST)/install.log; exit 1; }
 	@grep -oE '^[A-Za-z0-9._-]+==[^ ;]+' $(LOCK) | tr 'A-Z_' 'a-z-' | sort > $(LATEST)/locked.txt
-	@echo "Newer than $(LOCK):"; $(UV) pip freeze --python $(LATEST)/bin/python --exclude-editable | tr 'A-Z_' 'a-z-' \
+	@echo "Installed here, not as in $(LOCK):"; $(UV) pip freeze -q --python $(LATEST)/bin/python --exclude-editable \
+		| grep -vE '^(pip|setuptools|wheel)==' | tr 'A-Z_' 'a-z-' \
 		| sort | comm -13 $(LATEST)/locked.txt - | sed 's/^/  /'
 	@touch $(LATEST)/.installed
 	$(MAKE) --no-print-directory lint typecheck layers pytest VENV=$(LATEST)
