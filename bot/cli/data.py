@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+import bot.calendar
 import bot.ingest
 import bot.jobs
 import bot.market
@@ -62,7 +63,8 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
                 bar.set_postfix_str(p.name, refresh=False)
                 bar.update()
 
-            summary = bot.ingest.load_directory(store, path, on_file=tick)
+            through = bot.calendar.last_price_day(dt.datetime.now(dt.UTC), obj.config.settings.schedule.exchange)
+            summary = bot.ingest.load_directory(store, path, on_file=tick, through=through)
         parts = [counted(summary.symbols, "symbol"), f"{counted(summary.rows, 'row')} added or changed"]
         parts += [f"universe {u}: {n} members" for u, n in summary.universes.items()]
         parts += [f"membership {u}: {n} spans" for u, n in summary.membership.items()]

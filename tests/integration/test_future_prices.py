@@ -1,0 +1,114 @@
+"""A price dated after the latest session is refused where it enters (issue 28, item 2).
+
+Rows dated 2030-01-02 in ^RUT.csv/^GSPC.csv loaded with exit 0; then `check` judged 2030-01-02, every real day
+was a "look back … already checked to a later day" and `status` said "All good". Now the CSV source, Yahoo and the
+store's guard refuse such a day. The cut is the calendar's, made at ingest: the rules never read a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+import yfinance as yf
+from tenacity import wait_none
+
+from bot.calendar import last_price_day
+from bot.config.settings import parse_config
+from bot.errors import StoreError
+from bot.ingest.fetch import fetch_yahoo
+from bot.ingest.sources.csvdir import load_directory
+from bot.ingest.sources.yahoo import YahooSource
+from bot.store.db import Store
+from tests.integration.test_csv_bad_rows import DAYS, GOOD, Work
+from tests.support.factories import price_frame
+from tests.support.fake_yahoo import FakeDownload, ohlcv
+from tests.support.faultkit import DAY, frame
+
+NY = ZoneInfo("America/New_York")
+FUTURE = "2100-01-04"  # a Monday, far after any clock this runs on (the issue's typo was 2030-01-02)
+CHAT = 111
+
+
+@pytest.mark.parametrize(
+    ("now", "last"),
+    [
+        ("2024-07-10T03:59", "2024-07-09"),  # Wednesday before 04:00 New York: Tuesday is the latest session
+        ("2024-07-10T04:00", "2024-07-10"),  # from 04:00 (12 h before the close) Wednesday's counts
+        ("2024-07-10T23:59", "2024-07-10"),  # never Thursday's, even late in the evening
+        ("2024-07-13T12:00", "2024-07-12"),  # Saturday: Friday
+        ("2024-07-04T12:00", "2024-07-03"),  # Independence Day: the session before
+        ("2024-11-29T01:00", "2024-11-29"),  # an early close (13:00): from 01:00
+        ("1990-07-10T03:00", "1990-07-09"),  # before the calendar's years: weekdays, a 16:00 close
+    ],
+)
+def test_the_latest_session_a_price_may_be_dated(now: str, last: str) -> None:
+    assert last_price_day(dt.datetime.fromisoformat(now).replace(tzinfo=NY)).isoformat() == last
+
+
+def test_the_csv_source_refuses_a_day_after_the_latest_session_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "^RUT.csv").write_text("date,close\n2024-07-18,2100\n2024-07-19,2110\n2024-07-22,2120\n")
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        summary = load_directory(store, tmp_path, through=dt.date(2024, 7, 19))
+        assert [str(r) for r in summary.refused] == [
+            "^RUT.csv:4: date: 2024-07-22 is after the latest session (2024-07-19): it has no close yet"
+        ]
+        assert store.last_dates() == {"^RUT": dt.date(2024, 7, 19)}
+    finally:
+        store.close()
+
+
+def test_fetch_refuses_the_issues_future_rows_and_loads_the_rest(tmp_path: Path) -> None:
+    w = Work(tmp_path)
+    w.write("indices/^RUT.csv", [*GOOD["indices/^RUT.csv"], f"{FUTURE},1,1,1,2500,2500,1"])
+    w.write("indices/^GSPC.csv", [*GOOD["indices/^GSPC.csv"], f"{FUTURE},1,1,1,5000,5000,1"])
+    result = w.fetch()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    session = r"\(\d{4}-\d\d-\d\d\)"
+    lines = result.stderr.splitlines()
+    assert re.fullmatch(rf"indices/\^GSPC.csv:37: date: {FUTURE} is after the latest session {session}: .*", lines[0])
+    assert re.fullmatch(rf"indices/\^RUT.csv:37: date: {FUTURE} is after the latest session {session}: .*", lines[1])
+    assert w.query("SELECT MAX(date) FROM prices") == [(DAYS[-1],)]
+
+
+def test_the_store_guard_refuses_a_day_after_the_session_or_not_yet_begun(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        with pytest.raises(StoreError, match=r"date: 2024-01-03 is after the latest session \(2024-01-02\)"):
+            store.upsert_prices("A", price_frame([1.0, 2.0, 3.0]), through=dt.date(2024, 1, 2))
+        later = price_frame([1.0], start=(dt.date.today() + dt.timedelta(days=3)).isoformat())
+        with pytest.raises(StoreError, match="is after the latest session"):  # a writer naming no session
+            store.upsert_prices("A", later)
+        assert store.count_prices() == 0
+    finally:
+        store.close()
+
+
+def test_yahoo_rows_after_the_session_or_without_a_close_are_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = parse_config(
+        {"data": {"symbols": ["^GSPC", "^RUT"]}, "store": {"path": "s.sqlite"}}, path=tmp_path / "c.toml"
+    )
+    yesterday = DAY - dt.timedelta(days=1)
+    store = Store(tmp_path / "s.sqlite")
+    store.upsert_prices("^GSPC", frame(np.full(30, 5000.0), yesterday))
+    store.upsert_prices("^RUT", frame(np.full(30, 1900.0), yesterday))
+    gspc = ohlcv(pd.DatetimeIndex([pd.Timestamp(DAY)], name="Date"), 5010.0)
+    gspc["Close"] = np.nan  # Yahoo's answer without a Close, but with an Adj Close
+    rut = ohlcv(pd.DatetimeIndex([pd.Timestamp(DAY), pd.Timestamp(FUTURE)], name="Date"), 2100.0)
+    monkeypatch.setattr(yf, "download", FakeDownload({"^GSPC": gspc, "^RUT": rut}))
+    after_close = dt.datetime.combine(DAY, dt.time(18, 0), tzinfo=NY)
+    source = YahooSource(dt.date(2024, 1, 1), wait=wait_none(), now=lambda: after_close)
+    try:
+        report = fetch_yahoo(store, config, ["^GSPC", "^RUT"], source=source)
+        assert "rows refused in ^GSPC, ^RUT" in report.summary()
+        assert store.last_dates() == {"^GSPC": yesterday, "^RUT": DAY}
+    finally:
+        store.close()
