@@ -2,13 +2,16 @@
 
 Rows dated 2030-01-02 in ^RUT.csv/^GSPC.csv loaded with exit 0; then `check` judged 2030-01-02, every real day
 was a "look back … already checked to a later day" and `status` said "All good". Now the CSV source, Yahoo and the
-store's guard refuse such a day. The cut is the calendar's, made at ingest: the rules never read a clock.
+store's guard refuse such a day; a store that already holds one is named by `status` and `check`, and
+`fetch --drop-future` is the way out. The cut is the calendar's, made at ingest: the rules never read a clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +27,9 @@ from bot.errors import StoreError
 from bot.ingest.fetch import fetch_yahoo
 from bot.ingest.sources.csvdir import load_directory
 from bot.ingest.sources.yahoo import YahooSource
+from bot.store import chats, outbox
 from bot.store.db import Store
+from rules import Alert
 from tests.integration.test_csv_bad_rows import DAYS, GOOD, Work
 from tests.support.factories import price_frame
 from tests.support.fake_yahoo import FakeDownload, ohlcv
@@ -112,3 +117,67 @@ def test_yahoo_rows_after_the_session_or_without_a_close_are_left_out(
         assert store.last_dates() == {"^GSPC": yesterday, "^RUT": DAY}
     finally:
         store.close()
+
+
+class OldStore(Work):
+    """The good folder, then the issue's rows as a store from before the refusal holds them, and a check on them."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        assert self.fetch().exit_code == 0
+        store = Store(self.db)
+        try:
+            store.db.execute(
+                "INSERT INTO prices VALUES ('^RUT', ?, 2500, 2500), ('^GSPC', ?, 5000, 5000)", [FUTURE, FUTURE]
+            )
+            store.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+            chats.subscribe(store, CHAT)
+        finally:
+            store.close()
+        assert self.cli("check", "--as-of", DAYS[-1]).exit_code == 0
+        store = Store(self.db)
+        try:  # what the old `check` did with the rows: the rule judged FUTURE, its alert queued
+            st = store.load_states()["ratio"]
+            store.save_states({"ratio": st.but(last_day=dt.date.fromisoformat(FUTURE))})
+            store.record_alerts([Alert(rule="ratio", date=dt.date.fromisoformat(FUTURE), value=0.5, message="x")])
+            outbox.queue_text(store, f"ratio|{FUTURE}|firing", CHAT, "x")
+        finally:
+            store.close()
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> Iterator[OldStore]:
+    yield OldStore(tmp_path)
+
+
+def test_status_and_check_name_future_prices_and_the_way_out(old: OldStore) -> None:
+    named = rf"the store holds prices dated after the latest session \(\d{{4}}-\d\d-\d\d\): \^GSPC, \^RUT to {FUTURE};"
+    way_out = "with `rotation-bot fetch --drop-future`"
+    status = old.cli("status")
+    assert status.exit_code == 1
+    assert any(re.match(f"Warning: {named}", line) and way_out in line for line in status.stderr.splitlines())
+    check = old.cli("check")
+    assert check.exit_code == 1 and isinstance(check.exception, SystemExit), check.output
+    assert re.match(f"Error: nothing was checked: {named}", check.stderr) and way_out in check.stderr
+    real = old.cli("check", "--as-of", DAYS[-1], "--format", "json")
+    assert real.exit_code == 0 and re.match(f"Warning: {named}", real.stderr), real.output
+    assert "ratio" in json.loads(real.stdout)["historical"]  # the old check made a real day a look back
+
+
+def test_drop_future_deletes_them_and_what_was_checked_on_them(old: OldStore) -> None:
+    result = old.cli("fetch", "--drop-future")
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"Dropped 2 prices dated after the latest session \(\d{4}-\d\d-\d\d\) of \^GSPC, \^RUT, the states of ratio "
+        r"\(checked again from the next check on\), 1 alert and 1 queued message of those days\.\n",
+        result.stdout,
+    )
+    assert old.query("SELECT MAX(date) FROM prices") == [(DAYS[-1],)]
+    assert old.query("SELECT COUNT(*) FROM alerts WHERE date > ?", DAYS[-1]) == [(0,)]
+    assert old.query("SELECT status FROM outbox WHERE alert_key = ?", f"ratio|{FUTURE}|firing") == [("dropped",)]
+    assert "drop-future" not in old.cli("status").stderr
+    check = old.cli("check", "--as-of", DAYS[-1], "--format", "json")
+    assert check.exit_code == 0 and check.stderr == "", check.output
+    assert json.loads(check.stdout)["historical"] == []  # a real day is no longer a look back
+    again = old.cli("fetch", "--drop-future")
+    assert again.stdout.startswith("No stored price is dated after the latest session")
