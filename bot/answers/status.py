@@ -22,6 +22,7 @@ from bot.store import Store, chats, future, outbox, store_fault
 
 # A symbol's close is expected once the session's daily check time has passed.
 OUTBOX_STUCK = dt.timedelta(hours=1)
+NAMED = 5  # symbols named per day in the future-prices warning (a members' file can hold 500)
 RATIO_PAIR = ("^RUT", "^GSPC")  # /ratio's default pair; its dates are shown when no rule names a symbol
 
 
@@ -110,7 +111,10 @@ def future_prices(store: Store, config: Config, now: dt.datetime) -> tuple[dt.da
     by_day: dict[dt.date, list[str]] = {}
     for symbol, last in sorted(found.items()):
         by_day.setdefault(last, []).append(symbol)
-    listed = "; ".join(f"{', '.join(names)} to {last}" for last, names in sorted(by_day.items()))
+    listed = "; ".join(
+        f"{', '.join(names[:NAMED])}{f' and {len(names) - NAMED} more' if len(names) > NAMED else ''} to {last}"
+        for last, names in sorted(by_day.items())
+    )
     return day, (
         f"the store holds prices dated after the latest session ({day}): {listed}; a check of them judges days "
         "that have not happened, and makes every real day a look back. Drop them (and what was checked on them) "

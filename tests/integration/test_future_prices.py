@@ -21,6 +21,7 @@ import pytest
 import yfinance as yf
 from tenacity import wait_none
 
+from bot.answers.status import future_prices
 from bot.calendar import last_price_day
 from bot.config.settings import parse_config
 from bot.errors import StoreError
@@ -181,3 +182,16 @@ def test_drop_future_deletes_them_and_what_was_checked_on_them(old: OldStore) ->
     assert json.loads(check.stdout)["historical"] == []  # a real day is no longer a look back
     again = old.cli("fetch", "--drop-future")
     assert again.stdout.startswith("No stored price is dated after the latest session")
+
+
+def test_a_warning_about_many_future_symbols_names_five_a_day(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        rows = [(f"S{i:03d}", FUTURE, 1.0, 1.0) for i in range(40)] + [("^RUT", "2101-01-03", 1.0, 1.0)]
+        store.db.conn.executemany("INSERT INTO prices VALUES (?, ?, ?, ?)", rows)
+        config = parse_config({"store": {"path": "s.sqlite"}}, path=tmp_path / "c.toml")
+        _, warning = future_prices(store, config, dt.datetime.now(dt.UTC))
+        assert warning is not None
+        assert f"S000, S001, S002, S003, S004 and 35 more to {FUTURE}; ^RUT to 2101-01-03;" in warning
+    finally:
+        store.close()
