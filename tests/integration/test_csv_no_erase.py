@@ -85,3 +85,15 @@ def test_the_store_never_writes_nothing_over_a_stored_price(tmp_path: Path) -> N
         assert close["A"].tolist() == [10.0, 21.0, 12.0]
     finally:
         store.close()
+
+
+def test_a_long_file_names_each_symbol_whose_stored_closes_a_row_would_erase(work: Work) -> None:
+    lines = ["symbol,date,adj_close", f"^RUT,{DAY},1", f"RSP,{DAY},300", f"^GSPC,{DAY},1", f"^RUT,{DAYS[6]},1"]
+    work.write("../bad/long.csv", lines)
+    result = work.fetch(work.root / "bad")
+    assert result.stderr.splitlines()[:3] == [
+        "long.csv:2: close: empty, and the store holds closes of ^RUT: a row without one would erase them",
+        f"long.csv:4: {ERASES}",
+        "long.csv:5: close: empty, and the store holds closes of ^RUT: a row without one would erase them",
+    ]
+    assert (work.close("^RUT", DAY), work.close("^GSPC", DAY)) == (2005, 5000)

@@ -231,10 +231,12 @@ def price_frame(
     names = out["symbol"] if "symbol" in out else pd.Series(symbol, index=out.index, dtype=object)
     no_close = (empty["close"] if "close" in present else pd.Series(True, index=out.index)) & ~refused
     if symbol is not None or "symbol" in out:  # a row without a close would erase a stored one, or mix bases
-        closed = set(stored_closes(sorted(set(names[no_close])))) if no_close.any() else set()
-        for name in sorted(closed):
-            why = f"empty, and the store holds closes of {name}: a row without one would erase them"
-            refuse(no_close & (names == name), "close", why)
+        codes, uniques = pd.factorize(names.where(no_close, ""))  # one pass: a long file has millions of rows
+        closed = set(stored_closes(sorted(set(uniques) - {""}))) if no_close.any() else set()
+        for code, name in enumerate(uniques):
+            if name in closed:
+                why = f"empty, and the store holds closes of {name}: a row without one would erase them"
+                refuse(pd.Series(codes == code, index=out.index), "close", why)
     table.refused.sort(key=lambda r: r.line)
     out = out[~refused].set_index(pd.DatetimeIndex(dates[~refused], name="date")).sort_index(kind="stable")
     if "symbol" in out:
