@@ -58,6 +58,8 @@ def fetch(
     """
     store = obj.store
     if drop_future:
+        if path is not None or symbols:
+            raise click.UsageError("--drop-future fetches nothing: give it without --path or --symbol")
         _drop_future(obj)
         return
     if source == "csv":

@@ -195,3 +195,9 @@ def test_a_warning_about_many_future_symbols_names_five_a_day(tmp_path: Path) ->
         assert f"S000, S001, S002, S003, S004 and 35 more to {FUTURE}; ^RUT to 2101-01-03;" in warning
     finally:
         store.close()
+
+
+def test_drop_future_with_a_path_is_a_wrong_option_not_a_silent_drop(old: OldStore) -> None:
+    result = old.cli("fetch", "--source", "csv", "--path", str(old.data), "--drop-future")
+    assert result.exit_code == 2 and "--drop-future fetches nothing" in result.output
+    assert old.query("SELECT MAX(date) FROM prices") == [(FUTURE,)]
