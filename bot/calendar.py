@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 # Calendar days per trading day, with slack for holidays: turns "N trading days" into a date range.
 CALENDAR_PER_TRADING_DAY = 1.5
 CATCH_UP_DAYS = 10  # how far back a missed daily run is still caught up (once)
+# A session's price may enter the store from this long before its close: today's from 04:00 New York time (a file
+# written east of New York, a clock some hours off), never a later session's.
+CLOSE_MARGIN = dt.timedelta(hours=12)
 # The spans a chart can show, in calendar days (None: all history).
 CHART_PERIODS: dict[str, int | None] = {"1y": 365, "5y": 5 * 365 + 1, "max": None}
 
@@ -54,6 +57,20 @@ def last_trading_day(day: dt.date, exchange: str = "XNYS") -> dt.date:
         if is_trading_day(d, exchange):
             return d
     return day
+
+
+def last_price_day(now: dt.datetime, exchange: str = "XNYS") -> dt.date:
+    """The latest day a price may be dated at ``now``: the last session whose close is at most ``CLOSE_MARGIN``
+    after ``now``. Ingest refuses a later one, so a typo such as 2030 cannot make every real day a look back."""
+    import pandas as pd
+
+    moment = pd.Timestamp(now.astimezone(dt.UTC) + CLOSE_MARGIN)
+    cal = _calendar(exchange, max(moment.year, dt.date.today().year) + 1)
+    closes = cal.closes
+    if closes.iloc[0] <= moment <= closes.iloc[-1]:
+        return closes.index[int(closes.searchsorted(moment, side="right")) - 1].date()  # type: ignore[no-any-return]
+    # Outside the calendar's years: weekdays, closing at 16:00 in the exchange's time.
+    return last_trading_day((moment.tz_convert(cal.tz) - pd.Timedelta(hours=16)).date(), exchange)
 
 
 def at(day: dt.date, hhmm: str, tz: ZoneInfo) -> dt.datetime:

@@ -39,6 +39,7 @@ from .rotation import rotation_json as rotation_json
 from .rotation import rotation_text as rotation_text
 from .rotationchart import rotation_chart as rotation_chart
 from .status import StatusView as StatusView
+from .status import future_prices as future_prices
 from .status import status_view as status_view
 from .subscription import route_text as route_text
 from .subscription import silences_html as silences_html

@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.calendar import is_trading_day, last_trading_day
+from bot.calendar import is_trading_day, last_price_day, last_trading_day
 from bot.config import Config
 from bot.market import expected_close, stale_symbols
-from bot.store import Store, chats, outbox, store_fault
+from bot.store import Store, chats, future, outbox, store_fault
 
 # A symbol's close is expected once the session's daily check time has passed.
 OUTBOX_STUCK = dt.timedelta(hours=1)
+NAMED = 5  # symbols named per day in the future-prices warning (a members' file can hold 500)
 RATIO_PAIR = ("^RUT", "^GSPC")  # /ratio's default pair; its dates are shown when no rule names a symbol
 
 
@@ -100,6 +101,27 @@ def _day(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def future_prices(store: Store, config: Config, now: dt.datetime) -> tuple[dt.date, str | None]:
+    """The latest session at ``now``, and a warning when the store holds prices dated after it (loaded before
+    ingest refused them), with the way out: ``status`` warns, ``check`` refuses to judge a day past it."""
+    day = last_price_day(now, config.settings.schedule.exchange)
+    found = future.prices_after(store, day)
+    if not found:
+        return day, None
+    by_day: dict[dt.date, list[str]] = {}
+    for symbol, last in sorted(found.items()):
+        by_day.setdefault(last, []).append(symbol)
+    listed = "; ".join(
+        f"{', '.join(names[:NAMED])}{f' and {len(names) - NAMED} more' if len(names) > NAMED else ''} to {last}"
+        for last, names in sorted(by_day.items())
+    )
+    return day, (
+        f"the store holds prices dated after the latest session ({day}): {listed}; a check of them judges days "
+        "that have not happened, and makes every real day a look back. Drop them (and what was checked on them) "
+        "with `rotation-bot fetch --drop-future`"
+    )
+
+
 def status_view(
     store: Store,
     config: Config,
@@ -146,6 +168,10 @@ def status_view(
             warnings.append(f"stale data: no close for {expected} yet (latest stored {latest or 'none'})")
         else:
             warnings.append(f"stale data: no close for {expected} for {', '.join(stale)}")
+
+    warning = future_prices(store, config, now)[1]
+    if warning:
+        warnings.append(warning)
 
     counts = outbox.counts(store)
     oldest = outbox.oldest_pending(store)

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+import bot.answers
+import bot.calendar
 import bot.ingest
 import bot.jobs
 import bot.market
+import bot.store
 import rules as engine
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx, require_data_from
 from bot.errors import BotError
@@ -35,8 +38,11 @@ def _num(v: Any) -> Any:
 @click.option("--path", type=click.Path(exists=True, path_type=Path), help="Folder or file for --source csv.")
 @click.option("--symbol", "symbols", multiple=True, help="Only these symbols (yahoo); repeatable.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--drop-future", is_flag=True, help="Fetch nothing: delete stored prices dated after the latest session.")
 @pass_ctx
-def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...], no_progress: bool) -> None:
+def fetch(
+    obj: Context, source: str, path: Path | None, symbols: tuple[str, ...], no_progress: bool, drop_future: bool
+) -> None:
     """Fill the store with daily closes (and member lists, CPI data).
 
     `--source csv --path DIR` loads every recognised CSV under DIR: SYMBOL.csv price files,
@@ -45,10 +51,17 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
     status is 1 (also when nothing loaded at all).
     `--source yahoo` downloads what is new since the last stored day for the configured symbols and
     every universe member; `--source fred` fetches the CPI series.
+    A price dated after the latest session is refused; `--drop-future` deletes such prices stored
+    before, with the rule states, alerts and queued messages checked on them.
 
     Example: rotation-bot fetch --source csv --path ../shared/data
     """
     store = obj.store
+    if drop_future:
+        if path is not None or symbols:
+            raise click.UsageError("--drop-future fetches nothing: give it without --path or --symbol")
+        _drop_future(obj)
+        return
     if source == "csv":
         if path is None:
             raise click.UsageError("--source csv needs --path DIR")
@@ -62,7 +75,8 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
                 bar.set_postfix_str(p.name, refresh=False)
                 bar.update()
 
-            summary = bot.ingest.load_directory(store, path, on_file=tick)
+            through = bot.calendar.last_price_day(dt.datetime.now(dt.UTC), obj.config.settings.schedule.exchange)
+            summary = bot.ingest.load_directory(store, path, on_file=tick, through=through)
         parts = [counted(summary.symbols, "symbol"), f"{counted(summary.rows, 'row')} added or changed"]
         parts += [f"universe {u}: {n} members" for u, n in summary.universes.items()]
         parts += [f"membership {u}: {n} spans" for u, n in summary.membership.items()]
@@ -87,6 +101,20 @@ def fetch(obj: Context, source: str, path: Path | None, symbols: tuple[str, ...]
     click.echo(report.summary())
     for symbol, why in report.failures.items():
         click.echo(f"Warning: {symbol}: {why}", err=True)
+
+
+def _drop_future(obj: Context) -> None:
+    day = bot.calendar.last_price_day(dt.datetime.now(dt.UTC), obj.config.settings.schedule.exchange)
+    done = bot.store.future.drop_after(obj.store, day)
+    if not done.prices:
+        click.echo(f"No stored price is dated after the latest session ({day}): nothing dropped.")
+        return
+    rows = sum(done.prices.values())
+    states = f", the states of {', '.join(done.states)} (checked again from the next check on)" if done.states else ""
+    click.echo(
+        f"Dropped {counted(rows, 'price')} dated after the latest session ({day}) of {', '.join(sorted(done.prices))}"
+        f"{states}, {counted(done.alerts, 'alert')} and {counted(done.queued, 'queued message')} of those days."
+    )
 
 
 REFUSED_PER_FILE = 10
@@ -212,6 +240,11 @@ def check(obj: Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
 
     Example: rotation-bot check --as-of 2024-07-24 --format json
     """
+    latest, future = bot.answers.future_prices(obj.store, obj.config, dt.datetime.now(dt.UTC))
+    if future and (as_of is None or as_of > latest):
+        raise BotError(f"nothing was checked: {future}")
+    if future:
+        click.echo(f"Warning: {future}", err=True)
     report = bot.jobs.run_check(obj.store, obj.config, as_of, sink=bot.jobs.notifier(obj.config))
     if fmt == "json":
         emit_json(

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from bot.calendar import last_price_day
 from bot.config import Config
 from bot.errors import BotError, SourceUnavailable
 from bot.ingest.sources.base import FetchResult
@@ -102,6 +103,36 @@ def split_like_jumps(store: Store, frames: Mapping[str, pd.DataFrame]) -> dict[s
     return out
 
 
+def refuse_rows(
+    store: Store, frames: Mapping[str, pd.DataFrame], through: dt.date
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The frames without the rows the store must not take, and per symbol why, for the fetch's warnings.
+
+    A row dated after ``through`` (the latest session) has no close yet; a row without a Close, of a symbol whose
+    stored history has closes, would erase a stored close or put an adj_close among closes. Left out, such a day
+    is asked again by the next fetch, when Yahoo has its close.
+    """
+    gaps = [s for s, f in frames.items() if "close" not in f or bool(f["close"].isna().any())]
+    closed = store.with_closes(gaps) if gaps else set()
+    kept: dict[str, pd.DataFrame] = {}
+    why: dict[str, str] = {}
+    for symbol, frame in frames.items():
+        late = frame.index > pd.Timestamp(through)
+        no_close = np.zeros(len(frame), dtype=bool)
+        if symbol in closed:
+            no_close = frame["close"].isna().to_numpy() if "close" in frame else ~no_close
+        reasons = []
+        if late.any():
+            reasons.append(f"{counted(int(late.sum()), 'row')} after the latest session ({through}): no close yet")
+        if (no_close & ~late).any():
+            days = ", ".join(str(d.date()) for d in frame.index[no_close & ~late][:3])
+            reasons.append(f"no Close on {days}, and the store holds its closes: kept them")
+        if reasons:
+            why[symbol] = "; ".join(reasons)
+        kept[symbol] = frame[~(late | no_close)]
+    return kept, why
+
+
 def live_symbols(store: Store, config: Config) -> list[str]:
     """Configured symbols first, then every member of every universe (each once)."""
     symbols = list(config.settings.data.symbols)
@@ -144,16 +175,20 @@ def fetch_yahoo(
             result: FetchResult = yahoo.fetch(symbols, since)
         finally:
             yahoo.on_batch = previous
-    jumps = split_like_jumps(store, result.frames)
     dupes = {
         symbol: f"{frame.attrs['duplicate_dates']} duplicate dates in Yahoo's answer; kept the last row"
         for symbol, frame in result.frames.items()
         if frame.attrs.get("duplicate_dates")
     }
-    report.rows += sum(store.upsert_many(result.frames).values())
-    for found in (jumps, dupes):
+    through = last_price_day(yahoo.now(), config.settings.schedule.exchange)
+    frames, refused = refuse_rows(store, result.frames, through)
+    jumps = split_like_jumps(store, frames)
+    report.rows += sum(store.upsert_many(frames, through).values())
+    for found in (refused, jumps, dupes):
         for symbol, why in found.items():
             log.warning("yahoo: %s: %s", symbol, why)
+    if refused:
+        report.notes.append(f"rows refused in {_names(refused)}")
     if jumps:
         report.notes.append(f"split-like jump in {_names(jumps)}")
     if dupes:

@@ -3,6 +3,7 @@ __all__: list[str]
 
 from . import chats as chats
 from . import edits as edits
+from . import future as future
 from . import outbox as outbox
 from .db import Store as Store
 from .db import iso as iso

@@ -25,10 +25,18 @@ from rules import Alert, RuleState
 
 __all__ = ["Store", "iso", "utcnow"]
 
-# Unchanged rows cost nothing: re-running a fetch changes 0 rows.
+# Unchanged rows cost nothing: re-running a fetch changes 0 rows. A missing price (NULL) never replaces a stored
+# one, whoever writes: an empty close erased 5633.91 and the ratio read 2051.75 from the adj_close left.
 UPSERT_PRICE = """INSERT INTO prices (symbol, date, close, adj_close) VALUES (?, ?, ?, ?)
-ON CONFLICT (symbol, date) DO UPDATE SET close = excluded.close, adj_close = excluded.adj_close
-WHERE prices.close IS NOT excluded.close OR prices.adj_close IS NOT excluded.adj_close"""
+ON CONFLICT (symbol, date) DO UPDATE
+SET close = COALESCE(excluded.close, prices.close), adj_close = COALESCE(excluded.adj_close, prices.adj_close)
+WHERE prices.close IS NOT COALESCE(excluded.close, prices.close)
+   OR prices.adj_close IS NOT COALESCE(excluded.adj_close, prices.adj_close)"""
+
+# Each next symbol is the least one after the last: a skip over the primary key, not a scan of every row.
+SYMBOLS = """WITH RECURSIVE s(symbol) AS (SELECT MIN(symbol) FROM prices
+UNION ALL SELECT (SELECT MIN(symbol) FROM prices WHERE symbol > s.symbol) FROM s WHERE s.symbol IS NOT NULL)
+SELECT symbol FROM s"""
 
 
 class Store(CpiTables):
@@ -38,27 +46,29 @@ class Store(CpiTables):
 
     # --- prices --------------------------------------------------------------------------------
 
-    def upsert_prices(self, symbol: str, frame: pd.DataFrame) -> int:
+    def upsert_prices(self, symbol: str, frame: pd.DataFrame, through: dt.date | None = None) -> int:
         """Store one symbol's daily rows (index: dates; columns close and/or adj_close).
 
         Returns how many rows were new or changed; unchanged rows cost nothing, so re-running a
-        fetch adds 0. NaN means missing; a price that is not positive and finite raises StoreError.
+        fetch adds 0. NaN means missing and keeps a stored price; a price that is not positive and finite,
+        or a date after ``through`` (the latest session; by default the latest day begun anywhere), raises
+        StoreError.
         """
-        return self.upsert_many({symbol: frame})[symbol]
+        return self.upsert_many({symbol: frame}, through)[symbol]
 
-    def upsert_many(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+    def upsert_many(self, frames: Mapping[str, pd.DataFrame], through: dt.date | None = None) -> dict[str, int]:
         """``upsert_prices`` for many symbols in one transaction (the daily fetch writes 500 at once)."""
         changed: dict[str, int] = {}
         conn = self.db.conn
         with self.db.atomic():
             ends = column_ends(conn, list(frames))
             for symbol, frame in frames.items():
-                changed[symbol] = self._upsert(symbol, frame, ends.get(symbol))
+                changed[symbol] = self._upsert(symbol, frame, ends.get(symbol), through)
             if any(changed.values()):
                 self._bump_data_version()
         return changed
 
-    def _upsert(self, symbol: str, frame: pd.DataFrame, column_end: str | None) -> int:
+    def _upsert(self, symbol: str, frame: pd.DataFrame, column_end: str | None, through: dt.date | None) -> int:
         """Write one symbol's rows; a change to a day its stored column covers drops that column.
 
         Days after the column's end are read from the rows with it (bot/store/pricecache.py), so the
@@ -70,7 +80,7 @@ class Store(CpiTables):
         close = frame["close"].to_numpy(dtype=float) if "close" in frame else np.full(n, np.nan)
         adj = frame["adj_close"].to_numpy(dtype=float) if "adj_close" in frame else np.full(n, np.nan)
         dates = np.datetime_as_string(pd.DatetimeIndex(frame.index).to_numpy().astype("datetime64[D]"))
-        guard_prices(symbol, dates, close, adj)  # nothing stored can crash a later check
+        guard_prices(symbol, dates, close, adj, through)  # nothing stored can crash or silence a later check
         rows = [
             (symbol, str(d), None if np.isnan(c) else float(c), None if np.isnan(a) else float(a))
             for d, c, a in zip(dates, close, adj, strict=True)
@@ -89,8 +99,17 @@ class Store(CpiTables):
         conn.executemany(UPSERT_PRICE, [r for r in rows if column_end is None or r[1] > column_end])
         return revised + conn.total_changes - before
 
+    def with_closes(self, symbols: Iterable[str]) -> set[str]:
+        """The symbols whose stored history has a close (not only adj_close): a row without one is refused."""
+        sql = (
+            "SELECT s.value FROM json_each(?) AS s"
+            " WHERE EXISTS (SELECT 1 FROM prices WHERE symbol = s.value AND close IS NOT NULL)"
+        )
+        return {r[0] for r in self.db.execute(sql, [json.dumps(sorted(set(symbols)))]).fetchall()}
+
     def symbols(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT symbol FROM prices ORDER BY symbol").fetchall()]
+        """Every stored symbol, in order: one index seek each (``DISTINCT`` read all 2 million rows, 0.5 s)."""
+        return [r[0] for r in self.db.execute(SYMBOLS).fetchall() if r[0] is not None]
 
     def last_dates(self, symbols: Iterable[str] | None = None) -> dict[str, dt.date]:
         """The last stored date per symbol (what an incremental fetch starts after)."""

@@ -7,6 +7,7 @@ so a date nobody can parse never reaches the pandas code behind check, replay, /
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,13 +42,27 @@ def _optional(test: Callable[[object], object]) -> Callable[[object], object]:
     return lambda value: None if value is None else test(value)
 
 
-def guard_prices(symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any]) -> None:
-    """Every date a day ``iso_date`` takes; NaN means missing; anything else must be a positive finite price."""
+def day_begun() -> dt.date:
+    """The latest date on which a day has begun somewhere (UTC+14): the bound for a writer that names no session."""
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=14))).date()
+
+
+def guard_prices(
+    symbol: str, dates: Any, close: npt.NDArray[Any], adj: npt.NDArray[Any], through: dt.date | None = None
+) -> None:
+    """Every date a day ``iso_date`` takes, none after ``through`` (the ingest's last session; default
+    ``day_begun()``); NaN means missing; anything else must be a positive finite price."""
     _check(f"prices of {symbol!r}", "symbol", _symbol, symbol)
     days = np.asarray(dates, dtype=str)
     outside = (days < FIRST_DAY.isoformat()) | (days > LAST_DAY.isoformat())
     if outside.any():
         _check(f"price of {symbol}", "date", iso_date, str(days[int(np.flatnonzero(outside)[0])]))
+    last = (through or day_begun()).isoformat()
+    if (days > last).any():
+        day = str(days[int(np.flatnonzero(days > last)[0])])
+        raise StoreError(
+            f"refused price of {symbol}: date: {day} is after the latest session ({last}): it has no close yet"
+        )
     for name, values in (("close", close), ("adj_close", adj)):
         bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
         if bad.any():

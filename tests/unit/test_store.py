@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bot.errors import StoreError
-from bot.store.db import Store
+from bot.store.db import SYMBOLS, Store
 from rules import Alert, RuleState, State
 from tests.support.factories import price_frame
 
@@ -100,3 +100,13 @@ def test_a_file_that_is_not_sqlite_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("this is not a database" * 100)
     with pytest.raises(StoreError, match=r"the store .*bad\.sqlite is corrupt .*\.recover"):
         Store(bad)
+
+
+def test_symbols_are_listed_by_seeks_not_a_scan_of_every_row(store: Store) -> None:
+    """``status`` and ``check`` list every symbol to find future prices: DISTINCT read all 2 million rows (0.5 s)."""
+    assert store.symbols() == []
+    for symbol in ("^RUT", "AAA", "BRK-B"):
+        store.upsert_prices(symbol, price_frame([1.0, 2.0, 3.0]))
+    assert store.symbols() == ["AAA", "BRK-B", "^RUT"]
+    plan = store.db.execute("EXPLAIN QUERY PLAN " + SYMBOLS).fetchall()
+    assert not [row for row in plan if str(row[3]).startswith("SCAN prices")], plan

@@ -13,7 +13,8 @@
 
 Folders are walked recursively, so ``--path ../shared/data`` loads everything at once. Other
 files are skipped and listed in the summary. Prices use ``close`` where present and fall back to
-``adj_close`` (the store keeps both).
+``adj_close`` (the store keeps both). A price dated after the latest session (``bot.calendar.last_price_day``)
+is refused with its line, and so is a row without a close of a symbol whose stored history has closes.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 
 import pandas as pd
 
+from bot.calendar import last_price_day
 from bot.errors import StoreError
 from bot.ingest.sources import csvrows
 from bot.ingest.sources.base import FetchResult
@@ -35,6 +38,7 @@ from bot.store import Store
 from bot.store.cpi import release_clashes
 from bot.values import is_symbol, yahoo_symbol
 
+Loader = Callable[[Store, Table, Path, Path, "LoadSummary"], int]
 VINTAGE = re.compile(r"_vintage_(\d{4}-\d{2}-\d{2})$")
 
 
@@ -68,9 +72,15 @@ def _table(path: Path, name: str, kind: str) -> Table:
     return (csvrows.read_price_table if kind in ("prices", "long") else csvrows.read_table)(text, name)
 
 
-def read_price_file(path: Path) -> pd.DataFrame:
-    """One symbol's CSV as a frame of close/adj_close indexed by date (refused rows left out)."""
-    return csvrows.price_frame(_table(path, path.name, "prices"))
+def read_price_file(path: Path, through: dt.date | None = None) -> pd.DataFrame:
+    """One symbol's CSV as a frame of close/adj_close indexed by date (refused rows left out, and days
+    after ``through``)."""
+    return csvrows.price_frame(_table(path, path.name, "prices"), through)
+
+
+def latest_session() -> dt.date:
+    """The last day a price may be dated now, on the NYSE calendar (a caller with a config passes its exchange's)."""
+    return last_price_day(dt.datetime.now(dt.UTC))
 
 
 def _kind(path: Path, header: list[str]) -> str | None:
@@ -107,13 +117,21 @@ def load_directory(
     root: Path,
     on_file: Callable[[Path], None] | None = None,
     only_prices: bool = False,
+    through: dt.date | None = None,
 ) -> LoadSummary:
     """Load every recognised CSV under ``root`` (a folder or a single file) into the store.
 
     Refused rows are collected in ``summary.refused``; a file with no row to load is a failure
-    and changes nothing in the store (an empty member list must not wipe the stored one).
+    and changes nothing in the store (an empty member list must not wipe the stored one). A price
+    dated after ``through`` (default: ``latest_session()``, asked on the first price file) is refused.
     """
     summary = LoadSummary()
+    cut = cache(lambda: through or latest_session())
+    loaders: dict[str, Loader] = {
+        **_LOADERS,
+        "prices": partial(_load_prices, cut=cut),
+        "long": partial(_load_long, cut=cut),
+    }
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*.csv") if not p.is_dir())
     base = root if root.is_dir() else root.parent
     for path in files:
@@ -130,7 +148,7 @@ def load_directory(
                 continue
             summary.files += 1
             table = _table(path, name, kind)
-            loaded = _LOADERS[kind](store, table, path, base, summary)
+            loaded = loaders[kind](store, table, path, base, summary)
             summary.refused += table.refused
             summary.loaded += loaded
             if not loaded:
@@ -144,21 +162,21 @@ def load_directory(
     return summary
 
 
-def _load_prices(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
+def _load_prices(store: Store, table: Table, path: Path, base: Path, s: LoadSummary, cut: Callable[[], dt.date]) -> int:
     symbol = yahoo_symbol(path.stem)  # spy.csv is SPY, BRK.B.csv is BRK-B, as the rules spell them
     if not is_symbol(symbol):
         raise ValueError(f'the file name is no ticker as Yahoo spells it (^GSPC, BRK-B), got "{path.stem}"')
-    frame = csvrows.price_frame(table)
+    frame = csvrows.price_frame(table, cut(), symbol, store.with_closes)
     if not frame.empty:
-        s.rows += store.upsert_prices(symbol, frame)
+        s.rows += store.upsert_prices(symbol, frame, cut())
         s.symbols += 1
     return len(frame)
 
 
-def _load_long(store: Store, table: Table, path: Path, base: Path, s: LoadSummary) -> int:
-    frame = csvrows.price_frame(table)
+def _load_long(store: Store, table: Table, path: Path, base: Path, s: LoadSummary, cut: Callable[[], dt.date]) -> int:
+    frame = csvrows.price_frame(table, cut(), stored_closes=store.with_closes)
     for symbol, part in frame.groupby("symbol"):
-        s.rows += store.upsert_prices(str(symbol), part.drop(columns="symbol"))
+        s.rows += store.upsert_prices(str(symbol), part.drop(columns="symbol"), cut())
         s.symbols += 1
     return len(frame)
 
@@ -277,9 +295,7 @@ def _load_consensus(store: Store, table: Table, path: Path, base: Path, s: LoadS
     return len(rows)
 
 
-_LOADERS: dict[str, Callable[[Store, Table, Path, Path, LoadSummary], int]] = {
-    "prices": _load_prices,
-    "long": _load_long,
+_LOADERS: dict[str, Loader] = {
     "members": _load_members,
     "membership": _load_membership,
     "fred": _load_fred,
@@ -293,17 +309,19 @@ class CsvSource:
 
     name = "csv"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, through: dt.date | None = None) -> None:
         self.root = root
+        self.through = through  # the last day a price may be dated (default: the latest session at each fetch)
 
     def fetch(self, symbols: Sequence[str], since: Mapping[str, dt.date | None]) -> FetchResult:
         result = FetchResult()
+        through = self.through or latest_session()
         for symbol in symbols:
             path = self.root / f"{symbol}.csv"
             if not path.exists():
                 result.failures[symbol] = f"no file {path.name}"
                 continue
-            frame = read_price_file(path)
+            frame = read_price_file(path, through)
             start = since.get(symbol)
             if start is not None:
                 frame = frame[frame.index > pd.Timestamp(start)]

@@ -4,7 +4,8 @@ A cell that is not what its column promises refuses its whole row, reported as
 ``FILE:LINE: column: why`` (LINE counts the header as line 1, as an editor does). The row is skipped,
 so the store keeps what it already had for it, and the rest of the file still loads. A price column empty
 in the whole file is how the documented format says "this source lacks the column" (ETF files carry only
-adj_close); an empty close in a file that carries closes is a refused row, not a NULL over a stored close.
+adj_close); an empty close in a file that carries closes, or for a symbol whose stored history has closes, is a
+refused row, not a NULL over a stored close. So is a day after the latest session (a typo such as 2030).
 An empty adj_close beside a close is not: the close stands in for it, as the store does for a missing
 column (indices/^RUT.csv in the shared data has no adj_close after 2024-08-02).
 """
@@ -12,8 +13,9 @@ column (indices/^RUT.csv in the shared data has no adj_close after 2024-08-02).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -179,12 +181,18 @@ def span(row: dict[str, str]) -> tuple[str, str, str | None]:
 # --- price rows, checked a column at a time (two million of them in ../shared/data) --------------
 
 
-def price_frame(table: Table) -> pd.DataFrame:
+def price_frame(
+    table: Table,
+    through: dt.date | None = None,
+    symbol: str | None = None,
+    stored_closes: Callable[[Sequence[str]], Collection[str]] = lambda symbols: (),
+) -> pd.DataFrame:
     """The table's valid rows as a frame of close/adj_close indexed by date (plus ``symbol`` in a long file).
 
-    A row is refused for a date that does not parse, a price that is not a positive finite number
-    (0, -1, n/a, inf, nan), no price at all, an empty close in a file that carries closes, or (long files)
-    a symbol that is not a ticker.
+    A row is refused for a date that does not parse or comes after ``through`` (the latest session), a price
+    that is not a positive finite number (0, -1, n/a, inf, nan), no price at all, an empty close in a file that
+    carries closes or of a symbol (``symbol``, or the long file's column) that ``stored_closes`` says has closes
+    stored, or (long files) a symbol that is not a ticker.
     Duplicate dates keep the last row. Checked a column at a time: there are millions of rows.
     """
     cells = table.cells
@@ -208,6 +216,9 @@ def price_frame(table: Table) -> pd.DataFrame:
     refuse(dates.isna(), "date", 'expected a date like 2024-07-11, got "{}"')
     outside = (dates < pd.Timestamp(FIRST_DAY)) | (dates > pd.Timestamp(LAST_DAY))
     refuse(outside, "date", f'expected a day from {FIRST_DAY} to {LAST_DAY}, got "{{}}"')
+    if through is not None:
+        why = f"{{}} is after the latest session ({through}): it has no close yet"
+        refuse(dates > pd.Timestamp(through), "date", why)
     present = [c for c in PRICES if c in cells]
     empty = pd.DataFrame({c: _empty(cells[c]) for c in present})
     for c in present:
@@ -217,6 +228,15 @@ def price_frame(table: Table) -> pd.DataFrame:
     refuse(empty.all(axis=1), "/".join(present), "no price on this row")
     if "close" in present and not empty["close"].all():  # the file carries closes: an empty one is a gap
         refuse(empty["close"], "close", "empty")
+    names = out["symbol"] if "symbol" in out else pd.Series(symbol, index=out.index, dtype=object)
+    no_close = (empty["close"] if "close" in present else pd.Series(True, index=out.index)) & ~refused
+    if symbol is not None or "symbol" in out:  # a row without a close would erase a stored one, or mix bases
+        codes, uniques = pd.factorize(names.where(no_close, ""))  # one pass: a long file has millions of rows
+        closed = set(stored_closes(sorted(set(uniques) - {""}))) if no_close.any() else set()
+        for code, name in enumerate(uniques):
+            if name in closed:
+                why = f"empty, and the store holds closes of {name}: a row without one would erase them"
+                refuse(pd.Series(codes == code, index=out.index), "close", why)
     table.refused.sort(key=lambda r: r.line)
     out = out[~refused].set_index(pd.DatetimeIndex(dates[~refused], name="date")).sort_index(kind="stable")
     if "symbol" in out:
