@@ -37,6 +37,8 @@ class Section(BaseModel):
 
 class StoreConfig(Section):
     path: str = "data/rotation-bot.sqlite"
+    backups: str | None = Field(None, min_length=1)  # the running bot backs the store up there after each check
+    keep: int = Field(7, ge=1, le=10000)
 
 
 class TelegramConfig(Section):
@@ -180,6 +182,12 @@ class Config:
     @property
     def store_path(self) -> Path:
         return self.resolve(self.settings.store.path)
+
+    @property
+    def backup_folder(self) -> Path | None:
+        """``[store] backups``, relative to this file; None when the bot takes no backups of its own."""
+        folder = self.settings.store.backups
+        return None if folder is None else self.resolve(folder)
 
     def token(self) -> str | None:
         """The bot token: from the file named in config, else the environment variable.

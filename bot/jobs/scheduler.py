@@ -30,6 +30,7 @@ from bot.errors import BotError, SourceUnavailable
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, evaluate_day, run_check
 from bot.jobs.notify import notifier
+from bot.jobs.upkeep import daily_backup
 from bot.market import stale_symbols
 from bot.store import Store, chats, outbox, store_fault
 from rules import RuleError
@@ -212,6 +213,8 @@ class BotScheduler:
         if store.get_meta(failing):  # kept in the store: a restart mid-outage still reports its end
             store.set_meta(failing, "")
             self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
+        if slot.kind == "daily" and (trouble := daily_backup(store, config, self.now())):
+            self.messages.append(trouble)  # its alerts are queued: a failed backup cannot fail the job
         return f"{slot.kind} {slot.day}: {detail}"
 
     def _cannot_record(self, store: Store, slot: Slot, exc: sqlite3.Error) -> str:
