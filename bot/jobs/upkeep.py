@@ -1,16 +1,19 @@
-"""What follows each daily job: the store's backup when ``[store] backups`` is set.
+"""What follows each daily job: the store's backup when ``[store] backups`` is set, and the heartbeat.
 
-It may not fail the job: the check has run and its alerts are queued. A backup that fails is told to
-the admins (the disk is full, the store went bad).
+Neither may fail the job: the check has run and its alerts are queued. A backup that fails is told to
+the admins (the disk is full, the store went bad), a heartbeat that fails is only logged: the monitor
+raises the alarm itself when no ping arrives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from bot.config import Config
 from bot.errors import BotError
+from bot.jobs.heartbeat import ping
 from bot.store import Store, take_backup
 
 log = logging.getLogger(__name__)
@@ -32,3 +35,8 @@ def daily_backup(store: Store, config: Config, now: dt.datetime) -> str | None:
     gone = f", removed {len(taken.removed)} older" if taken.removed else ""
     log.info("backed the store up to %s (%.1f MB, %.1f s%s)", taken.path, taken.size / 1e6, taken.seconds, gone)
     return None
+
+
+def beat(config: Config, ok: bool) -> threading.Thread | None:
+    """The heartbeat for a daily job that ran (``ok``) or failed; never waits for the monitor."""
+    return ping(config.settings.monitor.ping_url, ok)

@@ -5,30 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config.reload import ConfigHolder
 from bot.errors import SourceUnavailable
-from bot.jobs.scheduler import BotScheduler
 from bot.store.backup import backups_of
 from bot.store.db import Store
-from tests.support.scheduler_helpers import Clock, Fetch, et, mark_done, seed_prices, write_config
-
-
-def scheduler(
-    tmp_path: Path, extra: str = "", error: Exception | None = None, store_keys: str = ""
-) -> tuple[BotScheduler, Store, Fetch]:
-    """A scheduler due to run Friday 2024-07-26's daily job (r1 fires), with ``extra`` config and ``store_keys``
-    in [store]."""
-    tmp_path.mkdir(exist_ok=True)
-    path = tmp_path / "config.toml"
-    write_config(path, extra=extra)
-    path.write_text(path.read_text().replace('path = "s.sqlite"\n', f'path = "s.sqlite"\n{store_keys}'))
-    holder = ConfigHolder.load(path)
-    store = Store(holder.config.store_path)
-    seed_prices(store)
-    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
-    prices = Fetch()
-    prices.error = error
-    return BotScheduler(holder, now=Clock(et(2024, 7, 26, 17, 31)), fetch_prices=prices), store, prices
+from tests.support.scheduler_helpers import friday_scheduler as scheduler
 
 
 def test_the_daily_job_backs_the_store_up_after_its_check(tmp_path: Path) -> None:
