@@ -220,3 +220,18 @@ def test_a_full_backup_disk_is_one_line_and_leaves_nothing(config: Path) -> None
     assert error.startswith(f"Error: cannot write the backup in {mnt}: the disk is full ("), error
     assert error.endswith("; the store is untouched and earlier backups kept")
     assert proc.stderr == ""  # no partial file left on the full disk
+
+
+def test_restore_on_a_new_machine_with_no_store_yet(config: Path, tmp_path: Path) -> None:
+    store = config.parent / "s.sqlite"
+    code, _, err = cli(config, "backup", "--to", str(tmp_path / "usb"))
+    assert code == 0, err
+    [taken] = backups_of(store, tmp_path / "usb")
+    for old in config.parent.glob("s.sqlite*"):  # the disk is gone, and the store with it
+        old.unlink()
+    code, out, err = cli(config, "restore", str(taken))
+    assert (code, err) == (0, "")
+    assert out == f"Restored {store} from {taken}: 0 alerts, prices to 2024-07-26, 0 sends pending.\n"
+    assert not (config.parent / "s.sqlite.before-restore").exists()
+    code, out, err = cli(config, "check", "--as-of", "2024-07-26", "--format", "json")
+    assert code == 0 and '"rule": "r1"' in out, err
