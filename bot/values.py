@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 # Yahoo's spelling: letters, digits and ^ . = _ - (^GSPC, BRK-B, ES=F); no spaces, slashes or quotes.
 SYMBOL = re.compile(r"[A-Z0-9^][A-Z0-9^.=_-]{0,19}")
@@ -89,3 +90,11 @@ def finite(value: object, positive: bool = False) -> float:
 def counted(n: int, word: str, many: str | None = None) -> str:
     """ "1 symbol", "2 symbols": a count with its noun agreeing (``many`` for irregular plurals: series)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def secret_url(value: str) -> str:
+    """An http(s) URL with a host; the error never repeats it, since whoever has such a URL can use it."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("expected an http:// or https:// URL such as https://hc-ping.com/<uuid> (not shown: a secret)")
+    return value

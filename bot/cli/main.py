@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import chart, data, rotation, rules, run, stats, status, whatif
+from bot.cli import backup, chart, data, rotation, rules, run, stats, status, whatif
 from bot.cli.context import CommandGroup, Context
 
 
@@ -46,5 +46,7 @@ for command in (
     chart.chart,
     status.status,
     run.run,
+    backup.backup,
+    backup.restore,
 ):
     main.add_command(command)

@@ -85,7 +85,7 @@ def describe_changes(old: Config, new: Config) -> str:
     if not (added or removed or changed):
         parts.append("rules unchanged")
     restart = []
-    if old.settings.store != new.settings.store:
+    if old.settings.store.path != new.settings.store.path:  # backups and keep apply at the next daily job
         restart.append("[store]")
     o, n = old.settings.telegram, new.settings.telegram
     if (o.api_base_url, o.token_env, o.token_file) != (n.api_base_url, n.token_env, n.token_file):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.config.defaults import DEFAULT_RULES
 from bot.config.exchanges import EXCHANGES, known_exchange
 from bot.errors import BotError, ConfigFileError
-from bot.values import hh_mm, is_symbol, iso_month, yahoo_symbol
+from bot.values import hh_mm, is_symbol, iso_month, secret_url, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
 
 INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
@@ -37,6 +37,19 @@ class Section(BaseModel):
 
 class StoreConfig(Section):
     path: str = "data/rotation-bot.sqlite"
+    backups: str | None = Field(None, min_length=1)  # the running bot backs the store up there after each check
+    keep: int = Field(7, ge=1, le=10000)
+
+
+class MonitorConfig(Section):
+    """A dead-man's switch: ``ping_url`` hears after every daily job, so its silence says the bot is down."""
+
+    ping_url: str | None = None
+
+    @field_validator("ping_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else secret_url(v)
 
 
 class TelegramConfig(Section):
@@ -146,6 +159,7 @@ class Settings(Section):
     cpi: CpiConfig = Field(default_factory=CpiConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     rotation: RotationConfig = Field(default_factory=RotationConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
 
 class Config:
@@ -180,6 +194,12 @@ class Config:
     @property
     def store_path(self) -> Path:
         return self.resolve(self.settings.store.path)
+
+    @property
+    def backup_folder(self) -> Path | None:
+        """``[store] backups``, relative to this file; None when the bot takes no backups of its own."""
+        folder = self.settings.store.backups
+        return None if folder is None else self.resolve(folder)
 
     def token(self) -> str | None:
         """The bot token: from the file named in config, else the environment variable.

@@ -30,6 +30,7 @@ from bot.errors import BotError, SourceUnavailable
 from bot.ingest import fetch_live
 from bot.jobs.check import CheckReport, evaluate_day, run_check
 from bot.jobs.notify import notifier
+from bot.jobs.upkeep import beat, daily_backup
 from bot.market import stale_symbols
 from bot.store import Store, chats, outbox, store_fault
 from rules import RuleError
@@ -127,6 +128,7 @@ class BotScheduler:
         self._retry_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
         self._store_failing = False  # the store could not record a run: logged once per outage
+        self.heartbeat: threading.Thread | None = None  # the last ping's thread (tests join it)
 
     def _fetch_prices(self, store: Store, config: Config) -> object:
         """The Yahoo update; a shutdown request cuts its retries short."""
@@ -212,6 +214,10 @@ class BotScheduler:
         if store.get_meta(failing):  # kept in the store: a restart mid-outage still reports its end
             store.set_meta(failing, "")
             self.messages.append(f"The {slot.kind} job for {slot.day} ran after earlier failures: {detail}")
+        if slot.kind == "daily":  # its alerts are queued: a backup or a ping can no longer fail it
+            if trouble := daily_backup(store, config, self.now()):
+                self.messages.append(trouble)
+            self.heartbeat = beat(config, ok=True)
         return f"{slot.kind} {slot.day}: {detail}"
 
     def _cannot_record(self, store: Store, slot: Slot, exc: sqlite3.Error) -> str:
@@ -222,6 +228,8 @@ class BotScheduler:
             log.warning(
                 "the %s job for %s cannot record anything: %s; trying again each tick", slot.kind, slot.day, why
             )
+            if slot.kind == "daily":
+                self.heartbeat = beat(self.holder.config, ok=False)
         self._store_failing = True
         return f"{slot.kind} {slot.day}: the store cannot record the run: {why}"
 
@@ -237,6 +245,8 @@ class BotScheduler:
             self.messages.append(message + " (You will hear again when it has run.)")
             store.set_meta(failing, slot.key)
         log.warning("%s", message)
+        if slot.kind == "daily":
+            self.heartbeat = beat(self.holder.config, ok=False)
         return f"{slot.kind} {slot.day}: failed: {why}"
 
     def _daily(self, store: Store, config: Config, slot: Slot) -> str:

@@ -34,7 +34,8 @@ def is_corrupt(exc: BaseException) -> bool:
 def corrupt_store(path: Path, text: str) -> StoreError:
     return StoreError(
         f"the store {path} is corrupt ({text}): recover it with `sqlite3 {path} .recover | "
-        f"sqlite3 {path.with_suffix('.recovered.sqlite')}` and point [store] path there, or restore a backup"
+        f"sqlite3 {path.with_suffix('.recovered.sqlite')}` and point [store] path there, "
+        "or put a backup back with rotation-bot restore FILE"
     )
 
 

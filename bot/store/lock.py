@@ -27,9 +27,12 @@ def lock_path(store: Path) -> Path:
     return real.with_name(real.name + ".lock")
 
 
+ALONE = "stop it first, or give this one its own [store] path"
+
+
 @contextlib.contextmanager
-def running_alone(store: Path) -> Iterator[None]:
-    """Hold the store's run lock, or raise StoreError naming the process that holds it.
+def running_alone(store: Path, hint: str = ALONE) -> Iterator[None]:
+    """Hold the store's run lock, or raise StoreError naming the process that holds it (then ``hint``).
 
     A disk that cannot be written (read-only, full) is the store's one-line fault, as when SQLite meets it.
     Close the store before leaving: closing this descriptor drops the process's ``fcntl`` locks on the file.
@@ -50,8 +53,7 @@ def running_alone(store: Path) -> Iterator[None]:
         except BlockingIOError:
             same = "" if real == Path(os.path.abspath(store)) else f"the file {real}, "
             raise StoreError(
-                f"another rotation-bot is already running on the store {store} ({same}pid {_holder(fd, store)}): "
-                "stop it first, or give this one its own [store] path"
+                f"another rotation-bot is already running on the store {store} ({same}pid {_holder(fd, store)}): {hint}"
             ) from None
         try:
             _write_pid(lock_path(store))

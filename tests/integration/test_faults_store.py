@@ -112,7 +112,7 @@ def test_run_on_a_store_corrupt_in_the_middle_refuses_to_start_in_one_line(confi
     assert line.startswith(f"Error: the store {store} is corrupt (database disk image is malformed: ")
     assert line.endswith(
         f"recover it with `sqlite3 {store} .recover | sqlite3 {store.with_suffix('.recovered.sqlite')}` and point "
-        "[store] path there, or restore a backup"
+        "[store] path there, or put a backup back with rotation-bot restore FILE"
     )
     assert out == ""
 

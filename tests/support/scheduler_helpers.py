@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from bot.config.reload import ConfigHolder
 from bot.config.settings import Config
+from bot.jobs.scheduler import BotScheduler
 from bot.store.db import Store
 
 NY = ZoneInfo("America/New_York")
@@ -71,3 +73,21 @@ class Fetch:
 
 def mark_done(store: Store, kind: str, when: dt.datetime) -> None:
     store.set_meta(f"scheduler.{kind}.done", when.astimezone(dt.UTC).isoformat())
+
+
+def friday_scheduler(
+    tmp_path: Path, extra: str = "", error: Exception | None = None, store_keys: str = ""
+) -> tuple[BotScheduler, Store, Fetch]:
+    """A scheduler due to run Friday 2024-07-26's daily job (r1 fires), with ``extra`` config and ``store_keys``
+    in [store]."""
+    tmp_path.mkdir(exist_ok=True)
+    path = tmp_path / "config.toml"
+    write_config(path, extra=extra)
+    path.write_text(path.read_text().replace('path = "s.sqlite"\n', f'path = "s.sqlite"\n{store_keys}'))
+    holder = ConfigHolder.load(path)
+    store = Store(holder.config.store_path)
+    seed_prices(store)
+    mark_done(store, "daily", et(2024, 7, 25, 17, 30))
+    prices = Fetch()
+    prices.error = error
+    return BotScheduler(holder, now=Clock(et(2024, 7, 26, 17, 31)), fetch_prices=prices), store, prices
