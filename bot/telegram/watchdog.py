@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # The longest quiet spell of a healthy poll loop: a long poll's read timeout (30 s), plus PTB's longest backoff
 # after a failed getUpdates (30 s), twice over. Quieter than this, polling has stopped.
 POLL_STALE_SECONDS = 120.0
+MIN_PING_SECONDS = 0.01  # a WatchdogSec of a few microseconds must not turn the ping into a busy loop
 TOKEN_REFUSED = "token refused"  # in app.bot_data: Telegram refused the token while polling
 _failing: set[str] = set()  # NOTIFY_SOCKET addresses whose last send failed (and was logged)
 
@@ -66,7 +67,7 @@ def watchdog_seconds(environ: Mapping[str, str] = os.environ) -> float | None:
         usec = int(environ.get("WATCHDOG_USEC", ""))
     except ValueError:
         return None
-    return usec / 2e6 if usec > 0 else None
+    return max(MIN_PING_SECONDS, usec / 2e6) if usec > 0 else None
 
 
 class Watchdog:

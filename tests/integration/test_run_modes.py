@@ -62,3 +62,18 @@ def test_without_a_token_a_terminal_gets_the_console(config: Path) -> None:
     assert proc.returncode == 0, err
     assert "No Telegram token set" in err and "running in console mode" in err
     assert "first-rule" in out
+
+
+def test_without_a_token_a_closed_stdin_is_no_terminal(config: Path) -> None:
+    """``run <&-`` (no stdin at all, as some supervisors start a process) fails in one line like ``</dev/null``."""
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1 and done.stderr.startswith("Error: no Telegram token: "), done.stderr
+    assert len(done.stderr.splitlines()) == 1

@@ -67,7 +67,9 @@ def test_a_full_queue_is_said_once_until_a_ping_gets_through(caplog: pytest.LogC
         ({"WATCHDOG_USEC": "60000000"}, 30.0),  # WatchdogSec=60: fed every 30 s
         ({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": str(os.getpid())}, 30.0),
         ({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}, None),  # meant for another process
+        ({"WATCHDOG_USEC": "1"}, 0.01),  # no busy loop, however small
         ({"WATCHDOG_USEC": "0"}, None),
+        ({"WATCHDOG_USEC": "-5"}, None),
         ({"WATCHDOG_USEC": "sixty"}, None),
         ({}, None),
     ],
