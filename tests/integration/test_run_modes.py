@@ -77,3 +77,16 @@ def test_without_a_token_a_closed_stdin_is_no_terminal(config: Path) -> None:
     )
     assert done.returncode == 1 and done.stderr.startswith("Error: no Telegram token: "), done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+def test_the_console_with_no_stdin_at_all_is_at_end_of_input(config: Path) -> None:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", "--console"],
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
