@@ -38,6 +38,7 @@ $(STAMP): pyproject.toml $(LOCK) $(UV)
 	@touch $(STAMP)
 
 setup: $(STAMP)
+	@echo "rotation-bot is $(BIN)/rotation-bot: '. $(BIN)/activate' puts it on PATH in this shell (README)."
 
 run: $(STAMP)
 	$(BIN)/rotation-bot --config $(CONFIG) run

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import sys
@@ -132,7 +133,8 @@ async def run_console(service: Service, stream: TextIO | None = None, write: Wri
 
     service.add_periodic("delivery", DELIVERY_SECONDS, deliver)
     queue: asyncio.Queue[str | None] = asyncio.Queue()
-    threading.Thread(target=_reader, args=(stream or sys.stdin, asyncio.get_running_loop(), queue), daemon=True).start()
+    source = stream or sys.stdin or io.StringIO()  # no stdin at all (run --console <&-): at end of input
+    threading.Thread(target=_reader, args=(source, asyncio.get_running_loop(), queue), daemon=True).start()
     service.start_periodic()
     try:
         while (line := await queue.get()) is not None:

@@ -34,3 +34,15 @@ class SourceUnavailable(BotError):
         self.retry_at = retry_at
         when = f"; will retry at {retry_at}" if retry_at else ""
         super().__init__(f"{source} unavailable: {reason}{when}")
+
+
+# Where data comes from, as a hint names it: with no network (a fresh clone, a closed server) `rotation-bot fetch`
+# alone fails, so the offline way is always named beside it.
+FETCH_FIRST = (
+    "run `rotation-bot fetch` first (offline: `rotation-bot fetch --source csv --path DIR`, DIR a folder of SYMBOL.csv "
+    "files)"
+)
+FETCH_CPI = (
+    "run `rotation-bot fetch --source fred` (offline: `rotation-bot fetch --source csv --path DIR`, DIR a folder "
+    "holding CPIAUCSL.csv, CPILFESL.csv and release_dates.csv)"
+)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bot.calendar import CHART_PERIODS
 from bot.config import Config
-from bot.errors import BotError
+from bot.errors import FETCH_FIRST, BotError
 from bot.market import load_market_data, rules_start, universe_members
 from bot.store import Store
 from bot.values import short
@@ -137,7 +137,7 @@ def _period(
                 symbols |= set(universe_members(store, config, universe))
             latest = store.latest_date(sorted(symbols)) if symbols else store.latest_date()
         if latest is None:
-            raise ChartError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+            raise ChartError(f"the store {store.path} holds no prices yet: {FETCH_FIRST}")
         first = latest - dt.timedelta(days=days)
     start = rules_start(rules, first, warm_up=True) if first else None
     return load_market_data(store, config, rules, end=end, start=start), first

@@ -126,7 +126,10 @@ def stats_html(record: TrackRecord, rule: Rule | None = None) -> str:
         table, hidden = _firing_table(record, MAX_FIRINGS_IN_CHAT)
         lines += ["", "<pre>" + e("\n".join(table)) + "</pre>"]
         if hidden:
-            lines.append(f"(latest {len(table) - 1} of {len(record.firings)} firings; all of them: rotation-bot stats)")
+            lines.append(
+                f"(latest {len(table) - 1} of {len(record.firings)} firings; all of them: "
+                f"`rotation-bot stats {e(record.rule)}`)"
+            )
     return "\n".join(lines)
 
 

@@ -214,7 +214,7 @@ def rotation_html(v: RotationView) -> str:
     lines[-1] += " did after, in points)"
     lines.append("<pre>" + e("\n".join(rows)) + "</pre>")
     if hidden > 0:
-        lines.append(f"(latest {len(rows) - 1} of {len(v.precedents)}; all of them: rotation-bot rotation)")
+        lines.append(f"(latest {len(rows) - 1} of {len(v.precedents)}; all of them: `rotation-bot rotation`)")
     lines += ["", "<b>What followed, against any day</b>", *(f"• {e(x)}" for x in followed_lines(v))]
     lines += ["", f"<b>{e(answer(v))}</b>"]
     return "\n".join(lines)

@@ -18,7 +18,7 @@ import pandas as pd
 from bot.answers.noise import record_noise
 from bot.answers.status import RATIO_PAIR
 from bot.config import Config
-from bot.errors import StoreError
+from bot.errors import FETCH_CPI, FETCH_FIRST, StoreError
 from bot.market import YEAR_BACK, cpi_summary, load_market_data, load_start, track_records, universe_members
 from bot.store import Store
 from bot.values import as_float
@@ -182,7 +182,7 @@ def ratio_view(store: Store, config: Config, pair: tuple[str, str] = RATIO_PAIR)
     last = store.last_dates([num, den])
     missing = [s for s in (num, den) if s not in last]
     if missing:
-        raise StoreError(f"no prices stored for {' and '.join(missing)} yet: run `rotation-bot fetch` first")
+        raise StoreError(f"no prices stored for {' and '.join(missing)} yet: {FETCH_FIRST}")
     # The ratio exists up to the earlier of the two last closes; load a year and a bit before that.
     start = load_start(min(last.values()), 0, YEAR_BACK)
     close, adj = store.load_prices([num, den], start=start)
@@ -191,7 +191,7 @@ def ratio_view(store: Store, config: Config, pair: tuple[str, str] = RATIO_PAIR)
     except DataError as exc:
         raise StoreError(f"cannot compute {num}/{den}: {exc}") from None
     if series.empty:
-        raise StoreError(f"{num} and {den} have no day in common yet: run `rotation-bot fetch` first")
+        raise StoreError(f"{num} and {den} have no day in common yet: {FETCH_FIRST}")
     value = float(series.iloc[-1])
     states = store.load_states()
     dists: list[Distance] = []
@@ -214,7 +214,7 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
     rules = _breadth_rules(config)
     configured = any(r.spec.metric == "breadth" for r in config.rules)
     if store.count_prices() == 0:
-        raise StoreError("the store holds no prices yet: run `rotation-bot fetch` first")
+        raise StoreError(f"the store holds no prices yet: {FETCH_FIRST}")
     states = store.load_states()
     seen: dict[tuple[str, int, str, str], pd.DataFrame] = {}
     out = []
@@ -225,7 +225,7 @@ def breadth_views(store: Store, config: Config) -> list[BreadthView]:
         if key not in seen:
             latest = store.latest_date(universe_members(store, config, p.universe))
             if latest is None:
-                raise StoreError(f"no prices stored for the members of {p.universe}: run `rotation-bot fetch` first")
+                raise StoreError(f"no prices stored for the members of {p.universe}: {FETCH_FIRST}")
             start = load_start(latest, p.window, YEAR_BACK)  # the window, plus a year for the 1-year change
             data = load_market_data(store, config, [rule], start=start, end=latest)
             try:
@@ -260,7 +260,7 @@ def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiV
     summary = cpi_summary(store, config, today)
     latest = summary["latest"]
     if latest is None:
-        raise StoreError("; ".join(summary["notes"]) or "no CPI releases stored yet: run `rotation-bot fetch`")
+        raise StoreError("; ".join(summary["notes"]) or f"no CPI releases stored yet: {FETCH_CPI}")
     measures = [
         CpiMeasure(m, v["actual"], v["expected"], v["naive_expected"], v["current"])
         for m, v in summary["measures"].items()

@@ -73,8 +73,9 @@ def unstored(rule: Rule, stored: Iterable[str]) -> None:
     if missing := sorted(rule.symbols - set(stored)):
         names = ", ".join(missing)
         raise BotError(
-            f"no stored prices for {names}: check how Yahoo spells it (^GSPC, BRK-B), then fetch it first "
-            f"(rotation-bot fetch --symbol {missing[0]}) and /watch again"
+            f"no stored prices for {names}: check how Yahoo spells it (^GSPC, BRK-B), then fetch it first: "
+            f"`rotation-bot fetch --symbol {missing[0]}` (offline: `rotation-bot fetch --source csv --path DIR`, "
+            f"DIR a folder holding {missing[0]}.csv), and /watch again"
         )
 
 

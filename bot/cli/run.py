@@ -1,9 +1,10 @@
-"""``rotation-bot run``: the bot in Telegram, or on the console when there is no token."""
+"""``rotation-bot run``: the bot in Telegram, or on the console when asked (or typed at a terminal with no token)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import click
 
@@ -13,6 +14,7 @@ import bot.edits
 import bot.store
 import bot.telegram
 from bot.cli.context import Context, pass_ctx
+from bot.errors import BotError
 
 
 @click.command()
@@ -27,12 +29,20 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
     """Run the bot: answer commands and deliver alerts until stopped.
 
     With a token (TELEGRAM_BOT_TOKEN, or the variable named by [telegram] token_env) it polls
-    Telegram; without one, or with --console, it reads commands from stdin and exits at end of input.
+    Telegram; with --console, or without a token at a terminal, it reads commands from stdin and exits at
+    end of input. Without a token and without a terminal (a service) it exits 1 saying so.
 
     Example: echo /ratio | rotation-bot run --console
     """
     config = obj.config
     token = None if console else config.token()
+    if token is None and not console and not _at_a_terminal():
+        # Under systemd or cron stdin is /dev/null: a console would read end of input and exit 0, and the bot
+        # would be down for good with nobody told. Failing lets the unit restart it and log why.
+        raise BotError(
+            f"no Telegram token: {config.token_source()} is empty. Set it to the token @BotFather gave (or name a "
+            "file in [telegram] token_file), or run `rotation-bot run --console` for the console"
+        )
     logging.basicConfig(
         level=logging.INFO if token else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -45,6 +55,10 @@ def run(obj: Context, console: bool, schedule: bool | None) -> None:
                 obj.close()  # before the lock goes: closing its descriptor would drop SQLite's locks on the file
     except KeyboardInterrupt:  # Ctrl-C is how a foreground bot is stopped: not an error
         click.echo("Stopped.", err=True)
+
+
+def _at_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _serve(obj: Context, console: bool, schedule: bool | None, token: str | None) -> None:

@@ -208,14 +208,13 @@ class Config:
         does not look like a token is named here, not reported later as a network problem.
         """
         tg = self.settings.telegram
+        where = self.token_source()
         if tg.token_file:
-            where = f"telegram.token_file {tg.token_file}"
             try:
                 raw = self.resolve(tg.token_file).read_text()
             except OSError as exc:
                 raise ConfigFileError(f"cannot read {where}: {exc.strerror}") from None
         else:
-            where = f"the environment variable {tg.token_env}"
             raw = os.environ.get(tg.token_env) or ""
         token = raw.strip()
         if token and not TOKEN_SHAPE.fullmatch(token):
@@ -226,6 +225,11 @@ class Config:
                 "secret, like 123456789:AAH…, as @BotFather gave it"
             )
         return token or None
+
+    def token_source(self) -> str:
+        """Where the token is read from, in the words of messages about it."""
+        tg = self.settings.telegram
+        return f"telegram.token_file {tg.token_file}" if tg.token_file else f"the environment variable {tg.token_env}"
 
     def is_allowed(self, chat_id: int) -> bool:
         tg = self.settings.telegram

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bot.config import Config
+from bot.errors import FETCH_CPI
 from bot.store import Store
 from bot.values import as_float, iso_month
 from rules import CPI_MEASURES, cpi_surprise
@@ -172,7 +173,10 @@ def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> d
         "notes": [],
     }
     if not releases:
-        out["notes"].append("no CPI release calendar stored: load release_dates.csv or set [cpi] release_dates")
+        out["notes"].append(
+            "no CPI release calendar stored: load release_dates.csv (`rotation-bot fetch --source csv --path DIR`, "
+            "DIR the folder holding it) or set [cpi] release_dates"
+        )
     elif not upcoming:
         out["notes"].append(
             f"the CPI release calendar ends on {releases[-1][1]}: add the coming BLS dates ([cpi] release_dates), "
@@ -182,7 +186,7 @@ def cpi_summary(store: Store, config: Config, today: dt.date | None = None) -> d
         return out
     have = frame.dropna(subset=[f"actual_{m}" for m in CPI_MEASURES], how="all")
     if have.empty:
-        out["notes"].append("no CPI figures stored yet: run `rotation-bot fetch --source fred`")
+        out["notes"].append(f"no CPI figures stored yet: {FETCH_CPI}")
         return out
     row = have.iloc[-1]
     month = str(row["month"])

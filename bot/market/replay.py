@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.calendar import calendar_days
 from bot.config import Config
-from bot.errors import StoreError
+from bot.errors import FETCH_FIRST, StoreError
 from bot.market.data import load_market_data
 from bot.store import Store
 from rules import Replay, Rule, lookback_days, replay
@@ -41,7 +41,7 @@ def rules_start(rules: Sequence[Rule], first_day: dt.date, *, warm_up: bool = Fa
 def require_prices(store: Store, rules: Sequence[Rule]) -> None:
     """Rules that read prices need some (CPI rules read releases, and say so themselves when there are none)."""
     if any(r.symbols or r.universes for r in rules) and store.count_prices() == 0:
-        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+        raise StoreError(f"the store {store.path} holds no prices yet: {FETCH_FIRST}")
 
 
 def require_data_by(store: Store, rules: Sequence[Rule], day: dt.date) -> None:
@@ -61,7 +61,7 @@ def default_as_of(store: Store, rules: Sequence[Rule]) -> dt.date:
     if latest is None and rules and all(r.metric.uses_cpi for r in rules):
         latest = store.last_release_date(dt.date.today())  # CPI rules alone: the latest release
     if latest is None:
-        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+        raise StoreError(f"the store {store.path} holds no prices yet: {FETCH_FIRST}")
     return latest
 
 

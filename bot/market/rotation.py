@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bot.config import Config
-from bot.errors import StoreError
+from bot.errors import FETCH_FIRST, StoreError
 from bot.market.cpi import cpi_summary
 from bot.market.data import load_market_data
 from bot.store import Store
@@ -86,7 +86,7 @@ class RotationView:
 def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData]:
     first = store.first_dates([LEADER, LAGGARD])
     if len(first) < 2:
-        raise StoreError(f"no prices stored for {LEADER} and {LAGGARD}: run `rotation-bot fetch` first")
+        raise StoreError(f"no prices stored for {LEADER} and {LAGGARD}: {FETCH_FIRST}")
     if as_of is not None and as_of < max(first.values()):
         raise StoreError(f"{LEADER} and {LAGGARD} have closes from {max(first.values())} on: nothing to say by {as_of}")
     close, adj = store.load_prices([LEADER, LAGGARD, EQUAL, CAP], end=as_of)

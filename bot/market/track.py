@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.config import Config, find_rule
-from bot.errors import BotError, StoreError
+from bot.errors import FETCH_FIRST, BotError, StoreError
 from bot.market.data import universe_members
 from bot.market.replay import run_replay
 from bot.store import Store
@@ -39,7 +39,7 @@ def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
         first = store.first_dates(sorted(rule.symbols))
         missing = sorted(rule.symbols - set(first))
         if missing:
-            raise StoreError(f"no prices stored for {', '.join(missing)}: run `rotation-bot fetch` first")
+            raise StoreError(f"no prices stored for {', '.join(missing)}: {FETCH_FIRST}")
         return max(first.values())
     members: set[str] = set()
     for u in rule.universes:
@@ -53,7 +53,7 @@ def history_start(store: Store, config: Config, rule: Rule) -> dt.date:
         return first_release
     first_price = store.first_price_date()
     if first_price is None:
-        raise StoreError(f"the store {store.path} holds no prices yet: run `rotation-bot fetch` first")
+        raise StoreError(f"the store {store.path} holds no prices yet: {FETCH_FIRST}")
     return first_price
 
 

@@ -50,6 +50,7 @@ from bot.store import chats
 from bot.telegram.chats import ChatOrder
 from bot.telegram.delivery import deliver_pending
 from bot.telegram.keyboards import keyboard
+from bot.telegram.watchdog import TOKEN_REFUSED, PollingRequest, Watchdog, stop_on_refusal, watchdog_seconds
 
 log = logging.getLogger(__name__)
 
@@ -295,19 +296,24 @@ async def set_commands(bot: Any, config: Config) -> None:
 # --- the application -----------------------------------------------------------------------------
 
 
-def build_application(service: Service, token: str, *, request_timeout: float = 10.0) -> App:
-    """The PTB Application for ``service``: handlers, rate limiter, command menu and delivery job.
+def build_application(
+    service: Service, token: str, *, request_timeout: float = 10.0, watchdog: Watchdog | None = None
+) -> App:
+    """The PTB Application for ``service``: handlers, rate limiter, command menu, delivery job and systemd's
+    watchdog (bot/telegram/watchdog.py; nothing is sent outside systemd).
 
     The token goes to PTB only; logs get it redacted (``redact_token_in_logs``).
     """
     tg = service.config.settings.telegram
     limiter = AIORateLimiter(overall_max_rate=tg.messages_per_second, overall_time_period=1, max_retries=FLOOD_RETRIES)
+    watchdog = watchdog or Watchdog()
 
     async def post_init(app: App) -> None:
         await set_commands(app.bot, service.config)
         service.start_periodic()
 
     async def post_stop(app: App) -> None:
+        watchdog.stopping()
         await service.stop_periodic()
 
     app: App = (
@@ -318,7 +324,11 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
         .connect_timeout(request_timeout)
         .read_timeout(request_timeout)
         .write_timeout(request_timeout)
-        .get_updates_read_timeout(request_timeout + 20)
+        .get_updates_request(
+            PollingRequest(
+                watchdog, lambda: stop_on_refusal(app), connection_pool_size=1, read_timeout=request_timeout + 20
+            )
+        )
         .concurrent_updates(ChatOrder(lambda chat: service.config.is_allowed(chat)))  # one chat never holds others
         .post_init(post_init)
         .post_stop(post_stop)
@@ -334,6 +344,8 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
         await deliver_pending(app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout)
 
     service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
+    if (every := watchdog_seconds()) is not None:
+        service.add_periodic("watchdog", every, watchdog.feed, run_first=True)
     return app
 
 
@@ -347,6 +359,8 @@ def run_telegram(service: Service, token: str) -> None:
         # One getMe of our own first: PTB would log a page of traceback before the error reached us.
         asyncio.run(_preflight(token, base_url))
         app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+        if app.bot_data.get(TOKEN_REFUSED):
+            raise InvalidToken("refused while polling")
     except InvalidToken:
         raise BotError("Telegram rejected the bot token: check the token from @BotFather") from None
     except NetworkError as exc:  # unreachable at start (getMe): say so in one line; a supervisor restarts us

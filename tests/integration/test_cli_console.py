@@ -24,10 +24,28 @@ def test_cli_run_console_exits_at_eof(tmp_path: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(main, ["--config", str(cfg), "run", "--console"], input="/ratio\n")
     assert result.exit_code == 0, result.output
     assert "^RUT / ^GSPC = 0.4200" in result.stdout
-    # Without a token and without --console: a clear line, then console mode.
-    result = runner.invoke(main, ["--config", str(cfg), "run"], input="/subscribe\n")
-    assert result.exit_code == 0, result.output
-    assert "No Telegram token set" in result.stderr and "Subscribed" in result.stdout
+
+
+def test_run_without_a_token_and_no_terminal_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under systemd (stdin is /dev/null) a missing token must be a failure the unit restarts and logs, not a
+    console session that reads end of input and exits 0."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\npath = "{tmp_path / "s.sqlite"}"\n')
+    result = CliRunner().invoke(main, ["--config", str(cfg), "run"], input="/subscribe\n")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "Error: no Telegram token: the environment variable TELEGRAM_BOT_TOKEN is empty. Set it to the token "
+        "@BotFather gave (or name a file in [telegram] token_file), or run `rotation-bot run --console` for the "
+        "console"
+    ]
+    assert result.stdout == "" and not (tmp_path / "s.sqlite").exists()  # refused before the store is touched
+    (tmp_path / "token").write_text("\n")
+    cfg.write_text(cfg.read_text() + '[telegram]\ntoken_file = "token"\n')
+    result = CliRunner().invoke(main, ["--config", str(cfg), "run"])
+    assert result.exit_code == 1 and result.stderr.startswith(
+        "Error: no Telegram token: telegram.token_file token is empty."
+    ), result.output
 
 
 def test_console_digest_is_one_plain_message(store: Store, tmp_path: Path) -> None:

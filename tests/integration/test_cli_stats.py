@@ -112,7 +112,10 @@ def test_rule_without_data_is_one_clear_line(tmp_path: Path) -> None:
     )
     code, _, err = invoke(config, "stats", "ghost")
     assert code == 1
-    want = 'Error: no track record for rule "ghost": no prices stored for ZZZ: run `rotation-bot fetch` first'
+    want = (
+        'Error: no track record for rule "ghost": no prices stored for ZZZ: run `rotation-bot fetch` first '
+        "(offline: `rotation-bot fetch --source csv --path DIR`, DIR a folder of SYMBOL.csv files)"
+    )
     assert err.strip() == want
     code, out, _ = invoke(config, "stats", "cross", "--format", "json")  # the other rule is unaffected
     assert code == 0 and json.loads(out)["fired"] > 3

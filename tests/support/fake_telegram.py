@@ -1,14 +1,14 @@
 """A fake Telegram Bot API on 127.0.0.1: the real PTB client talks HTTP to it via ``base_url``.
 
 It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as callback queries),
-sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends, records every request, and can be told
-to fail the next calls of a method: 429 with ``retry_after``, 500, 403 (blocked by the user), 400, 200 with an
-HTML page (not the Bot API), a delay longer than the client's timeout, "late" (accepted, answered only after
-``delay``: the client may time out on a message Telegram has), "drop" (accepted, then the socket is closed
-without an answer) or "reset" (accepted, then the connection is reset): the faults after which only Telegram
-knows whether it took the message. ``migrate`` turns a group into a supergroup (later sends to the old id get
-Telegram's 400 with ``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than
-Telegram allows and HTML it cannot parse (tests/support/tg_html.py). Modelled on httpx's ``serve_in_thread``.
+sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends, records every request, and can be told to fail
+the next calls of a method: 429 with ``retry_after``, 500, 403 (blocked by the user), 401 (a revoked token), 400, 200
+with an HTML page (not the Bot API), a delay longer than the client's timeout, "late" (accepted, answered only after
+``delay``: the client may time out on a message Telegram has), "drop" (accepted, then the socket is closed without an
+answer) or "reset" (accepted, then the connection is reset): the faults after which only Telegram knows whether it
+took the message. ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400 with
+``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than Telegram allows and HTML it
+cannot parse (tests/support/tg_html.py). Modelled on httpx's ``serve_in_thread``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Request:
 
 @dataclass
 class Failure:
-    kind: str  # "429" | "500" | "403" | "400" | "delay" | "late" | "drop" | "reset" | "html" (200, not JSON)
+    kind: str  # "429" | "500" | "403" | "401" | "400" | "delay" | "late" | "drop" | "reset" | "html" (200, not JSON)
     retry_after: int = 1
     delay: float = 1.5
 
@@ -330,6 +330,8 @@ class FakeTelegram:
             self._reply(
                 h, 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
             )
+        elif f.kind == "401":  # the token was revoked (@BotFather /revoke) while the bot ran
+            self._reply(h, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         elif f.kind == "400":
             self._reply(h, 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"})
         elif f.kind == "html":

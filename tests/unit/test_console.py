@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import sys
+import threading
 
 import pytest
 
@@ -80,3 +82,16 @@ async def test_periodic_jobs_show_in_status(service: Service) -> None:
     reply = await dispatch(CommandContext(service, CONSOLE_CHAT, admin=True), "/status")
     assert "Last error: daily-check: RuntimeError: feed down" in reply.text
     assert "daily-check" in reply.text.split("Next runs:")[1]
+
+
+async def test_no_stdin_at_all_is_end_of_input(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run --console <&-``: Python's sys.stdin is None; the reader must end the console, not die with a traceback."""
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+    monkeypatch.setattr(sys, "stdin", None)
+    out: list[str] = []
+    before = set(threading.enumerate())
+    await run_console(service, None, out.append)
+    for reader in set(threading.enumerate()) - before:  # the reader has ended, or said why it died
+        reader.join(timeout=30)
+    assert died == [] and out == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import click
 import pytest
 
@@ -35,3 +37,21 @@ def test_every_bot_command_is_documented(name: str) -> None:
 
 def test_the_two_commands_are_shown() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_the_readme_puts_rotation_bot_on_path_before_it_is_typed_bare() -> None:
+    """`make setup` leaves the command in .venv/bin: the README's line for PATH works, and precedes the examples."""
+    section = README[README.index("## The two commands") : README.index("## Try it offline")]
+    (line,) = [ln.split("#", 1)[0].strip() for ln in section.splitlines() if ln.startswith(". ")]
+    assert README.index(line) < README.index("$ rotation-bot ")
+    if not (REPO / ".venv" / "bin" / "activate").is_file():
+        pytest.skip("no .venv in this checkout (make setup)")
+    found = subprocess.run(
+        ["bash", "-c", f"{line} && command -v rotation-bot"],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.stdout.strip() == str(REPO / ".venv" / "bin" / "rotation-bot"), found.stderr
