@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config.defaults import DEFAULT_RULES
 from bot.config.exchanges import EXCHANGES, known_exchange
+from bot.config.tokenfile import read_token_file
 from bot.errors import BotError, ConfigFileError
 from bot.values import hh_mm, is_symbol, iso_month, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
@@ -190,10 +191,7 @@ class Config:
         tg = self.settings.telegram
         if tg.token_file:
             where = f"telegram.token_file {tg.token_file}"
-            try:
-                raw = self.resolve(tg.token_file).read_text()
-            except OSError as exc:
-                raise ConfigFileError(f"cannot read {where}: {exc.strerror}") from None
+            raw = read_token_file(self.resolve(tg.token_file), where)
         else:
             where = f"the environment variable {tg.token_env}"
             raw = os.environ.get(tg.token_env) or ""

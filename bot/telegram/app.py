@@ -370,5 +370,8 @@ async def _preflight(token: str, base_url: str) -> None:
     try:
         async with Bot(token, base_url=base_url):  # initialize() calls getMe
             pass
+    except (TypeError, KeyError, AttributeError, ValueError):
+        # JSON, but no bot account in it ({"ok":true,"result":{"foo":1}}, [1,2,3]): PTB reads it unchecked
+        raise TelegramError("its answer to getMe is not a bot account") from None
     finally:
         quiet.setLevel(level)
