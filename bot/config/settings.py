@@ -29,6 +29,10 @@ from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
 
 INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
 DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
+# What can mean a rotation (rules/rotation.py): below 2 pt a gap is a day or two of noise (a day's gap moves about
+# 0.6 pt), and a rotation takes at least a week; a year is the most anyone asks about.
+ROTATION_MIN_GAP = (2.0, 100.0)
+ROTATION_MAX_DAYS = (5, 250)
 SP500_MEMBERS_URL = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv"
 
 
@@ -130,10 +134,10 @@ class DigestConfig(Section):
 
 class RotationConfig(Section):
     """What counts as a small-cap rotation for ``rotation`` and /rotation: the Russell 2000 beating the
-    S&P 500 by at least ``min_gap`` points within at most ``max_days`` trading days."""
+    S&P 500 by at least ``min_gap`` points within at most ``max_days`` trading days, each within the bounds above."""
 
-    min_gap: float = Field(8.0, gt=0, le=100, allow_inf_nan=False)
-    max_days: int = Field(45, ge=2, le=250)
+    min_gap: float = Field(8.0, ge=ROTATION_MIN_GAP[0], le=ROTATION_MIN_GAP[1], allow_inf_nan=False)
+    max_days: int = Field(45, ge=ROTATION_MAX_DAYS[0], le=ROTATION_MAX_DAYS[1])
 
 
 class Settings(Section):

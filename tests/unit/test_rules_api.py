@@ -13,6 +13,8 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
             "outcome_word",
             "move_between",
             "episodes",
+            "held_share",
+            "MAX_HELD_SHARE",
             "current_move",
             "Move",
             "Episode",
