@@ -197,3 +197,22 @@ def test_track_symbols_and_ratio_symbols_are_checked_too() -> None:
         load_rules([{**RULE, "track": ["^RUT", "a/b"]}])
     for ok in ("^GSPC", "BRK-B", "BRK.B", "ES=F", "rsp", "^N225"):
         assert load_rules([{**RULE, "symbol": ok}])[0].symbols == {ok}
+
+
+@pytest.mark.parametrize(
+    ("template", "shown"),
+    [
+        ("{value.__class__}", "{value.__class__}"),
+        ("{value.__class__.__init__.__globals__}", "{value.__class__.__init__.__globals__}"),
+        ("{rule[0]}", "{rule[0]}"),
+        ("{value!r:>10}", "{value!r}"),
+        ("{date!s}", "{date!s}"),
+    ],
+)
+def test_a_placeholder_is_a_plain_name_with_a_format_spec(template: str, shown: str) -> None:
+    """``{value.__class__}`` rendered ``builtins.float``: attributes, indexes and conversions are refused."""
+    base = shown[1:].split(".")[0].split("[")[0].split("!")[0]
+    assert problems(message=template) == (
+        f'config.toml: rule "r" field "message": {shown}: a placeholder is a name and a format spec, like '
+        f"{{value:.3f}} or {{{base}}}, no more"
+    )
