@@ -32,6 +32,7 @@ from .metrics import usable_breadth as usable_breadth
 from .model import CONDITIONS as CONDITIONS
 from .model import Rule as Rule
 from .model import RuleSpec as RuleSpec
+from .model import is_name as is_name
 from .model import load_rules as load_rules
 from .model import lookback_days as lookback_days
 from .reason import state_reason as state_reason

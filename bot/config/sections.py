@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.config.exchanges import EXCHANGES, known_exchange
-from bot.values import hh_mm, is_symbol, iso_month, yahoo_symbol
+from bot.values import FIRST_DAY, LAST_DAY, hh_mm, is_symbol, iso_month, yahoo_symbol
+from rules import is_name
 
 INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
 DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
@@ -63,6 +65,26 @@ class DataConfig(Section):
     batch_size: int = Field(100, ge=1, le=100)
     retries: int = Field(4, ge=0, le=20)
     fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, v: list[str]) -> list[str]:
+        """Fetched and stored as written: the store's alphabet, said as a rule's symbol field says it."""
+        for s in v:
+            if not is_symbol(s):
+                near = yahoo_symbol(s)
+                hint = f'; did you mean "{near}"?' if is_symbol(near) else ""
+                shown = json.dumps(s)
+                raise ValueError(f"expected a symbol as Yahoo spells it (^GSPC, BRK-B, ES=F), got {shown}{hint}")
+        return v
+
+    @field_validator("history_start")
+    @classmethod
+    def _first_day(cls, v: dt.date) -> dt.date:
+        """The days any stored date may name: 0001-01-01 would be asked of Yahoo, then overflow a look-back."""
+        if not FIRST_DAY <= v <= LAST_DAY:
+            raise ValueError(f'expected a day from {FIRST_DAY} to {LAST_DAY}, got "{v}"')
+        return v
 
 
 class ScheduleConfig(Section):
@@ -138,3 +160,13 @@ class Settings(Section):
     cpi: CpiConfig = Field(default_factory=CpiConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     rotation: RotationConfig = Field(default_factory=RotationConfig)
+
+    @field_validator("universes")
+    @classmethod
+    def _universe_names(cls, v: dict[str, UniverseConfig]) -> dict[str, UniverseConfig]:
+        """A universe is named in rules and keyed in the store: the alphabet of rule names."""
+        for name in v:
+            if not is_name(name):
+                shown = json.dumps(name)
+                raise ValueError(f'a universe name is letters, digits, ".", "_" and "-" (like sp500), got {shown}')
+        return v

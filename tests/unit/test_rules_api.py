@@ -14,6 +14,7 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
             "move_between",
             "episodes",
             "held_share",
+            "is_name",
             "MAX_HELD_SHARE",
             "current_move",
             "Move",
