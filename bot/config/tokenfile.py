@@ -38,12 +38,15 @@ def read_token_file(path: Path, where: str) -> str:
             "(about 46 characters, like 123456789:AAH…)"
         )
     try:
-        return data.decode("utf-8-sig")  # a Windows editor starts a UTF-8 file with a BOM
+        text = data.decode("utf-8-sig")  # a Windows editor starts a UTF-8 file with a BOM
     except UnicodeDecodeError as exc:
         raise ConfigFileError(
             f"{where} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}): "
             "a token file holds just the token, as @BotFather gave it"
         ) from None
+    if not text.strip():  # named on purpose, so not the console mode an unset environment variable means
+        raise ConfigFileError(f"{where} is empty: put the bot's token from @BotFather in it (run --console needs none)")
+    return text
 
 
 def _kind(mode: int) -> str | None:

@@ -79,6 +79,15 @@ def test_a_long_file_is_refused_after_a_few_hundred_bytes(tmp_path: Path) -> Non
     )
 
 
+def test_an_empty_token_file_is_named_not_taken_for_console_mode(tmp_path: Path) -> None:
+    """It said 'No Telegram token set (environment variable TELEGRAM_BOT_TOKEN is empty): running in console mode'."""
+    (tmp_path / "token").write_text("\n")
+    assert token_error(tmp_path, "token") == (
+        "Error: telegram.token_file token is empty: "
+        "put the bot's token from @BotFather in it (run --console needs none)"
+    )
+
+
 def test_a_token_file_with_a_bom_and_a_newline_gives_the_token(tmp_path: Path) -> None:
     (tmp_path / "token").write_bytes(b"\xef\xbb\xbf" + TOKEN.encode() + b"\r\n")
     assert load_config(config(tmp_path, 'token_file = "token"\n')).token() == TOKEN
