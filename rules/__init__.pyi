@@ -32,13 +32,16 @@ from .metrics import usable_breadth as usable_breadth
 from .model import CONDITIONS as CONDITIONS
 from .model import Rule as Rule
 from .model import RuleSpec as RuleSpec
+from .model import is_name as is_name
 from .model import load_rules as load_rules
 from .model import lookback_days as lookback_days
 from .reason import state_reason as state_reason
+from .rotation import MAX_HELD_SHARE as MAX_HELD_SHARE
 from .rotation import Episode as Episode
 from .rotation import Move as Move
 from .rotation import current_move as current_move
 from .rotation import episodes as episodes
+from .rotation import held_share as held_share
 from .rotation import move_between as move_between
 from .rotation import outcome_word as outcome_word
 from .rotation import percentile as percentile

@@ -35,6 +35,14 @@ Condition = Literal[
 ]
 NAME = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
 CONDITIONS: tuple[str, ...] = Condition.__args__  # type: ignore[attr-defined]
+
+
+def is_name(value: object) -> bool:
+    """A rule's or a universe's name: letters, digits, ".", "_" and "-". Typed in commands, keyed in the store and
+    shown in alerts, it holds no path separator, space, control or right-to-left character."""
+    return isinstance(value, str) and NAME.fullmatch(value) is not None
+
+
 CROSSING = frozenset({"crosses_above", "crosses_below", "crosses"})
 Severity = Literal["info", "warning", "critical"]
 

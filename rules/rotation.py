@@ -7,7 +7,14 @@ within the window; what followed is measured from there, never from its peak (wh
 Its start is the close that widest window began on (the low the move was measured from when it became
 known), and its peak the close of the widest gap from that start while the episode lasted. Days on which
 the gap holds are grouped into one episode while the pauses between them are shorter than ``merge`` trading
-days.
+days. An episode is under way while it held within ``merge`` days of the last close *and* the Russell 2000 is
+still ahead since its start: a gap gone negative is never called a rotation (on 2024-12-23 one was "under way"
+with the gap since its start at −1.1 pt).
+
+Not every ``min_gap`` and ``max_days`` mean a rotation: with 0.0001 pt, or 2 pt within 45 days, the gap held
+on most days since 1987 and one "rotation" ran for decades. The config and the command line bound each
+(bot/config, ``[rotation]``), and ``held_share`` lets the caller refuse a pair under which most days would be in
+one (more than ``MAX_HELD_SHARE``).
 
 The gap between two closes *i* < *t* is ``(A[t]/A[i] − 1) − (B[t]/B[i] − 1)``, × 100, in points, as in
 track records. Pure: two aligned price arrays in, episodes out; the caller cuts them at the as-of day.
@@ -23,6 +30,8 @@ import numpy.typing as npt
 import pandas as pd
 
 MERGE_DAYS = 21  # a pause of under a month is the same rotation
+MAX_HELD_SHARE = 0.5  # a rotation is the exception: a gap that holds on most days is the usual state
+SHARE_CLOSES = 504  # two years of closes: over fewer, one rotation is a large share of them all (46% in May 1988)
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,8 @@ class Episode:
     detected: dt.date  # the first close on which the gap reached min_gap within max_days
     gap_at_detection: float
     last: dt.date  # the last close on which the gap still held
-    ongoing: bool  # it still held within MERGE_DAYS of the as-of day
+    ongoing: bool  # it still held within MERGE_DAYS of the as-of day, and the gap since its start is positive
+    given_back: bool = False  # it still held within MERGE_DAYS, but the gap since its start is gone: it is over
 
 
 def best_windows(
@@ -100,23 +110,38 @@ def episodes(both: pd.DataFrame, min_gap: float, max_days: int, merge: int = MER
         with np.errstate(invalid="ignore", divide="ignore"):
             since_start = a[first : final + 1] / a[start] - b[first : final + 1] / b[start]
         peak = first + int(np.nanargmax(since_start))
+        recent = last_row - final <= merge
+        ahead = bool(a[last_row] / a[start] - b[last_row] / b[start] > 0)
         out.append(
             Episode(
                 move=move_between(both, start, peak),
                 detected=both.index[first].date(),
                 gap_at_detection=float(best[first]),
                 last=both.index[final].date(),
-                ongoing=last_row - final <= merge,
+                ongoing=recent and ahead,
+                given_back=recent and not ahead,
             )
         )
     return out
 
 
+def held_share(both: pd.DataFrame, min_gap: float, max_days: int) -> float | None:
+    """Share of closes (after the first) on which the gap reached ``min_gap`` within ``max_days``: how ordinary
+    such a gap is. A pair under which it holds on most days names the usual state, not a rotation. None over
+    fewer than ``SHARE_CLOSES`` closes, where a single rotation is a large share of them all."""
+    if len(both) < SHARE_CLOSES:
+        return None
+    a, b = both.iloc[:, 0].to_numpy(dtype=float), both.iloc[:, 1].to_numpy(dtype=float)
+    best, _ = best_windows(a, b, max_days)
+    return float(np.mean(best[1:] >= min_gap))
+
+
 def current_move(both: pd.DataFrame, max_days: int, found: list[Episode]) -> Move:
-    """The move under way on the last row: from the ongoing episode's low, else from the low of the widest
-    window of at most ``max_days`` rows ending today."""
+    """The move under way on the last row: from the low of the ongoing episode (or of the one just given back,
+    so the move shows what became of it), else from the low of the widest window of at most ``max_days`` rows
+    ending today."""
     last_row = len(both) - 1
-    if found and found[-1].ongoing:
+    if found and (found[-1].ongoing or found[-1].given_back):
         start = int(both.index.searchsorted(pd.Timestamp(found[-1].move.start)))
         return move_between(both, start, last_row)
     a, b = both.iloc[:, 0].to_numpy(dtype=float), both.iloc[:, 1].to_numpy(dtype=float)
@@ -142,12 +167,15 @@ def outcome_word(after: float | None, gap_at_detection: float) -> str:
 
 
 __all__ = [
+    "MAX_HELD_SHARE",
     "MERGE_DAYS",
+    "SHARE_CLOSES",
     "Episode",
     "Move",
     "best_windows",
     "current_move",
     "episodes",
+    "held_share",
     "move_between",
     "outcome_word",
     "percentile",

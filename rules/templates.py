@@ -4,6 +4,10 @@
 and formatting it once "to check it" is the harm itself. So each field's format spec is read (the
 format-spec mini-language, or strftime's for a date) and its widths and precisions are bounded before
 anything is formatted: when a rule is validated, and again when an alert is rendered.
+
+A field is a plain name with a format spec, nothing more: ``str.format`` also follows attributes and indexes
+(``{value.__class__}`` rendered ``builtins.float``, and a longer path reaches further into the process), and a
+conversion (``!r``) says nothing a format spec cannot.
 """
 
 from __future__ import annotations
@@ -58,8 +62,10 @@ def template_problem(template: str, values: Mapping[str, object]) -> str | None:
             return "positional placeholder {} is not allowed; name it, e.g. {value}"
         if base not in values:
             return f"unknown placeholder {{{base}}}; known: {', '.join(sorted(values))}"
-        value = values[base] if base == name and conversion is None else None  # attributes, !r: a str or a number
-        why = spec_problem(name, spec, value)
+        if name != base or conversion is not None:
+            shown = name + (f"!{conversion}" if conversion is not None else "")
+            return f"{{{shown}}}: a placeholder is a name and a format spec, like {{value:.3f}} or {{{base}}}, no more"
+        why = spec_problem(name, spec, values[base])
         if why:
             return why
     return None

@@ -31,6 +31,7 @@ from .render import MAX_TEXT as MAX_TEXT
 from .render import MESSAGE_LIMIT as MESSAGE_LIMIT
 from .render import clip as clip
 from .render import e as e
+from .render import echo as echo
 from .render import fit_html as fit_html
 from .render import split_message as split_message
 from .render import to_plain as to_plain

@@ -7,12 +7,11 @@ escaped, because a tag or an entity cut in half makes Telegram refuse the messag
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from bot.answers.evidence import whatif_table
-from bot.answers.render import clip
+from bot.answers.render import clip, echo
 from bot.config import Edit, Preview, StaleWords, stale_words
 from bot.market import Variant
 from bot.store.edits import EditRecord
@@ -41,7 +40,7 @@ class Proposed(Protocol):
 
 
 def esc(text: str) -> str:
-    return html.escape(text)
+    return echo(text, quote=True)  # a diff or a summary quotes what a chat or a hand edit wrote
 
 
 def stale_note(stale: StaleWords, rule: str, rename: str = "/rename") -> str | None:

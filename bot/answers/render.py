@@ -28,6 +28,19 @@ def e(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def echo(value: object, quote: bool = False) -> str:
+    """What a chat typed, or a message quoting it (an error, a usage line), as a reply shows it: HTML-escaped, and
+    each character that would render invisibly or turn the line around (controls, U+202E and the other bidi
+    marks, zero-width and odd spaces) written as its escape, ``evil\\u202ex``, as /stats's repr already did.
+
+    Every echo of user input goes through here; a line break stays one. ``quote``: escape quotes too (a diff).
+    """
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(c if c == "\n" or c.isprintable() else ascii(c)[1:-1] for c in text)
+    return html.escape(text, quote=quote)
+
+
 def to_plain(text: str) -> str:
     """HTML as the console prints it: tags removed, entities decoded."""
     return html.unescape(_TAG.sub("", text))

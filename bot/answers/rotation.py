@@ -49,6 +49,12 @@ def move_lines(v: RotationView) -> list[str]:
             f"  A rotation under way: the Russell 2000 first led by {v.min_gap:g} pt within {v.max_days} trading "
             f"days on {c.detected} (widest so far {format_move(c.move.gap, 'pt')}, on {c.move.end})."
         )
+    elif v.precedents and v.precedents[-1].given_back:  # held lately, but the lead since its start is gone
+        p = v.precedents[-1]
+        lines.append(
+            f"  No rotation under way: the one known on {p.detected} (widest {format_move(p.move.gap, 'pt')}, on "
+            f"{p.move.end}) has been given back in full since {p.move.start}."
+        )
     else:
         lines.append(
             f"  No rotation under way: the Russell 2000 has not led by {v.min_gap:g} pt within {v.max_days} "
@@ -175,7 +181,8 @@ def answer(v: RotationView) -> str:
 
 
 def _header(v: RotationView) -> str:
-    return f"Can the small-cap rotation continue? As of the close of {v.as_of}."
+    later = f" (the last close of both indices by {v.asked}: every line is as of it)" if v.asked else ""
+    return f"Can the small-cap rotation continue? As of the close of {v.as_of}{later}."
 
 
 def rotation_text(v: RotationView) -> str:
@@ -241,6 +248,7 @@ def _episode_json(e: Episode, moves: tuple[float | None, ...], horizons: tuple[i
         "detected": e.detected.isoformat(),
         "gap_at_detection": e.gap_at_detection,
         "last": e.last.isoformat(),
+        "given_back": e.given_back,
         "after": {
             str(h): {"move": x, "outcome": outcome_word(x, e.gap_at_detection)}
             for h, x in zip(horizons, moves, strict=True)
@@ -263,6 +271,7 @@ def rotation_json(v: RotationView) -> dict[str, Any]:
     record = v.record.to_dict()
     return {
         "as_of": v.as_of.isoformat(),
+        "asked": None if v.asked is None else v.asked.isoformat(),
         "min_gap": v.min_gap,
         "max_days": v.max_days,
         "move": _move_json(v.move),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.answers.render import e
+from bot.answers.render import e, echo
 from bot.store import chats
 
 
@@ -34,7 +34,7 @@ def _left(until: dt.datetime, now: dt.datetime) -> str:
 
 
 def silence_line(s: chats.Silence, now: dt.datetime) -> str:
-    reason = f" — {e(s.reason)}" if s.reason else ""
+    reason = f" — {echo(s.reason)}" if s.reason else ""  # typed by the chat
     return f"  • {e(s.rule)} until {s.until:%Y-%m-%d %H:%M} UTC (in {_left(s.until, now)}){reason}"
 
 

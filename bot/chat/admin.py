@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import e
+from bot.answers import e, echo
 from bot.chat.base import CommandContext, Reply, no_args
 from bot.config import reload_config
 from bot.market import parse_consensus_args, set_consensus
@@ -10,14 +10,14 @@ from bot.market import parse_consensus_args, set_consensus
 
 async def cmd_reload(ctx: CommandContext, args: list[str]) -> Reply:
     no_args(args)
-    return Reply(e(reload_config(ctx.service.config_holder)))
+    return Reply(echo(reload_config(ctx.service.config_holder)))
 
 
 async def cmd_consensus(ctx: CommandContext, args: list[str]) -> Reply:
     try:
         entry = parse_consensus_args(args)
     except ValueError as exc:
-        return Reply(e(exc))
+        return Reply(echo(exc))
     set_consensus(ctx.store, entry)
     note = ""
     if any(c.month == entry.month and c.measure == entry.measure for c in ctx.config.settings.cpi.consensus):

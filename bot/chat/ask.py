@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import e, render, render_chart, rotation_chart, rotation_html, stats_html, status_view, views
+from bot.answers import e, echo, render, render_chart, rotation_chart, rotation_html, stats_html, status_view, views
 from bot.calendar import CHART_PERIODS
 from bot.chat.base import MAX_ALERTS, CommandContext, Reply, UsageError, date_arg, no_args, off_loop
 from bot.config import find_rule
@@ -53,7 +53,7 @@ async def cmd_chart(ctx: CommandContext, args: list[str]) -> Reply:
         raise UsageError
     metric, period = args[0], args[1] if len(args) == 2 else "1y"
     png = await off_loop(ctx, lambda store: render_chart(store, ctx.config, metric, period))
-    return Reply(f"{e(metric)}, {e(period)}", photo=png)
+    return Reply(f"{echo(metric)}, {e(period)}", photo=png)
 
 
 async def cmd_stats(ctx: CommandContext, args: list[str]) -> Reply:

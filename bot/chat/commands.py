@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from bot.answers import e
+from bot.answers import e, echo
 from bot.chat.admin import cmd_consensus, cmd_reload
 from bot.chat.ask import (
     cmd_alerts,
@@ -82,7 +82,7 @@ def _help_for(name: str) -> Reply:
     """``/help set``: what the command does, its usage line and its example."""
     command = BY_NAME.get(name)
     if command is None or not command.menu:
-        return Reply(f"Unknown command /{e(name)}. Send /help for the list.")
+        return Reply(f"Unknown command /{echo(name)}. Send /help for the list.")
     return Reply(f"/{command.name} — {e(command.help)}{' (admin)' if command.admin else ''}\n{e(command.usage_line)}")
 
 
@@ -201,9 +201,9 @@ async def run_command(ctx: CommandContext, command: Command, args: list[str]) ->
         return await command.fn(ctx, args)
     except UsageError as exc:
         more = f" — {exc}" if str(exc) else ""  # e.g. the valid values
-        return Reply(e(command.usage_line + more))
+        return Reply(echo(command.usage_line + more))
     except (BotError, RuleError) as exc:
-        return Reply(f"⚠️ {e(exc)}")
+        return Reply(f"⚠️ {echo(exc)}")
     except sqlite3.OperationalError as exc:  # a read-only, full or locked store: one line naming it and the way out
         log.warning("command /%s: %s", command.name, exc)
         return Reply(f"⚠️ {e(store_fault(ctx.store.path, exc))}")
@@ -240,5 +240,5 @@ async def dispatch(ctx: CommandContext, line: str) -> Reply:
     name, args = parsed
     command = BY_NAME.get(name)
     if command is None:
-        return Reply(f"Unknown command /{e(name)}. Send /help for the list.")
+        return Reply(f"Unknown command /{echo(name)}. Send /help for the list.")
     return await run_command(ctx, command, args)

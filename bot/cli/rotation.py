@@ -11,6 +11,7 @@ import click
 import bot.answers
 import bot.market
 from bot.cli.context import Context, emit_json, parse_date, pass_ctx
+from bot.config import ROTATION_MAX_DAYS, ROTATION_MIN_GAP
 from bot.errors import BotError
 
 
@@ -32,12 +33,16 @@ def _a_number(ctx: click.Context, param: click.Parameter, value: float | None) -
 )
 @click.option(
     "--min-gap",
-    type=click.FloatRange(0, 100, min_open=True),
+    type=click.FloatRange(*ROTATION_MIN_GAP),
     callback=_a_number,
-    help="Points a rotation must reach (default: [rotation] min_gap, 8).",
+    help=f"Points a rotation must reach, {ROTATION_MIN_GAP[0]:g} to {ROTATION_MIN_GAP[1]:g} "
+    "(default: [rotation] min_gap, 8).",
 )
 @click.option(
-    "--max-days", type=click.IntRange(2, 250), help="Within this many trading days (default: [rotation] max_days, 45)."
+    "--max-days",
+    type=click.IntRange(*ROTATION_MAX_DAYS),
+    help=f"Within this many trading days, {ROTATION_MAX_DAYS[0]} to {ROTATION_MAX_DAYS[1]} "
+    "(default: [rotation] max_days, 45).",
 )
 @click.option("--chart", "chart_out", type=click.Path(dir_okay=False, path_type=Path), help="Also draw it to FILE.png.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)

@@ -13,9 +13,11 @@ from .reload import ConfigHolder as ConfigHolder
 from .reload import Notify as Notify
 from .reload import describe_changes as describe_changes
 from .reload import reload_config as reload_config
+from .sections import ROTATION_MAX_DAYS as ROTATION_MAX_DAYS
+from .sections import ROTATION_MIN_GAP as ROTATION_MIN_GAP
+from .sections import Settings as Settings
+from .sections import UniverseConfig as UniverseConfig
 from .settings import Config as Config
-from .settings import Settings as Settings
-from .settings import UniverseConfig as UniverseConfig
 from .settings import find_rule as find_rule
 from .settings import load_config as load_config
 from .settings import parse_config as parse_config

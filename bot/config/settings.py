@@ -7,7 +7,6 @@ the same everywhere. Every problem in the file is reported at once, each naming 
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import math
 import os
@@ -15,151 +14,15 @@ import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from bot.config.defaults import DEFAULT_RULES
-from bot.config.exchanges import EXCHANGES, known_exchange
+from bot.config.sections import INT64_MAX, Settings
+from bot.config.tokenfile import read_token_file
 from bot.errors import BotError, ConfigFileError
-from bot.values import hh_mm, is_symbol, iso_month, secret_url, yahoo_symbol
 from rules import ConfigError, Problem, Rule, load_rules, pydantic_problems
-
-INT64_MAX = 2**63 - 1  # SQLite's INTEGER; also far beyond any chat id, window or count
-DEFAULT_SYMBOLS = ["^GSPC", "^RUT", "^IXIC", "SPY", "IWM", "RSP"]
-SP500_MEMBERS_URL = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv"
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class StoreConfig(Section):
-    path: str = "data/rotation-bot.sqlite"
-    backups: str | None = Field(None, min_length=1)  # the running bot backs the store up there after each check
-    keep: int = Field(7, ge=1, le=10000)
-
-
-class MonitorConfig(Section):
-    """A dead-man's switch: ``ping_url`` hears after every daily job, so its silence says the bot is down."""
-
-    ping_url: str | None = None
-
-    @field_validator("ping_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        return None if v is None else secret_url(v)
-
-
-class TelegramConfig(Section):
-    api_base_url: str = "https://api.telegram.org/bot"
-    token_env: str = "TELEGRAM_BOT_TOKEN"
-    token_file: str | None = None
-    allowed_chats: list[int] = Field(default_factory=list)
-    admin_chats: list[int] = Field(default_factory=list)
-    editor_chats: list[int] = Field(default_factory=list)
-    messages_per_second: float = Field(25.0, gt=0, le=30)
-
-
-class UniverseConfig(Section):
-    """Where a universe's member list comes from: inline ``members`` win over ``source``."""
-
-    source: str | None = None
-    members: list[str] | None = None
-    membership_source: str | None = None
-
-    @field_validator("members")
-    @classmethod
-    def _tickers(cls, v: list[str] | None) -> list[str] | None:
-        for m in v or []:
-            if not is_symbol(yahoo_symbol(m)):
-                raise ValueError(f'expected tickers like "BRK.B", got "{m}"')
-        return v
-
-
-class DataConfig(Section):
-    symbols: list[str] = Field(default_factory=lambda: list(DEFAULT_SYMBOLS))
-    history_start: dt.date = Field(dt.date(2000, 1, 1), strict=False)
-    batch_size: int = Field(100, ge=1, le=100)
-    retries: int = Field(4, ge=0, le=20)
-    fred_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={series}"
-
-
-class ScheduleConfig(Section):
-    timezone: str = "America/New_York"
-    daily_check: str = "17:30"
-    cpi_check: str = "08:35"
-    exchange: str = "XNYS"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'expected a time zone like "America/New_York", got "{v}"') from None
-        return v
-
-    @field_validator("exchange")
-    @classmethod
-    def _exchange(cls, v: str) -> str:
-        """An unknown name would pass here and stop the scheduler at its first session question."""
-        if not known_exchange(v):
-            close = difflib.get_close_matches(v, sorted(EXCHANGES), n=1)
-            hint = f'did you mean "{close[0]}"? ' if close else ""
-            raise ValueError(f'unknown exchange "{v}"; {hint}(exchange-calendars\' names, e.g. XNYS, XNAS, XLON)')
-        return v
-
-    @field_validator("daily_check", "cpi_check")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        return hh_mm(v)  # as the CSV loaders and the store check it
-
-
-class Consensus(Section):
-    month: str
-    measure: Literal["headline_mom", "headline_yoy", "core_mom", "core_yoy"]
-    expected: float
-
-    @field_validator("month")
-    @classmethod
-    def _month(cls, v: str) -> str:
-        return iso_month(v)
-
-
-class CpiConfig(Section):
-    consensus: list[Consensus] = Field(default_factory=list)
-    release_dates: str | None = None
-
-
-class DigestConfig(Section):
-    enabled: bool = False
-    time: str = "18:00"
-
-    _hhmm = field_validator("time")(ScheduleConfig._hhmm.__func__)  # type: ignore[attr-defined]
-
-
-class RotationConfig(Section):
-    """What counts as a small-cap rotation for ``rotation`` and /rotation: the Russell 2000 beating the
-    S&P 500 by at least ``min_gap`` points within at most ``max_days`` trading days."""
-
-    min_gap: float = Field(8.0, gt=0, le=100, allow_inf_nan=False)
-    max_days: int = Field(45, ge=2, le=250)
-
-
-class Settings(Section):
-    store: StoreConfig = Field(default_factory=StoreConfig)
-    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
-    data: DataConfig = Field(default_factory=DataConfig)
-    universes: dict[str, UniverseConfig] = Field(
-        default_factory=lambda: {"sp500": UniverseConfig(source=SP500_MEMBERS_URL)}
-    )
-    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
-    cpi: CpiConfig = Field(default_factory=CpiConfig)
-    digest: DigestConfig = Field(default_factory=DigestConfig)
-    rotation: RotationConfig = Field(default_factory=RotationConfig)
-    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
 
 class Config:
@@ -210,10 +73,7 @@ class Config:
         tg = self.settings.telegram
         where = self.token_source()
         if tg.token_file:
-            try:
-                raw = self.resolve(tg.token_file).read_text()
-            except OSError as exc:
-                raise ConfigFileError(f"cannot read {where}: {exc.strerror}") from None
+            raw = read_token_file(self.resolve(tg.token_file), where)
         else:
             raw = os.environ.get(tg.token_env) or ""
         token = raw.strip()

@@ -2,7 +2,9 @@
 and what followed every similar rotation — all as of one close, from the store.
 
 Everything is cut at ``as_of`` before anything is computed: the prices, breadth, the CPI releases, the
-episodes and the outcomes after them (a horizon that ends after ``as_of`` is open). The precedents' outcomes
+episodes and the outcomes after them (a horizon that ends after ``as_of`` is open). ``as_of`` is the last close
+of both indices by the day asked for, and every line is as of it: RSP/SPY on 2026-06-26 beside a header "as of
+the close of 2026-06-23" (^RUT's last close) mixed two days. The precedents' outcomes
 come with the same base rate and test of chance as every track record (rules/evidence.py).
 """
 
@@ -20,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from bot.config import Config
-from bot.errors import FETCH_FIRST, StoreError
+from bot.errors import FETCH_FIRST, BotError, StoreError
 from bot.market.cpi import cpi_summary
 from bot.market.data import load_market_data
 from bot.store import Store
 from rules import (
+    MAX_HELD_SHARE,
     BreadthParams,
     DataError,
     Episode,
@@ -36,6 +39,7 @@ from rules import (
     breadth_frame,
     current_move,
     episodes,
+    held_share,
     load_rules,
     move_between,
     percentile,
@@ -81,6 +85,7 @@ class RotationView:
     cpi: dict[str, object] | None
     missing: dict[str, str]  # signal → why it could not be read
     series: pd.Series  # ^RUT/^GSPC closes up to as_of, for the chart
+    asked: dt.date | None = None  # the day asked for, when as_of (the last close of both) is earlier
 
 
 def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData]:
@@ -93,7 +98,19 @@ def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData
     both = close[[LEADER, LAGGARD]].dropna()
     if len(both) < 2:
         raise StoreError(f"{LEADER} and {LAGGARD} have fewer than two days in common by {as_of}: nothing to compare")
-    return both, MarketData(close=close, adj_close=adj)
+    end = both.index[-1]  # every other series is cut here too: one as-of day for every line
+    return both, MarketData(close=close.loc[:end], adj_close=adj.loc[:end])
+
+
+def _a_rotation(both: pd.DataFrame, min_gap: float, max_days: int) -> None:
+    """Refuse a gap so ordinary that most days would be in a "rotation" (2 pt within 45 days: 58% since 1987)."""
+    share = held_share(both, min_gap, max_days)
+    if share is not None and share > MAX_HELD_SHARE:
+        raise BotError(
+            f"a lead of {min_gap:g} pt within {max_days} trading days held on {share:.0%} of the closes since "
+            f"{both.index[0].date()}: most days would be in a rotation, so it tells nothing apart; ask for a wider "
+            "gap or fewer days (--min-gap and --max-days, or [rotation] min_gap and max_days)"
+        )
 
 
 def _ratio(ratio: pd.Series, config: Config) -> Reading:
@@ -191,7 +208,8 @@ def rotation_view(
     min_gap = config.settings.rotation.min_gap if min_gap is None else min_gap
     max_days = config.settings.rotation.max_days if max_days is None else max_days
     both, data = _pair(store, as_of)
-    as_of = both.index[-1].date()
+    asked, as_of = as_of, both.index[-1].date()
+    _a_rotation(both, min_gap, max_days)
     found = episodes(both, min_gap, max_days)
     current = found[-1] if found and found[-1].ongoing else None
     precedents = tuple(e for e in found if e is not current)
@@ -233,6 +251,7 @@ def rotation_view(
         cpi,
         missing,
         ratio,
+        asked if asked is not None and asked != as_of else None,
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 from typing import Any
 
@@ -32,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answers import CAPTION_LIMIT, fit_html
+from bot.answers import CAPTION_LIMIT, echo, fit_html
 from bot.chat import (
     COMMANDS,
     DELIVERY_SECONDS,
@@ -253,7 +252,7 @@ def make_error_handler(service: Service) -> Any:
         token = context.bot.token
         text = f"{type(err).__name__}: {err}".replace(token, "<token>")
         where = f" (chat {chat.id})" if chat else ""
-        report = f"⚠️ <b>Error</b>{where}: <code>{html.escape(text[:3000])}</code>"
+        report = f"⚠️ <b>Error</b>{where}: <code>{echo(text[:3000])}</code>"
         for admin in service.config.settings.telegram.admin_chats:
             try:
                 await context.bot.send_message(admin, report, parse_mode=ParseMode.HTML)
@@ -384,5 +383,8 @@ async def _preflight(token: str, base_url: str) -> None:
     try:
         async with Bot(token, base_url=base_url):  # initialize() calls getMe
             pass
+    except (TypeError, KeyError, AttributeError, ValueError):
+        # JSON, but no bot account in it ({"ok":true,"result":{"foo":1}}, [1,2,3]): PTB reads it unchecked
+        raise TelegramError("its answer to getMe is not a bot account") from None
     finally:
         quiet.setLevel(level)

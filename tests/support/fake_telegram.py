@@ -62,9 +62,10 @@ class Request:
 
 @dataclass
 class Failure:
-    kind: str  # "429" | "500" | "403" | "401" | "400" | "delay" | "late" | "drop" | "reset" | "html" (200, not JSON)
+    kind: str  # "429" "500" "403" "401" "400" "delay" "late" "drop" "reset" "html" (200, not JSON) "json" (200, body)
     retry_after: int = 1
     delay: float = 1.5
+    body: str = ""  # "json": 200 with this body, JSON but not the Bot API's answer
 
 
 def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -341,6 +342,13 @@ class FakeTelegram:
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             h.wfile.write(body)
+        elif f.kind == "json":
+            data = f.body.encode()
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
         elif f.kind == "delay":
             time.sleep(f.delay)
             self._reply(h, 200, {"ok": True, "result": True})

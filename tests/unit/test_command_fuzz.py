@@ -1,5 +1,6 @@
 """Fuzz every bot command's arguments: the reply is always text (the usage line when the arguments
-do not fit), never an exception, whatever a chat types.
+do not fit), never an exception, whatever a chat types, and nothing in it renders invisibly or backwards (an echo
+of a control or bidi character is its escape).
 
 Commands come from the one command table (``COMMANDS`` in bot/chat/commands.py), so a new command is fuzzed
 without touching this file. The store holds a little generated data (^RUT/^GSPC, one check run and
@@ -74,6 +75,9 @@ TOKENS = st.sampled_from(
         "🚀",
         "İ",
         "\u202e",
+        "evil\u2066x",
+        "\u200b",
+        "\x1b[2J",
     ]
 )
 ARG = st.one_of(
@@ -95,6 +99,11 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     run_check(store, config, sink=outbox.enqueue_alerts)
     yield Service(config, store)
     store.close()
+
+
+def visible(text: str) -> bool:
+    """No character renders invisibly or reorders the line: what bot.answers.echo guarantees of every echo."""
+    return all(c == "\n" or c.isprintable() for c in text)
 
 
 def bad_arity(command: Command, args: list[str]) -> bool:
@@ -131,6 +140,7 @@ def test_any_arguments_get_a_text_reply(service: Service, command: Command, args
     reply = run(service, command, args, admin)
     assert isinstance(reply, Reply)
     assert isinstance(reply.text, str) and reply.text.strip()
+    assert visible(reply.text), (args, reply.text)
     assert reply.photo is None or isinstance(reply.photo, bytes)
     if command.admin and not admin:
         assert reply.text == f"/{command.name} is for admins only."
@@ -177,3 +187,4 @@ def test_any_line_gets_a_text_reply(service: Service, line: str) -> None:
     ctx = CommandContext(service, ALLOWED, admin=False)
     reply = asyncio.run(dispatch(ctx, line))
     assert isinstance(reply.text, str) and reply.text.strip()
+    assert visible(reply.text), (line, reply.text)

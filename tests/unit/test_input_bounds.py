@@ -197,3 +197,72 @@ def test_track_symbols_and_ratio_symbols_are_checked_too() -> None:
         load_rules([{**RULE, "track": ["^RUT", "a/b"]}])
     for ok in ("^GSPC", "BRK-B", "BRK.B", "ES=F", "rsp", "^N225"):
         assert load_rules([{**RULE, "symbol": ok}])[0].symbols == {ok}
+
+
+@pytest.mark.parametrize(
+    ("template", "shown"),
+    [
+        ("{value.__class__}", "{value.__class__}"),
+        ("{value.__class__.__init__.__globals__}", "{value.__class__.__init__.__globals__}"),
+        ("{rule[0]}", "{rule[0]}"),
+        ("{value!r:>10}", "{value!r}"),
+        ("{date!s}", "{date!s}"),
+    ],
+)
+def test_a_placeholder_is_a_plain_name_with_a_format_spec(template: str, shown: str) -> None:
+    """``{value.__class__}`` rendered ``builtins.float``: attributes, indexes and conversions are refused."""
+    base = shown[1:].split(".")[0].split("[")[0].split("!")[0]
+    assert problems(message=template) == (
+        f'config.toml: rule "r" field "message": {shown}: a placeholder is a name and a format spec, like '
+        f"{{value:.3f}} or {{{base}}}, no more"
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        (
+            {"data": {"symbols": ["^GSPC", "../../etc/passwd"]}},
+            'field "data.symbols": expected a symbol as Yahoo spells it (^GSPC, BRK-B, ES=F), got "../../etc/passwd"',
+        ),
+        (
+            {"data": {"symbols": ["spy"]}},
+            'field "data.symbols": expected a symbol as Yahoo spells it (^GSPC, BRK-B, ES=F), got "spy"; '
+            'did you mean "SPY"?',
+        ),
+        (
+            {"data": {"history_start": "0001-01-01"}},
+            'field "data.history_start": expected a day from 1800-01-01 to 2199-12-31, got "0001-01-01"',
+        ),
+        (
+            {"data": {"history_start": dt.date(9999, 12, 31)}},  # a TOML date, as tomllib reads one
+            'field "data.history_start": expected a day from 1800-01-01 to 2199-12-31, got "9999-12-31"',
+        ),
+        (
+            {"universes": {"../evil": {"members": ["AAPL"]}}},
+            'field "universes": a universe name is letters, digits, ".", "_" and "-" (like sp500), got "../evil"',
+        ),
+        (
+            {"universes": {"evil\u202ex": {"members": ["AAPL"]}}},
+            'field "universes": a universe name is letters, digits, ".", "_" and "-" (like sp500), got "evil\\u202ex"',
+        ),
+    ],
+)
+def test_data_symbols_days_and_universe_names_have_the_alphabet_and_bounds_of_everywhere_else(
+    section: dict[str, Any], expected: str
+) -> None:
+    """[data] symbols = ["../../etc/passwd"], history_start = "0001-01-01" and [universes."../evil"] passed."""
+    with pytest.raises(ConfigFileError) as err:
+        parse_config(section)
+    assert str(err.value).splitlines() == [f"config.toml: {expected}"]
+
+
+def test_ordinary_data_and_universes_still_pass() -> None:
+    config = parse_config(
+        {
+            "data": {"symbols": ["^GSPC", "BRK-B", "ES=F"], "history_start": dt.date(1927, 12, 30)},
+            "universes": {"sp500": {"members": ["AAPL"]}, "nasdaq_100.v2": {"members": ["MSFT"]}},
+        }
+    )
+    assert config.settings.data.symbols == ["^GSPC", "BRK-B", "ES=F"]
+    assert sorted(config.settings.universes) == ["nasdaq_100.v2", "sp500"]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rules.rotation import current_move, episodes, outcome_word, percentile
+from rules.rotation import SHARE_CLOSES, current_move, episodes, held_share, outcome_word, percentile
 
 
 def closes(lead: list[float], lag: list[float]) -> pd.DataFrame:
@@ -55,3 +55,23 @@ def test_words_and_percentile() -> None:
     assert outcome_word(-4.0, 10) == "kept"
     assert outcome_word(-6.0, 10) == "given back"
     assert percentile(np.array([1.0, 2.0, 3.0, 4.0]), 3.0) == 75.0
+
+
+def test_a_lead_given_back_in_full_is_no_rotation_under_way() -> None:
+    """On 2024-12-23 the real data said "a rotation under way" with the gap since its start at −1.1 pt."""
+    lead = [100.0] * 10 + [103.0, 106.0, 109.0, 112.0] + [108.0, 104.0, 100.0, 98.0]
+    both = closes(lead, [100.0] * len(lead))
+    (e,) = episodes(both, 8, 10)
+    assert not e.ongoing and e.given_back
+    now = current_move(both, 10, [e])
+    assert now.start == both.index[9].date() and now.gap == pytest.approx(-2.0)  # what became of it
+
+
+def test_a_gap_that_holds_on_most_days_is_measured_over_two_years_at_least() -> None:
+    rng = np.random.default_rng(5)
+    n = SHARE_CLOSES
+    a = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    b = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    both = closes(list(a), list(b))
+    assert held_share(both.iloc[:-1], 0.01, 45) is None
+    assert held_share(both, 0.01, 45) > 0.5 > held_share(both, 15, 45)  # type: ignore[operator]
