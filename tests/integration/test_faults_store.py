@@ -17,6 +17,7 @@ from bot.config import load_config
 from bot.store import Store
 from bot.store.base import StoreBase
 from tests.support.console_bot import first_bot_on, small_bot_config, start_console
+from tests.support.faultkit import corrupt_in_the_middle
 from tests.support.tg_helpers import ALLOWED
 
 
@@ -75,22 +76,6 @@ def test_a_corrupt_store_is_one_line_with_the_way_out(config: Path) -> None:
         lines = err.strip().splitlines()
         assert len(lines) == 1, err
         assert lines[0].startswith(f"Error: the store {store} is corrupt") and ".recover" in lines[0]
-
-
-def corrupt_in_the_middle(store: Path) -> None:
-    """Scribble over the prices table's root page, keeping the schema intact: the file still opens.
-
-    The scribble is fixed, not random: random bytes can read back as rows SQLite finds nothing wrong with (it
-    keeps no checksums), which made these tests fail about one run in a few hundred.
-    """
-    s = Store(store)
-    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page = s.db.execute("PRAGMA page_size").fetchone()[0]
-    root = s.db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'prices'").fetchone()[0]
-    s.close()
-    with store.open("r+b") as fh:
-        fh.seek((root - 1) * page + 100)
-        fh.write(b"\xff" * (page - 200))
 
 
 def test_status_runs_an_integrity_check(config: Path) -> None:

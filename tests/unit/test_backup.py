@@ -17,6 +17,7 @@ from bot.store import outbox
 from bot.store.backup import backups_of, take_backup
 from bot.store.db import Store
 from tests.support.factories import price_frame
+from tests.support.faultkit import corrupt_in_the_middle
 
 T0 = dt.datetime(2024, 7, 17, 21, 30, tzinfo=dt.UTC)
 
@@ -126,14 +127,11 @@ def test_a_backup_killed_midway_leaves_no_backup_and_is_cleared_by_the_next(stor
 def test_a_damaged_store_is_refused_and_the_good_backups_stay(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     s = Store(path)
-    s.upsert_prices("AAA", price_frame([float(x) for x in range(1, 2000)]))
-    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.upsert_prices("AAA", price_frame([float(x) for x in range(1, 2000)], start="2010-01-04"))
     s.close()
     folder = tmp_path / "backups"
     good = [take_backup(path, folder, keep=2, now=T0 + dt.timedelta(days=i)).path for i in range(2)]
-    with path.open("r+b") as f:  # a page in the middle gone bad
-        f.seek(4096 * 3)
-        f.write(os.urandom(4096))
+    corrupt_in_the_middle(path)  # a page in the middle gone bad (a fixed scribble: random bytes may read as rows)
     with pytest.raises(StoreError) as caught:
         take_backup(path, folder, keep=2, now=T0 + dt.timedelta(days=5))
     assert f"the store {path} is corrupt (" in str(caught.value)
