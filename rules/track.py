@@ -25,7 +25,15 @@ from rules.data import Basis, MarketData
 from rules.engine import Alert
 from rules.evidence import NO_CHANCE, Chance, chance, forward_moves
 from rules.model import Rule
-from rules.words import format_move, headline_horizon, horizon_label, name, odds_phrase
+from rules.words import (
+    EDGE,
+    EVIDENCE_VERSION,
+    format_move,
+    headline_horizon,
+    horizon_label,
+    name,
+    odds_phrase,
+)
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
 
@@ -81,6 +89,12 @@ class HorizonSummary:
             "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
             "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
             "verdict": c.verdict,
+            "p_adjusted": c.p_adjusted,
+            "family": c.family,
+            "power": c.power,
+            "edge": EDGE,
+            "min_detectable": c.min_detectable,
+            "tested_median": c.tested_median,
         }
 
 
@@ -119,6 +133,7 @@ class TrackRecord:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "since": self.since.isoformat() if self.since else None,
             "fired": len(self.firings),
+            "evidence": EVIDENCE_VERSION,
             "summaries": [s.to_dict() for s in self.summaries],
             "firings": [
                 {
@@ -181,6 +196,11 @@ def _chance_from(s: Mapping[str, Any]) -> Chance:
         rate[1],
         med[0],
         med[1],
+        s.get("power"),
+        s.get("min_detectable"),
+        s.get("p_adjusted"),
+        int(s.get("family", 1)),
+        s.get("tested_median"),
     )
 
 
@@ -327,9 +347,9 @@ def what_rose(record: TrackRecord) -> str:
 
 
 def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
-    """One line for an alert, always with its n and its base rate:
+    """One line for an alert, always with its n and its base rate, every figure of the sample tested:
     "Fired 8× since 1987; the Russell 2000 beat the S&P 500 over the next 3 months after 4 of 7 firings
-    (57%); on any day: 47% — no better than chance. Median +2.8 pt (any day −0.3 pt)."."""
+    (57%); on any day: 48% — too few firings to tell (…). Median +2.8 pt (any day −0.3 pt)."."""
     h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record.horizons)
     since = f" since {record.since.year}" if record.since else ""
     if not record.firings:
@@ -340,12 +360,21 @@ def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
     if s.n == 0:
         return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
     c = s.chance
-    odds = odds_phrase(s.positive, s.n, c.base_rate, c.verdict, c.p_value, c.independent, h)
-    median = f"Median {format_move(s.median, record.unit)}"
-    if c.base_median is not None:
-        median += f" (any day {format_move(c.base_median, record.unit)})"
+    odds = odds_phrase(c.odds(s.n, s.positive), h)
+    median = median_words(s, record.unit)
     tail = f" {s.open} still open." if s.open else ""
     return f"{head}; {what_rose(record)} over the next {label} after {odds}. {median}.{tail}"
+
+
+def median_words(s: HorizonSummary, unit: str) -> str:
+    """ "Median +2.8 pt (any day −0.3 pt)", of the sample tested: "Median of the 7: +3.0 pt (…)" when the
+    firings a horizon apart are fewer than all of them."""
+    c = s.chance
+    if c.tested_median is not None and c.independent < s.n:
+        text = f"Median of the {c.independent}: {format_move(c.tested_median, unit)}"
+    else:
+        text = f"Median {format_move(s.median, unit)}"
+    return text + (f" (any day {format_move(c.base_median, unit)})" if c.base_median is not None else "")
 
 
 __all__ = [
@@ -353,6 +382,7 @@ __all__ = [
     "Firing",
     "HorizonSummary",
     "TrackRecord",
+    "median_words",
     "summary_line",
     "track_basis",
     "track_horizons",

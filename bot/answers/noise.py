@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from rules import headline_horizon, horizon_label, odds_phrase
+from rules import Odds, headline_horizon, horizon_label, odds_phrase
 
 if TYPE_CHECKING:
     from rules import TrackRecord
@@ -28,7 +28,7 @@ def noise_text(firings: Sequence[dt.date], since: dt.date | None, as_of: dt.date
 
 
 def odds_text(payload: dict[str, Any]) -> str:
-    """ "; rise after 3 months: 4 of 7 firings (57%); on any day: 48% — no better than chance", or ""."""
+    """ "; rise after 3 months: 4 of 7 firings (57%); on any day: 48% — too few firings to tell (…)", or ""."""
     summaries = {int(s["horizon"]): s for s in payload.get("summaries", [])}
     if not summaries:
         return ""
@@ -38,16 +38,7 @@ def odds_text(payload: dict[str, Any]) -> str:
     if not n:
         return ""
     what = "beat" if payload.get("benchmark") else "rise"
-    phrase = odds_phrase(
-        int(s["positive"]),
-        n,
-        s.get("base_rate"),
-        s.get("verdict"),
-        s.get("p_value"),
-        int(s.get("independent", n)),
-        h,
-    )
-    return f"; {what} after {horizon_label(h)}: {phrase}"
+    return f"; {what} after {horizon_label(h)}: {odds_phrase(Odds.from_dict(s), h)}"
 
 
 def noise_from_payload(payload: dict[str, Any]) -> str:

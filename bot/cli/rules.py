@@ -86,7 +86,7 @@ def _noise(obj: Context) -> dict[str, str]:
     out = {
         r.name: bot.answers.noise_from_payload(cached[r.name][1])
         for r in obj.config.rules
-        if r.name in cached and cached[r.name][0] == r.fingerprint
+        if r.name in cached and cached[r.name][0] == r.fingerprint and engine.is_current(cached[r.name][1])
     }
     if len(out) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
         return out  # all cached, or no store to compute from

@@ -36,6 +36,7 @@ from rules import (
     breadth_frame,
     current_move,
     episodes,
+    is_current,
     load_rules,
     move_between,
     percentile,
@@ -169,7 +170,7 @@ def _followed(
     key = hashlib.sha256(json.dumps([*params, as_of.isoformat(), [d.isoformat() for d in detected]]).encode())
     version = store.data_version()
     cached = store.cached_track(CACHE_NAME, key.hexdigest(), version)
-    if cached is not None:
+    if cached is not None and is_current(cached):
         return TrackRecord.from_dict(cached)
     record = track_record(detected, data, (LEADER, LAGGARD), HORIZONS, as_of, since=since, rule="rotation")
     try:

@@ -23,6 +23,7 @@ from rules import (
     Rule,
     RuleError,
     TrackRecord,
+    is_current,
     summary_line,
     track_basis,
     track_horizons,
@@ -108,7 +109,7 @@ def compute_track_records(
 
 def _cached(store: Store, rule: Rule, version: int) -> TrackRecord | None:
     payload = store.cached_track(rule.name, rule.fingerprint, version)
-    return TrackRecord.from_dict(payload) if payload else None
+    return TrackRecord.from_dict(payload) if payload and is_current(payload) else None  # older evidence: recompute
 
 
 def track_records(
