@@ -48,12 +48,13 @@ from .state import RuleState as RuleState
 from .state import State as State
 from .track import HorizonSummary as HorizonSummary
 from .track import TrackRecord as TrackRecord
-from .track import median_words as median_words
-from .track import summary_line as summary_line
 from .track import track_basis as track_basis
 from .track import track_horizons as track_horizons
 from .track import track_record as track_record
 from .track import track_symbols as track_symbols
+from .trackline import across as across
+from .trackline import median_words as median_words
+from .trackline import summary_line as summary_line
 
 # How a track record reads (no pandas: rules list words cached records with these).
 from .words import EDGE as EDGE

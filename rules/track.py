@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,11 +28,8 @@ from rules.model import Rule
 from rules.words import (
     EDGE,
     EVIDENCE_VERSION,
-    format_move,
-    headline_horizon,
+    adjusted,
     horizon_label,
-    name,
-    odds_phrase,
 )
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
@@ -327,6 +324,7 @@ def track_record(
         columns.append([float(m) if np.isfinite(m) else None for m in move])
         odds = chance(move[ok], pos[ok].astype(np.int64), fwd[first:], h)
         summaries.append(_summarise(h, columns[-1], odds))
+    summaries = as_family(summaries)
     rows = tuple(Firing(d, v, tuple(col[i] for col in columns)) for i, (d, v) in enumerate(points))
     return TrackRecord(
         symbol=symbol,
@@ -340,41 +338,12 @@ def track_record(
     )
 
 
-def what_rose(record: TrackRecord) -> str:
-    if record.benchmark:
-        return f"{name(record.symbol)} beat {name(record.benchmark)}"
-    return f"{name(record.symbol)} rose"
-
-
-def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
-    """One line for an alert, always with its n and its base rate, every figure of the sample tested:
-    "Fired 8× since 1987; the Russell 2000 beat the S&P 500 over the next 3 months after 4 of 7 firings
-    (57%); on any day: 48% — too few firings to tell (…). Median +2.8 pt (any day −0.3 pt)."."""
-    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record.horizons)
-    since = f" since {record.since.year}" if record.since else ""
-    if not record.firings:
-        return f"Never fired{since} (n = 0)."
-    head = f"Fired {len(record.firings)}×{since}"
-    s = record.summary(h)
-    label = horizon_label(h)
-    if s.n == 0:
-        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
-    c = s.chance
-    odds = odds_phrase(c.odds(s.n, s.positive), h)
-    median = median_words(s, record.unit)
-    tail = f" {s.open} still open." if s.open else ""
-    return f"{head}; {what_rose(record)} over the next {label} after {odds}. {median}.{tail}"
-
-
-def median_words(s: HorizonSummary, unit: str) -> str:
-    """ "Median +2.8 pt (any day −0.3 pt)", of the sample tested: "Median of the 7: +3.0 pt (…)" when the
-    firings a horizon apart are fewer than all of them."""
-    c = s.chance
-    if c.tested_median is not None and c.independent < s.n:
-        text = f"Median of the {c.independent}: {format_move(c.tested_median, unit)}"
-    else:
-        text = f"Median {format_move(s.median, unit)}"
-    return text + (f" (any day {format_move(c.base_median, unit)})" if c.base_median is not None else "")
+def as_family(summaries: Sequence[HorizonSummary]) -> list[HorizonSummary]:
+    """The horizons of one record are shown together, so their p-values are adjusted together
+    (Benjamini–Hochberg): one of three horizons at p = 0.04 is no finding on its own."""
+    ps = adjusted([s.chance.p_value for s in summaries])
+    m = sum(p is not None for p in ps)
+    return [replace(s, chance=replace(s.chance, p_adjusted=p, family=m)) for s, p in zip(summaries, ps, strict=True)]
 
 
 __all__ = [
@@ -382,11 +351,8 @@ __all__ = [
     "Firing",
     "HorizonSummary",
     "TrackRecord",
-    "median_words",
-    "summary_line",
     "track_basis",
     "track_horizons",
     "track_record",
     "track_symbols",
-    "what_rose",
 ]

@@ -294,6 +294,8 @@ def sweep_table(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> 
         unit = variants[0].record.unit
         note = [
             f"On any day of the span: a rise after {label} {share(base.chance.base_rate)} of the time, median "
-            f"{format_move(base.chance.base_median, unit)}; a row differs from chance when p < 0.05."
+            f"{format_move(base.chance.base_median, unit)}. {len(variants)} values tried: each p is adjusted for "
+            "all of them (Benjamini–Hochberg), and a row is better or worse than any day only when that is below "
+            f"0.05; 'too few' when the test had under {POWER_GOAL:.0%} power against a {EDGE * 100:.0f}-pt edge."
         ]
-    return "\n".join([f"{rule}: sweep of {' × '.join(keys)}", *lines, *note])
+    return "\n".join([f"{rule}: sweep of {' × '.join(keys)} ({len(variants)} values tried)", *lines, *note])

@@ -73,7 +73,11 @@ def sweep_chart(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> 
     bottom.axhline(0, color="grey", linewidth=0.8)
     unit = next((v.record.unit for v in variants if v.record), "")
     top.set_ylabel("firings (▲ most in a year)")
-    top.set_title(f"{rule}: sweep of {' × '.join(keys)}", loc="left", fontsize=14)
+    top.set_title(
+        f"{rule}: sweep of {' × '.join(keys)} ({len(variants)} values tried, verdicts adjusted for all of them)",
+        loc="left",
+        fontsize=12,
+    )
     middle.set_ylabel("% followed by a rise\n(3 months, tested firings, 95% band)")
     middle.set_ylim(0, 100)
     bottom.set_ylabel(f"median move ({unit})\n(3 months, 95% band)")

@@ -84,3 +84,20 @@ def test_stats_as_of_quotes_nothing_after_the_day(config: Path) -> None:
     assert max(re.findall(r"\d{4}-\d{2}-\d{2}", result.stdout)) == "2024-07-24"
     last = doc["firings"][-1]
     assert last["date"] == "2024-07-17" and last["open"]  # its horizons end after the day: open, not known
+
+
+def test_the_one_small_p_value_does_not_survive_its_family(config: Path) -> None:
+    doc = _stats(config, "rut-beats-spx-10d")
+    s3 = _at(doc, 63)
+    # 1 of 9 beat at 3 months: p = 0.041 alone, one of the record's three horizons
+    assert (s3["independent"], s3["independent_positive"]) == (9, 1)
+    assert s3["p_value"] == pytest.approx(0.041, abs=5e-4)
+    assert s3["family"] == 3 and s3["p_adjusted"] == pytest.approx(0.123, abs=5e-4)
+    assert s3["verdict"] == "too_few" and "worse than any day" not in doc["summary"]
+    assert "p = 0.12 adjusted for 3 tests (0.04 alone)" in doc["summary"]
+    # `rules list` shows six rules at three horizons: a family of 18, in which it is further from a finding
+    listed = CliRunner().invoke(main, ["--config", str(config), "rules", "list"])
+    assert listed.exit_code == 0, listed.output
+    line = next(x for x in listed.stdout.splitlines() if x.startswith("rut-beats-spx-10d") and " fires " in x)
+    assert "too few firings to tell (p = 0.74 adjusted for 18 tests (0.04 alone)" in line
+    assert "worse than" not in listed.stdout

@@ -37,8 +37,8 @@ def test_rules_list_shows_how_often_each_rule_fired_then_reads_it_from_the_cache
     assert first.exit_code == 0, first.output
     assert first.stdout.splitlines()[-1] == (
         "a-up fires 3.0 a year (3 since 2024; most 3, in 2024); "
-        "rise after 3 months: 0 of 2 firings (0%); on any day: 50% — too few firings to tell (p = 0.25; no edge of "
-        "any size could have shown)"
+        "rise after 3 months: 0 of 2 firings (0%); on any day: 50% — too few firings to tell "
+        "(p = 0.38 adjusted for 3 tests (0.25 alone); no edge of any size could have shown)"
     )
     # Cached now: the second listing is the same and loads no pandas (it never opens the store).
     out = subprocess.run(

@@ -11,7 +11,8 @@ from scipy.stats import binom, binomtest
 
 from rules import MarketData
 from rules.evidence import chance, forward_moves, power_of, rejects, spaced
-from rules.track import summary_line, track_record
+from rules.track import track_record
+from rules.trackline import summary_line
 from rules.words import Odds, decide, is_current, odds_phrase
 
 

@@ -40,6 +40,7 @@ def test_rules_public_api_is_exactly_the_table_of_contents() -> None:
             "EDGE",
             "Odds",
             "POWER_GOAL",
+            "across",
             "adjusted",
             "breadth_frame",
             "compute",
