@@ -89,7 +89,8 @@ def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData
     if len(first) < 2:
         raise StoreError(f"no prices stored for {LEADER} and {LAGGARD}: run `rotation-bot fetch` first")
     if as_of is not None and as_of < max(first.values()):
-        raise StoreError(f"{LEADER} and {LAGGARD} have closes from {max(first.values())} on: nothing to say by {as_of}")
+        # no later day named: an answer as of a day knows nothing after it, errors included
+        raise StoreError(f"{LEADER} and {LAGGARD} have no closes by {as_of}: nothing to say (try a later --as-of)")
     close, adj = store.load_prices([LEADER, LAGGARD, EQUAL, CAP], end=as_of)
     both = close[[LEADER, LAGGARD]].dropna()
     if len(both) < 2:

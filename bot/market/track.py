@@ -181,7 +181,10 @@ def track_record_for(store: Store, config: Config, name: str, as_of: dt.date | N
 
 def _as_of(store: Store, config: Config, record: TrackRecord, as_of: dt.date) -> TrackRecord:
     if record.since is not None and as_of < record.since:
-        raise StoreError(f'rule "{record.rule}" can run from {record.since} on: nothing of it is known by {as_of}')
+        # no later day named: a record as of a day knows nothing after it, errors included
+        raise StoreError(
+            f'rule "{record.rule}" has no data by {as_of}: nothing of it is known yet (try a later --as-of)'
+        )
     return as_of_record(store, find_rule(config, record.rule), record, as_of)
 
 

@@ -101,3 +101,21 @@ def test_the_one_small_p_value_does_not_survive_its_family(config: Path) -> None
     line = next(x for x in listed.stdout.splitlines() if x.startswith("rut-beats-spx-10d") and " fires " in x)
     assert "too few firings to tell (p = 0.74 adjusted for 18 tests (0.04 alone)" in line
     assert "worse than" not in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [
+        ("cpi-headline-yoy-below-consensus", "2016-11-30"),
+        ("breadth-above-75", "2000-03-10"),
+        ("rsp-spy-above-200d", "2000-03-10"),
+    ],
+)
+def test_a_day_before_a_rules_data_names_no_later_day(config: Path, name: str, day: str) -> None:
+    result = CliRunner().invoke(main, ["--config", str(config), "stats", name, "--as-of", day])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        result.output.strip()
+        == f'Error: rule "{name}" has no data by {day}: nothing of it is known yet (try a later --as-of)'
+    )
+    assert max(re.findall(r"\d{4}-\d{2}-\d{2}", result.output)) == day  # "can run from 2023-07-12 on" named the future

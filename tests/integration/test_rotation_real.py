@@ -132,11 +132,15 @@ async def test_rotation_in_telegram_is_a_chart_then_the_answer(
 def test_a_day_before_the_data_is_one_line(config: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(config), "rotation", "--as-of", "1900-01-01"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip() == "Error: ^RUT and ^GSPC have closes from 1987-09-10 on: nothing to say by 1900-01-01"
+    assert result.output.strip() == (
+        "Error: ^RUT and ^GSPC have no closes by 1900-01-01: nothing to say (try a later --as-of)"
+    )
     args = ["--config", str(config), "stats", "breadth-above-75", "--as-of", "2005-01-01"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    assert result.output.strip().startswith('Error: rule "breadth-above-75" can run from 2010-')
+    assert result.output.strip() == (
+        'Error: rule "breadth-above-75" has no data by 2005-01-01: nothing of it is known yet (try a later --as-of)'
+    )
 
 
 def test_signals_without_their_data_are_named_not_fatal(tmp_path: Path, shared_data: Path) -> None:
