@@ -290,7 +290,8 @@ def track_record(
     index lacks still counts) to ``h`` closes later; closes after ``as_of`` are unknown, so a
     horizon reaching past ``as_of`` (default: the last close) leaves that move open, and the base
     rate counts only windows complete by ``as_of``. Firings after an explicit ``as_of`` are ignored;
-    without one, firings after the last close are kept, all open.
+    without one, firings after the last close are kept, all open, and the record is as of the last of them
+    (no day it counts is after the day it says it is as of).
     Raises ``DataError`` when a symbol has no prices.
     """
     symbol, benchmark = symbols
@@ -308,7 +309,8 @@ def track_record(
     # A firing after the last close (a CPI release before the day's close is stored) is open, not dropped;
     # firings after an explicit ``as_of`` are not known yet on that day.
     points = [p for p in _firing_points(firings) if as_of is None or p[0] <= as_of]
-    as_of = as_of or last
+    if as_of is None:  # as of the last day known: a firing after the last close is known, so the record is as of it
+        as_of = max(last, points[-1][0]) if last is not None and points else last
     since = since or (points[0][0] if points else None)
     days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in points])
     pos = both.index.searchsorted(days, side="right") - 1

@@ -67,7 +67,7 @@ POWER_GOAL = 0.8  # ... with at least this chance
 ALPHA = 0.05  # a difference is "better/worse than any day" when its (family-adjusted) two-sided p is below this
 
 # Bumped when the evidence a record carries changes shape: a cached record of another version is recomputed.
-EVIDENCE_VERSION = 3
+EVIDENCE_VERSION = 4
 
 
 def is_current(payload: Mapping[str, Any]) -> bool:

@@ -119,3 +119,15 @@ def test_a_day_before_a_rules_data_names_no_later_day(config: Path, name: str, d
         == f'Error: rule "{name}" has no data by {day}: nothing of it is known yet (try a later --as-of)'
     )
     assert max(re.findall(r"\d{4}-\d{2}-\d{2}", result.output)) == day  # "can run from 2023-07-12 on" named the future
+
+
+def test_a_record_counts_no_firing_after_the_day_it_is_as_of(config: Path) -> None:
+    # The CPI rule's last firing (2026-07-14) comes after the indices' last close (2026-06-23): it was
+    # counted in a record said to be "as of 2026-06-23". The record is as of the last day it knows of.
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "stats", "cpi-headline-yoy-below-consensus", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert max(f["date"] for f in doc["firings"]) <= doc["as_of"]
+    assert max(re.findall(r"\d{4}-\d{2}-\d{2}", result.stdout)) == doc["as_of"]
