@@ -51,18 +51,26 @@ from .state import RuleState as RuleState
 from .state import State as State
 from .track import HorizonSummary as HorizonSummary
 from .track import TrackRecord as TrackRecord
-from .track import summary_line as summary_line
 from .track import track_basis as track_basis
 from .track import track_horizons as track_horizons
 from .track import track_record as track_record
 from .track import track_symbols as track_symbols
+from .trackline import across as across
+from .trackline import median_words as median_words
+from .trackline import summary_line as summary_line
 
 # How a track record reads (no pandas: rules list words cached records with these).
+from .words import EDGE as EDGE
+from .words import POWER_GOAL as POWER_GOAL
+from .words import Odds as Odds
+from .words import adjusted as adjusted
 from .words import format_move as format_move
 from .words import headline_horizon as headline_horizon
 from .words import horizon_label as horizon_label
+from .words import is_current as is_current
 from .words import odds_phrase as odds_phrase
 from .words import p_text as p_text
 from .words import share as share
 from .words import signed as signed
+from .words import tested_text as tested_text
 from .words import verdict_words as verdict_words

@@ -10,6 +10,12 @@ as-of day only). Two figures say whether the firings differ from it:
 - the median move, by a bootstrap interval of the firings' median (``scipy.stats.bootstrap``, percentile
   method, fixed seed so a cached record and a fresh one agree), set against every day's median.
 
+A test that does not reject has not shown "no edge" unless it could have seen one: its *power* (the
+chance it rejects if the true hit rate were the base rate ± 15 pt, the weaker side) must reach 80% before
+the verdict is "no clear difference"; below that it is "too few firings to tell", with the smallest edge
+the test would have seen at 80% (rules/words.py holds the rule and the words). Seven firings against a
+48% base reject only at 0 or 7 of 7: power about 0.04, and only an edge of 50 pt could have shown.
+
 Firings closer together than the horizon share most of their forward window: two of them are one
 piece of evidence, not two. Only firings at least one horizon apart (the first of each cluster, taken
 greedily in date order) enter the test and the interval; the plain counts still show every firing.
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-ALPHA = 0.05  # a difference is "not chance" when the two-sided p-value is below this
+from rules.words import ALPHA, EDGE, POWER_GOAL, Odds, decide
+
 CONFIDENCE = 1 - ALPHA  # the intervals shown beside the tests (95%)
 RESAMPLES = 1000  # bootstrap resamples: with a few dozen firings at most, the ends are order statistics either way
 MIN_FOR_INTERVAL = 3  # fewer independent firings give no interval worth drawing
@@ -49,19 +56,37 @@ class Chance:
     rate_high: float | None
     median_low: float | None  # 95% bootstrap interval of the independent firings' median move
     median_high: float | None
+    power: float | None = None  # chance the test rejects if the true hit rate were base ± EDGE (the weaker side)
+    min_detectable: float | None = None  # the smallest such edge it would see with POWER_GOAL (None: none)
+    p_adjusted: float | None = None  # p_value adjusted within the family of tests shown together
+    family: int = 1
+    tested_median: float | None = None  # median move of the independent firings (the sample tested)
 
     @property
     def base_rate(self) -> float | None:
         return self.base_positive / self.base_n if self.base_n else None
 
+    def odds(self, n: int, positive: int) -> Odds:
+        """The test in the form the words take (``n``/``positive``: every complete firing, shown beside it)."""
+        return Odds(
+            n,
+            positive,
+            self.independent,
+            self.independent_positive,
+            self.base_rate,
+            self.p_value,
+            self.p_adjusted,
+            self.family,
+            self.power,
+            self.min_detectable,
+        )
+
     @property
     def verdict(self) -> str | None:
-        """``better``/``worse`` than chance, ``chance`` (no better than it), or None when nothing to test."""
-        if self.p_value is None or self.base_rate is None or not self.independent:
-            return None
-        if self.p_value >= ALPHA:
-            return "chance"
-        return "better" if self.independent_positive / self.independent > self.base_rate else "worse"
+        """``better``/``worse`` (rejects after correction), ``no_difference`` (had the power, did not reject),
+        ``too_few`` (had not), or None when there is nothing to test."""
+        p = self.p_value if self.p_adjusted is None else self.p_adjusted
+        return decide(p, self.power, self.independent_positive, self.independent, self.base_rate)
 
     @property
     def median_differs(self) -> bool | None:
@@ -115,12 +140,63 @@ def chance(moves: FloatArray, positions: npt.NDArray[np.int64], base: FloatArray
 
     p = min(max(base_positive / base_n, 1e-12), 1 - 1e-12)  # a base rate of 0 or 1 still tests
     pvalue = float(binomtest(k, n, p).pvalue)
+    power, detectable = power_of(n, p)
     # Clopper-Pearson, the interval binomtest's proportion_ci(method="exact") finds by root search, in closed form
     # from the beta distribution's quantiles (the same numbers, a fraction of the time in a 20-value sweep).
     rate_low = float(beta.ppf(ALPHA / 2, k, n - k + 1)) if k > 0 else 0.0
     rate_high = float(beta.ppf(1 - ALPHA / 2, k + 1, n - k)) if k < n else 1.0
     low, high = _median_interval(indep)
-    return Chance(base_n, base_positive, base_median, n, k, pvalue, rate_low, rate_high, low, high)
+    return Chance(
+        base_n,
+        base_positive,
+        base_median,
+        n,
+        k,
+        pvalue,
+        rate_low,
+        rate_high,
+        low,
+        high,
+        power,
+        detectable,
+        tested_median=float(np.median(indep)),
+    )
+
+
+def rejects(n: int, p0: float) -> npt.NDArray[np.bool_]:
+    """Which hit counts 0..n a two-sided exact binomial test against ``p0`` rejects at ALPHA: binomtest's
+    p-value (the outcomes no likelier than the one seen) for every count at once."""
+    from scipy.stats import binom
+
+    pmf = binom.pmf(np.arange(n + 1), n, p0)
+    p = np.array([pmf[pmf <= d * (1 + 1e-7)].sum() for d in pmf])
+    return np.asarray(np.minimum(p, 1.0) < ALPHA)
+
+
+EDGES = np.arange(1, 100) / 100  # the edges searched for the smallest one detectable, 1 pt apart
+
+
+def power_of(n: int, p0: float) -> tuple[float, float | None]:
+    """The test's power against a true hit rate of ``p0`` ± EDGE (the weaker side that is a rate at all), and
+    the smallest edge it would see with POWER_GOAL on both such sides (None: no edge up to 99 pt)."""
+    from scipy.stats import binom
+
+    region = rejects(n, p0)
+    counts = np.arange(n + 1)
+
+    def power(edge: npt.NDArray[np.float64]) -> FloatArray:
+        sides = []
+        for alt in (p0 + edge, p0 - edge):
+            inside = (alt > 0) & (alt < 1)
+            pmf = np.asarray(binom.pmf(counts[None, :], n, np.clip(alt, 0, 1)[:, None]), dtype=float)
+            hit = pmf[:, region].sum(axis=1)
+            sides.append(np.where(inside, hit, np.inf))
+        both = np.minimum(sides[0], sides[1])
+        return np.where(np.isfinite(both), both, 0.0)  # no side is a rate: no such edge to see
+
+    at_edge = float(power(np.array([EDGE]))[0])
+    seen = np.nonzero(power(EDGES) >= POWER_GOAL)[0]
+    return at_edge, (float(EDGES[seen[0]]) if len(seen) else None)
 
 
 def _median_interval(values: FloatArray) -> tuple[float | None, float | None]:
@@ -145,4 +221,4 @@ def _median_interval(values: FloatArray) -> tuple[float | None, float | None]:
     return low, high
 
 
-__all__ = ["ALPHA", "CONFIDENCE", "NO_CHANCE", "Chance", "chance", "forward_moves", "spaced"]
+__all__ = ["ALPHA", "CONFIDENCE", "NO_CHANCE", "Chance", "chance", "forward_moves", "power_of", "rejects", "spaced"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,12 @@ from rules.data import Basis, MarketData
 from rules.engine import Alert
 from rules.evidence import NO_CHANCE, Chance, chance, forward_moves
 from rules.model import Rule
-from rules.words import format_move, headline_horizon, horizon_label, name, odds_phrase
+from rules.words import (
+    EDGE,
+    EVIDENCE_VERSION,
+    adjusted,
+    horizon_label,
+)
 
 DEFAULT_HORIZONS: tuple[int, ...] = (21, 63, 126)
 
@@ -81,6 +86,12 @@ class HorizonSummary:
             "share_interval": None if c.rate_low is None else [c.rate_low, c.rate_high],
             "median_interval": None if c.median_low is None else [c.median_low, c.median_high],
             "verdict": c.verdict,
+            "p_adjusted": c.p_adjusted,
+            "family": c.family,
+            "power": c.power,
+            "edge": EDGE,
+            "min_detectable": c.min_detectable,
+            "tested_median": c.tested_median,
         }
 
 
@@ -119,6 +130,7 @@ class TrackRecord:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "since": self.since.isoformat() if self.since else None,
             "fired": len(self.firings),
+            "evidence": EVIDENCE_VERSION,
             "summaries": [s.to_dict() for s in self.summaries],
             "firings": [
                 {
@@ -181,6 +193,11 @@ def _chance_from(s: Mapping[str, Any]) -> Chance:
         rate[1],
         med[0],
         med[1],
+        s.get("power"),
+        s.get("min_detectable"),
+        s.get("p_adjusted"),
+        int(s.get("family", 1)),
+        s.get("tested_median"),
     )
 
 
@@ -273,7 +290,8 @@ def track_record(
     index lacks still counts) to ``h`` closes later; closes after ``as_of`` are unknown, so a
     horizon reaching past ``as_of`` (default: the last close) leaves that move open, and the base
     rate counts only windows complete by ``as_of``. Firings after an explicit ``as_of`` are ignored;
-    without one, firings after the last close are kept, all open.
+    without one, firings after the last close are kept, all open, and the record is as of the last of them
+    (no day it counts is after the day it says it is as of).
     Raises ``DataError`` when a symbol has no prices.
     """
     symbol, benchmark = symbols
@@ -291,7 +309,8 @@ def track_record(
     # A firing after the last close (a CPI release before the day's close is stored) is open, not dropped;
     # firings after an explicit ``as_of`` are not known yet on that day.
     points = [p for p in _firing_points(firings) if as_of is None or p[0] <= as_of]
-    as_of = as_of or last
+    if as_of is None:  # as of the last day known: a firing after the last close is known, so the record is as of it
+        as_of = max(last, points[-1][0]) if last is not None and points else last
     since = since or (points[0][0] if points else None)
     days = pd.DatetimeIndex([pd.Timestamp(d) for d, _ in points])
     pos = both.index.searchsorted(days, side="right") - 1
@@ -307,6 +326,7 @@ def track_record(
         columns.append([float(m) if np.isfinite(m) else None for m in move])
         odds = chance(move[ok], pos[ok].astype(np.int64), fwd[first:], h)
         summaries.append(_summarise(h, columns[-1], odds))
+    summaries = as_family(summaries)
     rows = tuple(Firing(d, v, tuple(col[i] for col in columns)) for i, (d, v) in enumerate(points))
     return TrackRecord(
         symbol=symbol,
@@ -320,32 +340,12 @@ def track_record(
     )
 
 
-def what_rose(record: TrackRecord) -> str:
-    if record.benchmark:
-        return f"{name(record.symbol)} beat {name(record.benchmark)}"
-    return f"{name(record.symbol)} rose"
-
-
-def summary_line(record: TrackRecord, horizon: int | None = None) -> str:
-    """One line for an alert, always with its n and its base rate:
-    "Fired 8× since 1987; the Russell 2000 beat the S&P 500 over the next 3 months after 4 of 7 firings
-    (57%); on any day: 47% — no better than chance. Median +2.8 pt (any day −0.3 pt)."."""
-    h = horizon if horizon is not None and horizon in record.horizons else headline_horizon(record.horizons)
-    since = f" since {record.since.year}" if record.since else ""
-    if not record.firings:
-        return f"Never fired{since} (n = 0)."
-    head = f"Fired {len(record.firings)}×{since}"
-    s = record.summary(h)
-    label = horizon_label(h)
-    if s.n == 0:
-        return f"{head}; no firing has a full {label} behind it yet ({s.open} open, n = 0)."
-    c = s.chance
-    odds = odds_phrase(s.positive, s.n, c.base_rate, c.verdict, c.p_value, c.independent, h)
-    median = f"Median {format_move(s.median, record.unit)}"
-    if c.base_median is not None:
-        median += f" (any day {format_move(c.base_median, record.unit)})"
-    tail = f" {s.open} still open." if s.open else ""
-    return f"{head}; {what_rose(record)} over the next {label} after {odds}. {median}.{tail}"
+def as_family(summaries: Sequence[HorizonSummary]) -> list[HorizonSummary]:
+    """The horizons of one record are shown together, so their p-values are adjusted together
+    (Benjamini–Hochberg): one of three horizons at p = 0.04 is no finding on its own."""
+    ps = adjusted([s.chance.p_value for s in summaries])
+    m = sum(p is not None for p in ps)
+    return [replace(s, chance=replace(s.chance, p_adjusted=p, family=m)) for s, p in zip(summaries, ps, strict=True)]
 
 
 __all__ = [
@@ -353,10 +353,8 @@ __all__ = [
     "Firing",
     "HorizonSummary",
     "TrackRecord",
-    "summary_line",
     "track_basis",
     "track_horizons",
     "track_record",
     "track_symbols",
-    "what_rose",
 ]

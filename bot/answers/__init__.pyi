@@ -25,6 +25,7 @@ from .evidence import variant_json as variant_json
 from .evidence import whatif_table as whatif_table
 from .noise import noise_from_payload as noise_from_payload
 from .noise import noise_text as noise_text
+from .noise import noise_texts as noise_texts
 from .noise import record_noise as record_noise
 from .render import CAPTION_LIMIT as CAPTION_LIMIT
 from .render import MAX_TEXT as MAX_TEXT

@@ -1,7 +1,7 @@
 """The words of evidence: track records, what-ifs and sweeps, each hit rate beside its base rate.
 
 Every "followed by" figure here is shown with the same figure for any day of the same span and
-horizon, and a plain verdict of whether the difference is more than chance (rules/evidence.py
+horizon, and a plain verdict (better, worse, no clear difference, too few to tell; rules/evidence.py
 computes; this module only words). Plain text for the terminal, HTML for Telegram, dicts for JSON.
 """
 
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from bot.market import Variant
 from rules import (
+    EDGE,
+    POWER_GOAL,
     HorizonSummary,
     Rule,
     TrackRecord,
@@ -42,6 +44,9 @@ def _what(record: TrackRecord) -> str:
 
 
 def _horizon_lines(record: TrackRecord) -> list[str]:
+    """One line per horizon: every complete firing counted, then the sample tested (firings a horizon apart)
+    with its hit rate, verdict, median and interval, each beside any day's, so no figure of one sample stands
+    beside the test of another."""
     lines = []
     for s in record.summaries:
         label = horizon_label(s.horizon)
@@ -49,17 +54,27 @@ def _horizon_lines(record: TrackRecord) -> list[str]:
             lines.append(f"{label}: n = 0 complete ({s.open} open)")
             continue
         c = s.chance
+        o = c.odds(s.n, s.positive)
         opened = f", {s.open} open" if s.open else ""
-        test = f", {p_text(c.p_value)}: {verdict_words(c.verdict, c.p_value)}" if c.verdict else ""
-        spaced = f", {c.independent} of them a horizon apart" if c.independent < s.n else ""
+        words = verdict_words(o)
+        test = f" — {words}" if words else ""
+        tested_median = c.tested_median if c.tested_median is not None else s.median
         interval = (
             f"95% interval {format_move(c.median_low, record.unit)} to {format_move(c.median_high, record.unit)}; "
             if c.median_low is not None
             else ""
         )
+        if c.independent < s.n:
+            head = (
+                f"{label}: n = {s.n}{opened}, positive after {s.positive} of {s.n} ({share(s.positive / s.n)}), "
+                f"median {format_move(s.median, record.unit)}; tested on the {c.independent} at least {label} apart: "
+                f"{c.independent_positive} of {c.independent} ({share(c.independent_positive / c.independent)})"
+            )
+        else:
+            head = f"{label}: n = {s.n}{opened}; positive after {s.positive} of {s.n} ({share(s.positive / s.n)})"
+        of = "" if c.independent >= s.n else f" of the {c.independent}"
         lines.append(
-            f"{label}: n = {s.n}{opened}{spaced}; positive after {s.positive} of {s.n} ({share(s.positive / s.n)}; "
-            f"any day {share(c.base_rate)}{test}); median {format_move(s.median, record.unit)} "
+            f"{head}; any day {share(c.base_rate)}{test}; median{of} {format_move(tested_median, record.unit)} "
             f"({interval}any day {format_move(c.base_median, record.unit)}), best {format_move(s.best, record.unit)}, "
             f"worst {format_move(s.worst, record.unit)}"
         )
@@ -67,12 +82,14 @@ def _horizon_lines(record: TrackRecord) -> list[str]:
 
 
 def _any_day_note(record: TrackRecord) -> str:
-    """What "any day" and "chance" mean, in two sentences, under every full track record."""
+    """What "any day" and the verdicts mean, in two sentences, under every full track record."""
     since = f"since {record.since}" if record.since else "over the same span"
     return (
         f"Any day: the same move from every trading day {since} whose horizon was complete by {record.as_of}. "
-        "Chance: a binomial test of the firings' hits against that share (p < 0.05 differs), firings closer than "
-        "the horizon counted once; the median's interval is a 95% bootstrap."
+        "Better or worse than any day: a binomial test of the firings' hits against that share rejects (p < 0.05 "
+        "once adjusted for the horizons tested together), firings closer than the horizon counted once; no clear "
+        f"difference: it did not, though it had {POWER_GOAL:.0%} power against a {EDGE * 100:.0f}-pt edge; "
+        "too few firings to tell: it had not; the median's interval is a 95% bootstrap."
     )
 
 
@@ -164,8 +181,17 @@ def _done(v: Variant) -> HorizonSummary | None:
 
 
 def _hits(v: Variant) -> str:
+    """ "8 of 9 (89%), tested 6 of 7 (86%)": every complete firing, then the sample tested when it is fewer."""
     s = _done(v)
-    return f"{s.positive} of {s.n} ({share(s.positive / s.n)})" if s else "n = 0"
+    if s is None:
+        return "n = 0"
+    text = f"{s.positive} of {s.n} ({share(s.positive / s.n)})"
+    c = s.chance
+    if 0 < c.independent < s.n:
+        text += (
+            f", tested {c.independent_positive} of {c.independent} ({share(c.independent_positive / c.independent)})"
+        )
+    return text
 
 
 def _base(v: Variant) -> str:
@@ -173,18 +199,26 @@ def _base(v: Variant) -> str:
     return share(s.chance.base_rate) if s else "–"
 
 
+SHORT_VERDICT = {"better": "better", "worse": "worse", "no_difference": "no clear difference", "too_few": "too few"}
+
+
 def _verdict(v: Variant) -> str:
-    """ "no better (p = 0.72)": the binomial test of the row's hits against any day's share."""
+    """ "too few (p = 0.72)": the row's verdict against any day's share, in a word or two."""
     s = _done(v)
     if s is None or s.chance.verdict is None:
         return "–"
-    word = {"chance": "no better", "better": "better", "worse": "worse"}[s.chance.verdict]
-    return f"{word} ({p_text(s.chance.p_value)})"
+    o = s.chance.odds(s.n, s.positive)
+    return f"{SHORT_VERDICT[s.chance.verdict]} ({p_text(o.p)})"
 
 
 def _median(v: Variant) -> str:
     s = _done(v)
-    return f"{format_move(s.median, v.record.unit)} (n = {s.n})" if s and v.record else "–"
+    if s is None or v.record is None:
+        return "–"
+    c = s.chance
+    if c.tested_median is not None and c.independent < s.n:  # the median of the sample tested, as its interval is
+        return f"{format_move(c.tested_median, v.record.unit)} (n = {c.independent} apart)"
+    return f"{format_move(s.median, v.record.unit)} (n = {s.n})"
 
 
 def _interval(v: Variant) -> str:
@@ -209,7 +243,7 @@ def whatif_table(rule: str, variants: Sequence[Variant]) -> str:
     rows.append(("most in one year", *(_busiest(v) for v in variants)))
     rows.append((f"followed by a rise {label}", *(_hits(v) for v in variants)))
     rows.append(("  on any day", *(_base(v) for v in variants)))
-    rows.append(("  than chance", *(_verdict(v) for v in variants)))
+    rows.append(("  verdict", *(_verdict(v) for v in variants)))
     rows.append((f"median move {label}", *(_median(v) for v in variants)))
     rows.append(("  95% interval", *(_interval(v) for v in variants)))
     rows.append(("  on any day", *(_base_median(v) for v in variants)))
@@ -237,7 +271,7 @@ def sweep_table(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> 
             "most/yr",
             f"rise after {label}",
             "any day",
-            "than chance",
+            "verdict",
             f"median {label}",
             "95% interval",
         )
@@ -263,6 +297,8 @@ def sweep_table(rule: str, keys: Sequence[str], variants: Sequence[Variant]) -> 
         unit = variants[0].record.unit
         note = [
             f"On any day of the span: a rise after {label} {share(base.chance.base_rate)} of the time, median "
-            f"{format_move(base.chance.base_median, unit)}; a row differs from chance when p < 0.05."
+            f"{format_move(base.chance.base_median, unit)}. {len(variants)} values tried: each p is adjusted for "
+            "all of them (Benjamini–Hochberg), and a row is better or worse than any day only when that is below "
+            f"0.05; 'too few' when the test had under {POWER_GOAL:.0%} power against a {EDGE * 100:.0f}-pt edge."
         ]
-    return "\n".join([f"{rule}: sweep of {' × '.join(keys)}", *lines, *note])
+    return "\n".join([f"{rule}: sweep of {' × '.join(keys)} ({len(variants)} values tried)", *lines, *note])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from rules import headline_horizon, horizon_label, odds_phrase
+from rules import Odds, adjusted, headline_horizon, horizon_label, odds_phrase
 
 if TYPE_CHECKING:
     from rules import TrackRecord
@@ -28,7 +28,7 @@ def noise_text(firings: Sequence[dt.date], since: dt.date | None, as_of: dt.date
 
 
 def odds_text(payload: dict[str, Any]) -> str:
-    """ "; rise after 3 months: 4 of 7 firings (57%); on any day: 48% — no better than chance", or ""."""
+    """ "; rise after 3 months: 4 of 7 firings (57%); on any day: 48% — too few firings to tell (…)", or ""."""
     summaries = {int(s["horizon"]): s for s in payload.get("summaries", [])}
     if not summaries:
         return ""
@@ -38,16 +38,7 @@ def odds_text(payload: dict[str, Any]) -> str:
     if not n:
         return ""
     what = "beat" if payload.get("benchmark") else "rise"
-    phrase = odds_phrase(
-        int(s["positive"]),
-        n,
-        s.get("base_rate"),
-        s.get("verdict"),
-        s.get("p_value"),
-        int(s.get("independent", n)),
-        h,
-    )
-    return f"; {what} after {horizon_label(h)}: {phrase}"
+    return f"; {what} after {horizon_label(h)}: {odds_phrase(Odds.from_dict(s), h)}"
 
 
 def noise_from_payload(payload: dict[str, Any]) -> str:
@@ -61,6 +52,28 @@ def noise_from_payload(payload: dict[str, Any]) -> str:
     ) + odds_text(payload)
 
 
+def as_family(payloads: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The records of a page that lists several rules, each horizon's p-value adjusted with every other's
+    (Benjamini–Hochberg over all rules × horizons): six rules at three horizons are 18 tests, and the one
+    at p = 0.04 among them is no finding on its own."""
+    keys = [(name, i) for name, p in payloads.items() for i, _ in enumerate(p.get("summaries", []))]
+    raw = [payloads[name]["summaries"][i].get("p_value") for name, i in keys]
+    ps = dict(zip(keys, adjusted(raw), strict=True))
+    m = sum(p is not None for p in raw)
+    out: dict[str, dict[str, Any]] = {}
+    for name, payload in payloads.items():
+        summaries = [
+            {**s, "p_adjusted": ps[(name, i)], "family": m} for i, s in enumerate(payload.get("summaries", []))
+        ]
+        out[name] = {**payload, "summaries": summaries}
+    return out
+
+
+def noise_texts(payloads: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``noise_from_payload`` of each rule of a listing, its verdict adjusted with all the others'."""
+    return {name: noise_from_payload(p) for name, p in as_family(payloads).items()}
+
+
 def record_noise(record: TrackRecord) -> str:
-    """``noise_from_payload`` of a track record."""
+    """``noise_from_payload`` of one track record (its horizons a family)."""
     return noise_from_payload(record.to_dict())

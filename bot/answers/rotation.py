@@ -11,7 +11,18 @@ import html
 from typing import Any
 
 from bot.market import RotationView
-from rules import Episode, HorizonSummary, Move, format_move, horizon_label, odds_phrase, outcome_word, signed
+from rules import (
+    Episode,
+    HorizonSummary,
+    Move,
+    format_move,
+    horizon_label,
+    odds_phrase,
+    outcome_word,
+    signed,
+    tested_text,
+    verdict_words,
+)
 
 MAX_PRECEDENTS_IN_CHAT = 12  # Telegram's 4096 characters; the newest precedents are the relevant ones
 MEASURES = {
@@ -139,8 +150,10 @@ def precedent_rows(v: RotationView, limit: int | None = None, compact: bool = Fa
 
 def _followed(s: HorizonSummary) -> str:
     c = s.chance
-    odds = odds_phrase(s.positive, s.n, c.base_rate, c.verdict, c.p_value, c.independent, s.horizon, "rotation")
-    med = f"median {format_move(s.median, 'pt')}"
+    odds = odds_phrase(c.odds(s.n, s.positive), s.horizon, "rotation")
+    tested = c.tested_median if c.tested_median is not None and c.independent < s.n else s.median
+    of = f" of the {c.independent}" if c.independent < s.n else ""
+    med = f"median{of} {format_move(tested, 'pt')}"
     if c.median_low is not None:
         med += f" (95% interval {signed(c.median_low)} to {signed(c.median_high or 0.0)})"
     med += f"; any day {format_move(c.base_median, 'pt')}"
@@ -166,18 +179,22 @@ def answer(v: RotationView) -> str:
     if s.n == 0:
         return "No earlier rotation of this size has a full 3 months behind it: history cannot say."
     c = s.chance
+    o = c.odds(s.n, s.positive)
     head = (
-        f"After the {s.n} earlier rotations of at least {v.min_gap:g} pt within {v.max_days} days, the Russell 2000 "
-        f"kept beating the S&P 500 over the next {horizon_label(h)} in {s.positive} "
-        f"({s.positive / s.n:.0%}); on any day it did {c.base_rate:.0%} of the time"
+        f"After the earlier rotations of at least {v.min_gap:g} pt within {v.max_days} days "
+        f"({tested_text(o, h, 'rotation')}), the Russell 2000 kept beating the S&P 500 over the next "
+        f"{horizon_label(h)}; on any day it did {c.base_rate:.0%} of the time"
         if c.base_rate is not None
         else f"After {s.n} earlier rotations, the Russell 2000 kept leading in {s.positive}"
     )
-    if c.verdict == "better":
-        return f"{head}: more than chance (p = {c.p_value:.3f}), so past rotations tended to continue."
-    if c.verdict == "worse":
-        return f"{head}: less than chance (p = {c.p_value:.3f}), so past rotations tended to reverse."
-    return f"{head}: no better than chance, so history does not say whether this one continues."
+    words = verdict_words(o, "rotation")
+    if o.verdict == "better":
+        return f"{head}: {words}, so past rotations tended to continue."
+    if o.verdict == "worse":
+        return f"{head}: {words}, so past rotations tended to reverse."
+    if o.verdict == "no_difference":
+        return f"{head}: {words}, so history does not favour either way."
+    return f"{head}: {words}, so history cannot say either way."
 
 
 def _header(v: RotationView) -> str:

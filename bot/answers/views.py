@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.answers.noise import record_noise
+from bot.answers.noise import noise_texts
 from bot.answers.status import RATIO_PAIR
 from bot.config import Config
 from bot.errors import FETCH_CPI, FETCH_FIRST, StoreError
@@ -29,7 +29,6 @@ from rules import (
     RatioParams,
     Rule,
     RuleState,
-    TrackRecord,
     breadth_frame,
     cpi_surprise,
     load_rules,
@@ -278,6 +277,7 @@ def cpi_view(store: Store, config: Config, today: dt.date | None = None) -> CpiV
 def rule_lines(store: Store, config: Config) -> list[RuleLine]:
     states = store.load_states()
     records = track_records(store, config, strict=False) if store.count_prices() else {}  # cached per data
+    noise = noise_texts({name: rec.to_dict() for name, rec in records.items()})  # the rules' tests: one family
     out = []
     for r in config.rules:
         st = states.get(r.name, RuleState())
@@ -291,7 +291,7 @@ def rule_lines(store: Store, config: Config) -> list[RuleLine]:
                 st.last_day,
                 st.last_value,
                 st.fired_at,
-                _noise(records.get(r.name)),
+                noise.get(r.name),
                 state_reason(r, st)
                 + (
                     ""
@@ -301,10 +301,6 @@ def rule_lines(store: Store, config: Config) -> list[RuleLine]:
             )
         )
     return out
-
-
-def _noise(record: TrackRecord | None) -> str | None:
-    return record_noise(record) if record else None
 
 
 def recent_alerts(store: Store, limit: int) -> list[AlertLine]:

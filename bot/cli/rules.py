@@ -83,15 +83,15 @@ def _noise(obj: Context) -> dict[str, str]:
     """Per rule, how often it fired: from the cache without opening the store, else computed once."""
     path = obj.config.store_path
     cached = bot.store.cached_tracks(path)
-    out = {
-        r.name: bot.answers.noise_from_payload(cached[r.name][1])
+    payloads = {
+        r.name: cached[r.name][1]
         for r in obj.config.rules
-        if r.name in cached and cached[r.name][0] == r.fingerprint
+        if r.name in cached and cached[r.name][0] == r.fingerprint and engine.is_current(cached[r.name][1])
     }
-    if len(out) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
-        return out  # all cached, or no store to compute from
+    if len(payloads) == len(obj.config.rules) or bot.store.stored_symbols(path, ()) is None:
+        return bot.answers.noise_texts(payloads)  # all cached, or no store to compute from
     records = bot.market.track_records(obj.store, obj.config, strict=False)
-    return {name: bot.answers.record_noise(rec) for name, rec in records.items()}
+    return bot.answers.noise_texts({name: rec.to_dict() for name, rec in records.items()})
 
 
 def config_rules(path: Path) -> list[Rule]:

@@ -40,6 +40,7 @@ from rules import (
     current_move,
     episodes,
     held_share,
+    is_current,
     load_rules,
     move_between,
     percentile,
@@ -93,7 +94,8 @@ def _pair(store: Store, as_of: dt.date | None) -> tuple[pd.DataFrame, MarketData
     if len(first) < 2:
         raise StoreError(f"no prices stored for {LEADER} and {LAGGARD}: {FETCH_FIRST}")
     if as_of is not None and as_of < max(first.values()):
-        raise StoreError(f"{LEADER} and {LAGGARD} have closes from {max(first.values())} on: nothing to say by {as_of}")
+        # no later day named: an answer as of a day knows nothing after it, errors included
+        raise StoreError(f"{LEADER} and {LAGGARD} have no closes by {as_of}: nothing to say (try a later --as-of)")
     close, adj = store.load_prices([LEADER, LAGGARD, EQUAL, CAP], end=as_of)
     both = close[[LEADER, LAGGARD]].dropna()
     if len(both) < 2:
@@ -186,7 +188,7 @@ def _followed(
     key = hashlib.sha256(json.dumps([*params, as_of.isoformat(), [d.isoformat() for d in detected]]).encode())
     version = store.data_version()
     cached = store.cached_track(CACHE_NAME, key.hexdigest(), version)
-    if cached is not None:
+    if cached is not None and is_current(cached):
         return TrackRecord.from_dict(cached)
     record = track_record(detected, data, (LEADER, LAGGARD), HORIZONS, as_of, since=since, rule="rotation")
     try:

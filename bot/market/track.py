@@ -23,6 +23,7 @@ from rules import (
     Rule,
     RuleError,
     TrackRecord,
+    is_current,
     summary_line,
     track_basis,
     track_horizons,
@@ -108,7 +109,7 @@ def compute_track_records(
 
 def _cached(store: Store, rule: Rule, version: int) -> TrackRecord | None:
     payload = store.cached_track(rule.name, rule.fingerprint, version)
-    return TrackRecord.from_dict(payload) if payload else None
+    return TrackRecord.from_dict(payload) if payload and is_current(payload) else None  # older evidence: recompute
 
 
 def track_records(
@@ -180,7 +181,10 @@ def track_record_for(store: Store, config: Config, name: str, as_of: dt.date | N
 
 def _as_of(store: Store, config: Config, record: TrackRecord, as_of: dt.date) -> TrackRecord:
     if record.since is not None and as_of < record.since:
-        raise StoreError(f'rule "{record.rule}" can run from {record.since} on: nothing of it is known by {as_of}')
+        # no later day named: a record as of a day knows nothing after it, errors included
+        raise StoreError(
+            f'rule "{record.rule}" has no data by {as_of}: nothing of it is known yet (try a later --as-of)'
+        )
     return as_of_record(store, find_rule(config, record.rule), record, as_of)
 
 

@@ -13,7 +13,7 @@ import math
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.config import Config, parse_value
@@ -21,7 +21,7 @@ from bot.errors import BotError
 from bot.market.track import compute_track_records
 from bot.store import Store
 from bot.values import as_float
-from rules import ConfigError, HorizonSummary, Rule, TrackRecord, load_rules
+from rules import ConfigError, HorizonSummary, Rule, TrackRecord, across, load_rules
 
 # Variants a sweep may replay, all axes together: each is a replay and a track record (about 50 ms on 25
 # years), so 200 answer within seconds; 200 × 200 ran past five minutes.
@@ -157,8 +157,14 @@ def whatif(
 def sweep(
     store: Store, config: Config, rule: Rule, axes: Sequence[tuple[str, list[Any]]], start: dt.date | None = None
 ) -> list[Variant]:
-    """One variant per value (or pair of values) of the swept keys, in order."""
-    return replay_variants(store, config, sweep_variants(rule, axes, _source(config)), start)
+    """One variant per value (or pair of values) of the swept keys, in order, each value's test adjusted with
+    all the others' (the values tried are one family)."""
+    found = replay_variants(store, config, sweep_variants(rule, axes, _source(config)), start)
+    horizon = next((v.horizon for v in found if v.horizon is not None), None)
+    if horizon is None:
+        return found
+    records = across([v.record for v in found], horizon)
+    return [replace(v, record=r) for v, r in zip(found, records, strict=True)]
 
 
 def sweep_variants(

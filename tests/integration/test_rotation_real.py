@@ -66,9 +66,9 @@ def test_the_late_2023_rebound_is_a_precedent_and_its_gap_closed(config: Path) -
     assert p["after"]["21"]["move"] < 0 and p["after"]["63"]["outcome"] == "given back"
     # Every outcome comes with the base rate of the same horizon and a verdict.
     for s in doc["followed"]:
-        assert {"base_rate", "base_median", "p_value", "verdict"} <= set(s)
+        assert {"base_rate", "base_median", "p_value", "verdict", "power", "min_detectable"} <= set(s)
         assert 0.4 < s["base_rate"] < 0.6
-    assert "chance" in doc["answer"]
+    assert "too few rotations to tell" in doc["answer"] or "no clear difference" in doc["answer"]
 
 
 def test_the_table_reads_the_move_signals_precedents_and_answer(config: Path, tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_the_table_reads_the_move_signals_precedents_and_answer(config: Path, tm
     assert "Russell 2000 / S&P 500: 0.4045 on 2024-07-24" in text and "post-2020 peak 0.59" in text
     assert "Breadth (sp500" in text and "RSP/SPY" in text
     assert "CPI 2024-06 (released 2024-07-11): below consensus on 4 of 4" in text
-    assert "on any day:" in text and "than chance" in text
+    assert "on any day:" in text and ("too few rotations to tell" in text or "no clear difference" in text)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert max(ISO.findall(text)) <= "2024-07-24"
 
@@ -132,11 +132,15 @@ async def test_rotation_in_telegram_is_a_chart_then_the_answer(
 def test_a_day_before_the_data_is_one_line(config: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(config), "rotation", "--as-of", "1900-01-01"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip() == "Error: ^RUT and ^GSPC have closes from 1987-09-10 on: nothing to say by 1900-01-01"
+    assert result.output.strip() == (
+        "Error: ^RUT and ^GSPC have no closes by 1900-01-01: nothing to say (try a later --as-of)"
+    )
     args = ["--config", str(config), "stats", "breadth-above-75", "--as-of", "2005-01-01"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    assert result.output.strip().startswith('Error: rule "breadth-above-75" can run from 2010-')
+    assert result.output.strip() == (
+        'Error: rule "breadth-above-75" has no data by 2005-01-01: nothing of it is known yet (try a later --as-of)'
+    )
 
 
 def test_signals_without_their_data_are_named_not_fatal(tmp_path: Path, shared_data: Path) -> None:

@@ -7,12 +7,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 
 from rules import MarketData
-from rules.evidence import chance, forward_moves, spaced
-from rules.track import summary_line, track_record
-from rules.words import odds_phrase
+from rules.evidence import chance, forward_moves, power_of, rejects, spaced
+from rules.track import track_record
+from rules.trackline import summary_line
+from rules.words import Odds, decide, is_current, odds_phrase
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_p_value_is_scipys_binomial_test_against_the_base_rate() -> None:
     c = chance(moves, np.arange(7) * 100, base, 63)
     assert c.base_rate == pytest.approx(0.47)
     assert c.p_value == pytest.approx(binomtest(4, 7, 0.47).pvalue)
-    assert c.verdict == "chance"
+    assert c.verdict == "too_few"  # 7 firings: the test could see only a huge edge
     strong = chance(np.ones(12), np.arange(12) * 100, base, 63)
     assert strong.verdict == "better" and strong.p_value is not None and strong.p_value < 0.001
     weak = chance(-np.ones(12), np.arange(12) * 100, base, 63)
@@ -95,12 +96,53 @@ def test_forward_moves_are_nan_where_the_horizon_is_not_complete() -> None:
 
 
 def test_the_wording_a_reader_understands() -> None:
-    assert odds_phrase(4, 7, 0.47, "chance", 0.71, 7, 63) == (
-        "4 of 7 firings (57%); on any day: 47% — no better than chance"
+    few = Odds(7, 4, 7, 4, 0.47, 0.71, power=0.04, min_detectable=0.5)
+    assert odds_phrase(few, 63) == (
+        "4 of 7 firings (57%); on any day: 47% — too few firings to tell (p = 0.71; only an edge of 50 pt or more "
+        "could have shown)"
     )
-    assert odds_phrase(9, 10, 0.47, "better", 0.004, 9, 63).endswith(
-        "— better than chance (p = 0.004) (tested on the 9 at least 3 months apart)"
+    strong = Odds(10, 9, 9, 9, 0.47, 0.004, power=0.6, min_detectable=0.3)
+    assert odds_phrase(strong, 63) == (
+        "10 firings, 9 at least 3 months apart: 9 of 9 (100%); on any day: 47% — better than any day (p = 0.004)"
     )
+    seen = Odds(80, 40, 80, 40, 0.5, 1.0, power=0.93, min_detectable=0.13)
+    assert odds_phrase(seen, 63).endswith("— no clear difference (p = 1.00; power 93% against a 15 pt edge)")
+
+
+def test_a_verdict_needs_a_rejection_or_the_power_to_see_the_edge() -> None:
+    assert decide(0.01, 0.1, 1, 9, 0.48) == "worse"  # rejects: however little power, the difference shows
+    assert decide(0.01, 0.1, 8, 9, 0.48) == "better"
+    assert decide(0.30, 0.79, 4, 9, 0.48) == "too_few"  # did not reject and could not have seen 15 pt
+    assert decide(0.30, 0.80, 40, 80, 0.48) == "no_difference"
+    assert decide(None, None, 0, 0, 0.48) is None
+
+
+@pytest.mark.parametrize(("n", "p0"), [(7, 0.4754), (9, 0.4759), (18, 0.7552), (22, 0.4844), (60, 0.3)])
+def test_the_rejection_region_is_binomtests_and_power_is_its_probability(n: int, p0: float) -> None:
+    region = rejects(n, p0)
+    assert list(region) == [binomtest(k, n, p0).pvalue < 0.05 for k in range(n + 1)]
+    power, detectable = power_of(n, p0)
+    sides = [binom.pmf(np.nonzero(region)[0], n, p0 + d).sum() for d in (0.15, -0.15) if 0 < p0 + d < 1]
+    assert power == pytest.approx(min(sides))
+    assert detectable is not None
+    at = [binom.pmf(np.nonzero(region)[0], n, p0 + d).sum() for d in (detectable, -detectable) if 0 < p0 + d < 1]
+    assert min(at) >= 0.8  # the edge named is seen with 80% power ...
+    below = round(detectable - 0.01, 2)
+    short = [binom.pmf(np.nonzero(region)[0], n, p0 + d).sum() for d in (below, -below) if 0 < p0 + d < 1]
+    assert min(short) < 0.8  # ... and one point less is not
+
+
+def test_seven_firings_against_half_could_only_see_an_edge_of_fifty_points() -> None:
+    power, detectable = power_of(7, 0.4754)
+    assert power < 0.05 and detectable == pytest.approx(0.5)
+    assert power_of(1, 0.48) == (0.0, None)  # one firing: no count rejects, no edge of any size shows
+
+
+def test_a_cached_record_of_the_old_evidence_is_not_current(market: MarketData) -> None:
+    idx = market.close.index
+    payload = track_record([idx[300].date()], market, ("AAA", "BBB"), (63,)).to_dict()
+    assert is_current(payload)
+    assert not is_current({k: v for k, v in payload.items() if k != "evidence"})
 
 
 def test_summary_line_carries_the_base_rate(market: MarketData) -> None:
@@ -111,10 +153,11 @@ def test_summary_line_carries_the_base_rate(market: MarketData) -> None:
     line = summary_line(rec)
     c = rec.summary(63).chance
     assert f"on any day: {c.base_rate:.0%}" in line
-    assert "chance" in line and "(any day " in line
+    assert "too few firings to tell" in line and "(any day " in line
     data = rec.to_dict()["summaries"][0]
     assert data["base_rate"] == c.base_rate and data["base_median"] == c.base_median
-    assert data["verdict"] in ("chance", "better", "worse") and data["p_value"] == c.p_value
+    assert data["verdict"] == c.verdict == "too_few" and data["p_value"] == c.p_value
+    assert data["power"] == c.power and data["min_detectable"] == c.min_detectable and data["edge"] == 0.15
 
 
 def test_hit_rate_interval_is_binomtests_exact_interval() -> None:

@@ -11,12 +11,12 @@ import pytest
 from rules import Alert, MarketData, load_rules
 from rules.track import (
     TrackRecord,
-    summary_line,
     track_basis,
     track_horizons,
     track_record,
     track_symbols,
 )
+from rules.trackline import summary_line
 from tests.support import factories
 
 HORIZONS = (21, 63, 126)
