@@ -123,8 +123,8 @@ def test_a_track_record_cut_short_in_chat_names_the_command_with_its_rule(tmp_pa
     """`rotation-bot stats` alone is a usage error: the hint names the rule."""
     t = np.arange(1200)
     store = Store(tmp_path / "s.sqlite")
-    store.upsert_prices("^GSPC", price_frame(1000 + t))
-    store.upsert_prices("^RUT", price_frame((0.4 + 0.03 * np.sin(t / 6.0)) * (1000 + t)))  # crosses 0.4 often
+    store.upsert_prices("^GSPC", price_frame(1000 + t, start="2015-01-02"))  # 1,200 days that have all closed
+    store.upsert_prices("^RUT", price_frame((0.4 + 0.03 * np.sin(t / 6.0)) * (1000 + t), start="2015-01-02"))
     (tmp_path / "config.toml").write_text(
         '[store]\npath = "s.sqlite"\n\n[[rules]]\nname = "cross"\nmetric = "ratio"\nnumerator = "^RUT"\n'
         'denominator = "^GSPC"\ncondition = "crosses_above"\nthreshold = 0.4\n'
