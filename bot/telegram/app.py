@@ -15,13 +15,13 @@ import asyncio
 import contextlib
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationHandlerStop,
     CallbackContext,
@@ -49,7 +49,9 @@ from bot.errors import BotError
 from bot.store import chats
 from bot.telegram.chats import ChatOrder
 from bot.telegram.delivery import deliver_pending
+from bot.telegram.floodcontrol import FLOOD_RETRIES, REAL_CLOCK, Clock, FloodControl
 from bot.telegram.keyboards import keyboard
+from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,6 @@ REFUSAL = (
 )
 Ctx = CallbackContext[Any, Any, Any, Any]
 App = Application[Any, Any, Any, Any, Any, Any]
-FLOOD_RETRIES = 2  # RetryAfter retries the rate limiter absorbs before delivery reschedules
 
 
 # --- logging hygiene -----------------------------------------------------------------------------
@@ -110,24 +111,39 @@ def warn_if_nobody_allowed(config: Config) -> None:
 # --- replies -------------------------------------------------------------------------------------
 
 
+async def _patiently(send: Callable[[], Awaitable[object]]) -> None:
+    """Send again after a 429, at most ``FLOOD_RETRIES`` times; the rate limiter waits out the chat's wait first.
+
+    A wait longer than ``INLINE_RETRY_AFTER_MAX`` is not waited for: the ``RetryAfter`` goes to the error
+    handler (one warning line), and only this chat's later updates waited behind it.
+    """
+    for attempt in range(FLOOD_RETRIES + 1):
+        try:
+            await send()
+            return
+        except RetryAfter as exc:
+            if attempt == FLOOD_RETRIES or retry_after_seconds(exc) > INLINE_RETRY_AFTER_MAX:
+                raise
+
+
 async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
     """Send an answer, fitted to Telegram's limits as it counts them (``fit_html``: never cut in a tag or entity)."""
     markup = keyboard(reply.buttons)
+    html = ParseMode.HTML
     if reply.photo is not None and fit_html(reply.text, CAPTION_LIMIT) != reply.text:
         # An answer longer than a caption (/rotation): the picture with its title, then the whole text.
-        await bot.send_photo(
-            chat_id,
-            photo=reply.photo,
-            caption=fit_html(reply.text.split("\n", 1)[0], CAPTION_LIMIT),
-            parse_mode=ParseMode.HTML,
-        )
-        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        title = fit_html(reply.text.split("\n", 1)[0], CAPTION_LIMIT)
+        await _patiently(lambda: bot.send_photo(chat_id, photo=reply.photo, caption=title, parse_mode=html))
+        text = fit_html(reply.text)
+        await _patiently(lambda: bot.send_message(chat_id, text, parse_mode=html, reply_markup=markup))
     elif reply.photo is not None:
-        await bot.send_photo(
-            chat_id, photo=reply.photo, caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup
+        photo = reply.photo
+        await _patiently(
+            lambda: bot.send_photo(chat_id, photo=photo, caption=reply.text, parse_mode=html, reply_markup=markup)
         )
     else:
-        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        text = fit_html(reply.text)
+        await _patiently(lambda: bot.send_message(chat_id, text, parse_mode=html, reply_markup=markup))
 
 
 def command_context(service: Service, chat_id: int) -> CommandContext:
@@ -295,13 +311,14 @@ async def set_commands(bot: Any, config: Config) -> None:
 # --- the application -----------------------------------------------------------------------------
 
 
-def build_application(service: Service, token: str, *, request_timeout: float = 10.0) -> App:
+def build_application(service: Service, token: str, *, request_timeout: float = 10.0, clock: Clock = REAL_CLOCK) -> App:
     """The PTB Application for ``service``: handlers, rate limiter, command menu and delivery job.
 
-    The token goes to PTB only; logs get it redacted (``redact_token_in_logs``).
+    The token goes to PTB only; logs get it redacted (``redact_token_in_logs``). ``clock`` is what flood
+    waits and delivery's pauses are measured on (tests step it).
     """
     tg = service.config.settings.telegram
-    limiter = AIORateLimiter(overall_max_rate=tg.messages_per_second, overall_time_period=1, max_retries=FLOOD_RETRIES)
+    limiter = FloodControl(tg.messages_per_second, clock)
 
     async def post_init(app: App) -> None:
         await set_commands(app.bot, service.config)
@@ -331,9 +348,12 @@ def build_application(service: Service, token: str, *, request_timeout: float = 
         dropped = chats.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
         if dropped:
             log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
-        await deliver_pending(app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout)
+        await deliver_pending(
+            app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout, sleep=clock.sleep
+        )
 
-    service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
+    # Each pass in a task of its own: a chat waiting out a 429 or a hung send must not hold the next pass.
+    service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True, overlap=True)
     return app
 
 
