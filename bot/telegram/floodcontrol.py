@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -67,9 +68,10 @@ def _chat_key(value: object) -> ChatKey | None:
 
 
 def _too_long(seconds: float) -> RetryAfter:
+    """Telegram's own error for a wait still running, in whole seconds as Telegram gives them ("Retry in 89 s…")."""
     with warnings.catch_warnings():  # PTB 22 warns about the int form of retry_after even for a timedelta
         warnings.simplefilter("ignore")
-        return RetryAfter(dt.timedelta(seconds=seconds))
+        return RetryAfter(dt.timedelta(seconds=math.ceil(seconds)))
 
 
 class FloodControl(BaseRateLimiter[None]):

@@ -83,10 +83,16 @@ async def test_a_long_429_gives_up_that_reply_in_one_line_and_asks_nothing_until
         await tg.wait_until(lambda: sends(tg, B) == ["429"])
         assert "^RUT / ^GSPC" in await answer(tg, A, "/ratio")
         tg.fail_chat(B, None)
+        clock.advance(1.5)
         tg.push_text(B, "/ratio")  # still inside B's 90 s: not even sent (Telegram would refuse it)
         await tg.wait_until(lambda: sum("could not answer chat 1002" in r.message for r in caplog.records) == 2)
         assert sends(tg, B) == ["429"]
-        clock.advance(90)
+        refused = [r.message for r in caplog.records if "could not answer chat 1002" in r.message]
+        assert refused[1] == (  # the wait still running, in whole seconds as Telegram says it
+            "could not answer chat 1002: Telegram did not take it (Flood control exceeded. Retry in 89 seconds);"
+            " the chat can ask again"
+        )
+        clock.advance(88.5)
         assert "^RUT / ^GSPC" in await answer(tg, B, "/ratio")
     assert sends(tg, B) == ["429", "ok"]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # no traceback, no report to the admins
