@@ -6,7 +6,9 @@ the scheduler (bot/jobs) when the options say so. Telegram mode (bot/telegram ``
 the console (bot/console) add their outbox delivery with ``add_periodic`` and start the jobs, so a job
 runs the same in either mode. A job is an ``async`` function taking no arguments, run every ``seconds``
 (a number, or a function re-asked after every run); one that raises is logged, remembered as
-``last_error`` (shown by /status) and run again at its next time.
+``last_error`` (shown by /status) and run again at its next time. A job added with ``overlap`` starts each
+run on time in a task of its own, whether or not the last one ended (delivery: one chat waiting out
+Telegram's flood control or a hung send must not hold the pass that would deliver to the others).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Periodic:
     interval: Interval
     fn: JobFn
     run_first: bool = False
+    overlap: bool = False
     next_at: dt.datetime | None = None
 
     def seconds(self) -> float:
@@ -82,6 +85,7 @@ class Service:
         self.chart_slots = asyncio.Semaphore(CHART_WORKERS)
         self.pending_edits: dict[str, Any] = {}  # previews of config edits awaiting Apply (bot/chat/editing.py)
         self._tasks: list[asyncio.Task[None]] = []
+        self._runs: set[asyncio.Task[None]] = set()  # runs of overlapping jobs still under way
         self._running = False
         self._unqueued: list[tuple[str, str]] = []  # admin notices the store could not take yet (time, text)
 
@@ -109,12 +113,15 @@ class Service:
 
     # --- periodic jobs ---------------------------------------------------------------------------
 
-    def add_periodic(self, name: str, seconds: Interval, fn: JobFn, *, run_first: bool = False) -> None:
+    def add_periodic(
+        self, name: str, seconds: Interval, fn: JobFn, *, run_first: bool = False, overlap: bool = False
+    ) -> None:
         """Run ``fn`` every ``seconds`` (a number, or a function giving the wait until the next run).
 
-        With ``run_first`` the first run is immediate. Jobs added while the service runs start at once.
+        With ``run_first`` the first run is immediate; with ``overlap`` a run does not wait for the last to end
+        (``fn`` must then keep its overlapping runs apart itself). Jobs added while the service runs start at once.
         """
-        job = Periodic(name, seconds, fn, run_first)
+        job = Periodic(name, seconds, fn, run_first, overlap)
         self.periodic.append(job)
         if self._running:
             self._schedule(job)
@@ -137,7 +144,12 @@ class Service:
         first = job.next_at or dt.datetime.now(dt.UTC)
         await asyncio.sleep(max(0.0, (first - dt.datetime.now(dt.UTC)).total_seconds()))
         while True:
-            await self.run_job(job)
+            if job.overlap:
+                run = asyncio.create_task(self.run_job(job), name=f"run:{job.name}")
+                self._runs.add(run)
+                run.add_done_callback(self._runs.discard)
+            else:
+                await self.run_job(job)
             wait = job.seconds()
             job.next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
             await asyncio.sleep(wait)
@@ -187,7 +199,7 @@ class Service:
         self._running = False
         if self.scheduler is not None:
             self.scheduler.stop()  # the daily job stops between fetch and check
-        tasks, self._tasks = self._tasks, []
+        tasks, self._tasks = self._tasks + list(self._runs), []
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

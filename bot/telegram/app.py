@@ -14,13 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationHandlerStop,
     CallbackContext,
@@ -48,7 +48,10 @@ from bot.errors import BotError
 from bot.store import chats
 from bot.telegram.chats import ChatOrder
 from bot.telegram.delivery import deliver_pending
+from bot.telegram.floodcontrol import FLOOD_RETRIES, REAL_CLOCK, Clock, FloodControl
 from bot.telegram.keyboards import keyboard
+from bot.telegram.redact import redact_token_in_logs
+from bot.telegram.sendfaults import INLINE_RETRY_AFTER_MAX, retry_after_seconds
 from bot.telegram.watchdog import TOKEN_REFUSED, PollingRequest, Watchdog, stop_on_refusal, watchdog_seconds
 
 log = logging.getLogger(__name__)
@@ -59,43 +62,9 @@ REFUSAL = (
 )
 Ctx = CallbackContext[Any, Any, Any, Any]
 App = Application[Any, Any, Any, Any, Any, Any]
-FLOOD_RETRIES = 2  # RetryAfter retries the rate limiter absorbs before delivery reschedules
 
 
-# --- logging hygiene -----------------------------------------------------------------------------
-
-
-class RedactToken(logging.Filter):
-    """Replace the bot token in any log record (httpx logs request URLs, which contain it)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if self.token in msg:
-            record.msg = msg.replace(self.token, "<token>")
-            record.args = None
-        # Tracebacks too: PTB's InvalidToken quotes the token. Formatters reuse a pre-set exc_text.
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "<token>")
-        if record.stack_info and self.token in record.stack_info:
-            record.stack_info = record.stack_info.replace(self.token, "<token>")
-        return True
-
-
-def redact_token_in_logs(token: str) -> None:
-    """Silence httpx's per-request INFO lines and redact the token from every handler's output."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    redactor = RedactToken(token)
-    for name in ("httpx", "httpcore", "telegram", "telegram.ext", ""):
-        logging.getLogger(name).addFilter(redactor)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redactor)
+# --- logging hygiene (the token's redaction: bot/telegram/redact.py) ------------------------------
 
 
 def warn_if_nobody_allowed(config: Config) -> None:
@@ -110,24 +79,39 @@ def warn_if_nobody_allowed(config: Config) -> None:
 # --- replies -------------------------------------------------------------------------------------
 
 
+async def _patiently(send: Callable[[], Awaitable[object]]) -> None:
+    """Send again after a 429, at most ``FLOOD_RETRIES`` times; the rate limiter waits out the chat's wait first.
+
+    A wait longer than ``INLINE_RETRY_AFTER_MAX`` is not waited for: the ``RetryAfter`` goes to the error
+    handler (one warning line), and only this chat's later updates waited behind it.
+    """
+    for attempt in range(FLOOD_RETRIES + 1):
+        try:
+            await send()
+            return
+        except RetryAfter as exc:
+            if attempt == FLOOD_RETRIES or retry_after_seconds(exc) > INLINE_RETRY_AFTER_MAX:
+                raise
+
+
 async def send_reply(bot: Any, chat_id: int, reply: Reply) -> None:
     """Send an answer, fitted to Telegram's limits as it counts them (``fit_html``: never cut in a tag or entity)."""
     markup = keyboard(reply.buttons)
+    html = ParseMode.HTML
     if reply.photo is not None and fit_html(reply.text, CAPTION_LIMIT) != reply.text:
         # An answer longer than a caption (/rotation): the picture with its title, then the whole text.
-        await bot.send_photo(
-            chat_id,
-            photo=reply.photo,
-            caption=fit_html(reply.text.split("\n", 1)[0], CAPTION_LIMIT),
-            parse_mode=ParseMode.HTML,
-        )
-        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        title = fit_html(reply.text.split("\n", 1)[0], CAPTION_LIMIT)
+        await _patiently(lambda: bot.send_photo(chat_id, photo=reply.photo, caption=title, parse_mode=html))
+        text = fit_html(reply.text)
+        await _patiently(lambda: bot.send_message(chat_id, text, parse_mode=html, reply_markup=markup))
     elif reply.photo is not None:
-        await bot.send_photo(
-            chat_id, photo=reply.photo, caption=reply.text, parse_mode=ParseMode.HTML, reply_markup=markup
+        photo = reply.photo
+        await _patiently(
+            lambda: bot.send_photo(chat_id, photo=photo, caption=reply.text, parse_mode=html, reply_markup=markup)
         )
     else:
-        await bot.send_message(chat_id, fit_html(reply.text), parse_mode=ParseMode.HTML, reply_markup=markup)
+        text = fit_html(reply.text)
+        await _patiently(lambda: bot.send_message(chat_id, text, parse_mode=html, reply_markup=markup))
 
 
 def command_context(service: Service, chat_id: int) -> CommandContext:
@@ -296,15 +280,21 @@ async def set_commands(bot: Any, config: Config) -> None:
 
 
 def build_application(
-    service: Service, token: str, *, request_timeout: float = 10.0, watchdog: Watchdog | None = None
+    service: Service,
+    token: str,
+    *,
+    request_timeout: float = 10.0,
+    watchdog: Watchdog | None = None,
+    clock: Clock = REAL_CLOCK,
 ) -> App:
     """The PTB Application for ``service``: handlers, rate limiter, command menu, delivery job and systemd's
     watchdog (bot/telegram/watchdog.py; nothing is sent outside systemd).
 
-    The token goes to PTB only; logs get it redacted (``redact_token_in_logs``).
+    The token goes to PTB only; logs get it redacted (``redact_token_in_logs``). ``clock`` is what flood
+    waits and delivery's pauses are measured on (tests step it).
     """
     tg = service.config.settings.telegram
-    limiter = AIORateLimiter(overall_max_rate=tg.messages_per_second, overall_time_period=1, max_retries=FLOOD_RETRIES)
+    limiter = FloodControl(tg.messages_per_second, clock)
     watchdog = watchdog or Watchdog()
 
     async def post_init(app: App) -> None:
@@ -340,9 +330,12 @@ def build_application(
         dropped = chats.drop_chats_not_allowed(service.store, {*tg.allowed_chats, *tg.admin_chats})
         if dropped:
             log.warning("unsubscribed chats no longer allowed by the config: %s", dropped)
-        await deliver_pending(app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout)
+        await deliver_pending(
+            app.bot, service.store, admins=tg.admin_chats, read_timeout=request_timeout, sleep=clock.sleep
+        )
 
-    service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True)
+    # Each pass in a task of its own: a chat waiting out a 429 or a hung send must not hold the next pass.
+    service.add_periodic("delivery", DELIVERY_SECONDS, deliver, run_first=True, overlap=True)
     if (every := watchdog_seconds()) is not None:
         service.add_periodic("watchdog", every, watchdog.feed, run_first=True)
     return app

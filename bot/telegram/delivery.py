@@ -20,8 +20,12 @@ Three faults would otherwise send one alert again and again, so each has its own
   recorded first once the store can write again; until then nothing is sent, and the admins are
   told once, directly (the outbox cannot take their notice).
 
-The global rate (≈30 messages/s) is the Application's ``AIORateLimiter``; the per-chat limit
-(1 message/s) is paced here, between consecutive sends to the same chat.
+The global rate (≈30 messages/s) and Telegram's flood waits are the Application's rate limiter
+(bot/telegram/floodcontrol.py: a 429 holds only its chat); the per-chat limit (1 message/s) is paced
+here, between consecutive sends to the same chat. Passes may overlap (the running bot starts one every
+few seconds whether or not the last has ended), but never in one chat: a chat that a pass is still
+sending to (waiting out a 429, a hung send) is left out of the next, so it holds nobody else's alerts
+and no row of it goes twice.
 """
 
 from __future__ import annotations
@@ -58,8 +62,8 @@ UNKNOWN_RETRY_FACTOR = 6.0  # the one retry of a send that may have arrived wait
 MAX_UNANSWERED = 2  # sends of one row that may reach Telegram unanswered: the first and its one retry
 
 Sleep = Callable[[float], Awaitable[None]]
-# One delivery pass at a time per store: two overlapping passes would both send the same row.
-_LOCKS: weakref.WeakKeyDictionary[Store, asyncio.Lock] = weakref.WeakKeyDictionary()
+# The chats a pass is sending to, per store: two passes sending to one chat would both send its rows.
+_BUSY: weakref.WeakKeyDictionary[Store, set[int]] = weakref.WeakKeyDictionary()
 
 
 class Sender(Protocol):
@@ -124,6 +128,7 @@ class _Pass:
     admins: tuple[int, ...]
     slow_timeout: float
     ledger: _Ledger
+    busy: set[int]  # chats some pass is sending to (this one's among them)
 
     def record(self, what: str, write: Callable[[], object]) -> bool:
         """Write to the store; when it cannot take the write, owe it (and so stop sending)."""
@@ -295,9 +300,13 @@ async def _deliver_chat(p: _Pass, rows: list[outbox.OutboxRow], moved: bool = Fa
             step = await _try_row(p, row)
         except ChatMigrated as exc:
             new = int(exc.new_chat_id)
-            if moved or new == row.chat_id or not _migrate(p, row.chat_id, new):
+            if moved or new == row.chat_id or new in p.busy or not _migrate(p, row.chat_id, new):
                 return sent  # (a second move in one pass is not Telegram's behaviour: wait for the next)
-            return sent + await _deliver_chat(p, [replace(r, chat_id=new) for r in rows[i:]], moved=True)
+            p.busy.add(new)  # its rows are this pass's now: no other pass may start on them
+            try:
+                return sent + await _deliver_chat(p, [replace(r, chat_id=new) for r in rows[i:]], moved=True)
+            finally:
+                p.busy.discard(new)
         if step is Step.SENT:
             sent += 1
         elif step is Step.STOP:
@@ -305,9 +314,18 @@ async def _deliver_chat(p: _Pass, rows: list[outbox.OutboxRow], moved: bool = Fa
     return sent
 
 
+async def _deliver_one(p: _Pass, rows: list[outbox.OutboxRow]) -> int:
+    """One chat's part of a pass; the chat is free for the next pass as soon as it is done, not the whole pass."""
+    try:
+        return await _deliver_chat(p, rows)
+    finally:
+        p.busy.discard(rows[0].chat_id)
+
+
 async def _tell_admins_directly(p: _Pass) -> None:
     """The store cannot record: one log line, and one message to each admin chat, sent now, not queued."""
     held = sum(1 for what, _ in p.ledger.writes if what == "sent")
+    p.ledger.told = True  # before the sends: a pass ending meanwhile must not tell them too
     log.error(
         "outbox delivery paused: the store %s cannot record (%s); %d message(s) Telegram accepted are held"
         " in memory and will not be sent again; delivery resumes once the store is writable",
@@ -321,7 +339,6 @@ async def _tell_admins_directly(p: _Pass) -> None:
             await p.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except (TelegramError, OSError) as exc:
             log.warning("could not tell admin chat %s that delivery is paused: %s", admin, exc)
-    p.ledger.told = True
 
 
 async def deliver_pending(
@@ -338,25 +355,30 @@ async def deliver_pending(
 ) -> int:
     """Send every due outbox row; returns how many Telegram accepted.
 
-    Chats are delivered concurrently (the rate limiter caps the total), each in order. ``now``
-    and ``sleep`` are injectable so tests can step time instead of waiting for it. ``admins`` hear
-    of unknown outcomes, moved groups and a store that cannot record; ``read_timeout`` is the bot's
-    own, which the retry of an unknown outcome multiplies by ``UNKNOWN_RETRY_FACTOR``.
+    Chats are delivered concurrently (the rate limiter caps the total), each in order; a chat another
+    pass is still sending to is left to that pass. ``now`` and ``sleep`` are injectable so tests can
+    step time instead of waiting for it. ``admins`` hear of unknown outcomes, moved groups and a store
+    that cannot record; ``read_timeout`` is the bot's own, which the retry of an unknown outcome
+    multiplies by ``UNKNOWN_RETRY_FACTOR``.
     """
-    lock = _LOCKS.setdefault(store, asyncio.Lock())
-    async with lock:
-        ledger = _LEDGERS.setdefault(store, _Ledger())
-        if not _settle(ledger, store):
-            return 0  # still cannot record what Telegram already has: send nothing
-        now = now or dt.datetime.now(dt.UTC)
-        muted = chats.muted_chats(store, now)
-        rows = [r for r in outbox.pending_rows(store, only_chats, skip_chats) if r.chat_id not in muted]
-        if not rows:
-            return 0
-        slow = read_timeout * UNKNOWN_RETRY_FACTOR
-        p = _Pass(bot, store, now, sleep, per_chat_interval, tuple(admins), slow, ledger)
-        per_chat = [list(g) for _, g in groupby(rows, key=lambda r: r.chat_id)]
-        results = await asyncio.gather(*(_deliver_chat(p, chat_rows) for chat_rows in per_chat))
-        if ledger.writes and not ledger.told:
-            await _tell_admins_directly(p)
-        return sum(results)
+    ledger = _LEDGERS.setdefault(store, _Ledger())
+    if not _settle(ledger, store):
+        return 0  # still cannot record what Telegram already has: send nothing
+    busy = _BUSY.setdefault(store, set())
+    now = now or dt.datetime.now(dt.UTC)
+    muted = chats.muted_chats(store, now)
+    rows = [
+        r
+        for r in outbox.pending_rows(store, only_chats, skip_chats)
+        if r.chat_id not in muted and r.chat_id not in busy
+    ]
+    if not rows:
+        return 0
+    slow = read_timeout * UNKNOWN_RETRY_FACTOR
+    p = _Pass(bot, store, now, sleep, per_chat_interval, tuple(admins), slow, ledger, busy)
+    per_chat = [list(g) for _, g in groupby(rows, key=lambda r: r.chat_id)]
+    busy.update(chat_rows[0].chat_id for chat_rows in per_chat)  # before the first await: no other pass takes them
+    results = await asyncio.gather(*(_deliver_one(p, chat_rows) for chat_rows in per_chat))
+    if ledger.writes and not ledger.told:
+        await _tell_admins_directly(p)
+    return sum(results)

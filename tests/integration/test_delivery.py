@@ -6,6 +6,7 @@ the pauses it asked for.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -171,3 +172,18 @@ async def test_only_and_skip_chats(tg: FakeTelegram, bot: Bot, store: Store, now
     assert await deliver_pending(bot, store, now=now, skip_chats=(0,), sleep=Sleeps()) == 1
     assert [r.chat_id for r in tg.sent()] == [A]
     assert outbox.counts(store) == {"pending": 1, "sent": 1}
+
+
+async def test_overlapping_passes_never_share_a_chat(
+    tg: FakeTelegram, bot: Bot, store: Store, now: dt.datetime
+) -> None:
+    """The running bot starts a pass while the last may still be sending (a 429, a hung send): each row goes once."""
+    chats.subscribe(store, A)
+    chats.subscribe(store, B)
+    queue(store, alert("r1"), alert("r2"), alert("r3"))
+    first, second = await asyncio.gather(
+        deliver_pending(bot, store, now=now, sleep=Sleeps()), deliver_pending(bot, store, now=now, sleep=Sleeps())
+    )
+    assert (first, second) == (6, 0)  # the second found both chats taken by the first
+    assert texts(tg, A) == texts(tg, B) == ["r1 fired", "r2 fired", "r3 fired"]
+    assert await deliver_pending(bot, store, now=now, sleep=Sleeps()) == 0

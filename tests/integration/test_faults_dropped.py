@@ -46,7 +46,7 @@ def service(tmp_path: Path, tg: FakeTelegram) -> Iterator[Service]:
 
 @pytest.fixture
 async def bot(service: Service) -> AsyncIterator[ExtBot[None]]:
-    """The Application's own bot (read timeout 0.5 s, AIORateLimiter), initialised but not polling."""
+    """The Application's own bot (read timeout 0.5 s, its rate limiter), initialised but not polling."""
     app = build(service)
     await app.initialize()
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from telegram.ext import AIORateLimiter
 
 from bot.chat import COMMANDS
 from bot.chat.service import Service
@@ -17,6 +16,7 @@ from bot.jobs.check import run_check
 from bot.jobs.notify import notifier
 from bot.store import chats, outbox
 from bot.telegram.delivery import deliver_pending
+from bot.telegram.floodcontrol import FloodControl
 from tests.support.fake_telegram import Failure, FakeTelegram
 from tests.support.tg_helpers import ADMIN, ALLOWED, STRANGER, TOKEN, build, running
 
@@ -152,7 +152,7 @@ async def test_errors_reach_the_admin_without_the_token(tg: FakeTelegram, servic
 
 def test_the_application_uses_the_rate_limiter(service: Service) -> None:
     app = build(service)
-    assert isinstance(app.bot.rate_limiter, AIORateLimiter)
+    assert isinstance(app.bot.rate_limiter, FloodControl)
     assert app.bot.base_url.endswith(f"/bot{TOKEN}")
 
 

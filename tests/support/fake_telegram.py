@@ -1,96 +1,39 @@
 """A fake Telegram Bot API on 127.0.0.1: the real PTB client talks HTTP to it via ``base_url``.
 
 It answers getMe, getUpdates (from a queue the test fills: messages, and button presses as callback queries),
-sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends, records every request, and can be told to fail
-the next calls of a method: 429 with ``retry_after``, 500, 403 (blocked by the user), 401 (a revoked token), 400, 200
-with an HTML page (not the Bot API), a delay longer than the client's timeout, "late" (accepted, answered only after
-``delay``: the client may time out on a message Telegram has), "drop" (accepted, then the socket is closed without an
-answer) or "reset" (accepted, then the connection is reset): the faults after which only Telegram knows whether it
-took the message. ``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400 with
-``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than Telegram allows and HTML it
-cannot parse (tests/support/tg_html.py). Modelled on httpx's ``serve_in_thread``.
+sendMessage, sendPhoto, answerCallbackQuery, setMyCommands and friends, records every request, and can be told
+to fail the next calls of a method: 429 with ``retry_after``, 500, 403 (blocked by the user), 401 (a revoked
+token), 400, 200 with an HTML page (not the Bot API), 200 with JSON that is not the Bot API's answer ("json"), a
+delay longer than the client's timeout, "late" (accepted, answered only after ``delay``: the client may time out
+on a message Telegram has), "hang" (accepted, answered after ``delay`` or when the test calls ``release``),
+"drop" (accepted, then the socket is closed without an answer) or "reset" (accepted, then the connection is
+reset): the faults after which only Telegram knows whether it took the message. ``fail_chat`` gives every send
+to one chat a failure until told otherwise (a 429 or a hang for that chat only, while the others are answered).
+``migrate`` turns a group into a supergroup (later sends to the old id get Telegram's 400 with
+``migrate_to_chat_id``), and ``enforce_limits`` refuses texts and captions longer than Telegram allows and HTML
+it cannot parse (tests/support/tg_html.py). Modelled on httpx's ``serve_in_thread``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.parser
-import email.policy
 import itertools
-import json
-import socket
-import struct
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 from tests.support.tg_html import html_problem, visible_length
+from tests.support.tg_wire import ACCEPTED, Failure, Request, fail, hang_up, parse_body, reply, wait_before_answering
 
 __all__ = ["ACCEPTED", "Failure", "FakeTelegram", "Request", "fake_telegram", "visible_length"]
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "RotationBot", "username": "rotation_test_bot"}
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024  # Telegram's, in characters after entity parsing
-# Outcomes of a message Telegram has, whether or not the client saw the answer.
-ACCEPTED = ("ok", "delay", "late", "drop", "reset")
-
-
-@dataclass
-class Request:
-    """One API call as the server saw it; ``outcome`` is "ok" or the failure it was given."""
-
-    method: str
-    token: str
-    params: dict[str, Any]
-    files: dict[str, bytes] = field(default_factory=dict)
-    outcome: str = "ok"
-
-    @property
-    def chat_id(self) -> int | None:
-        v = self.params.get("chat_id")
-        return int(v) if v is not None else None
-
-    @property
-    def text(self) -> str:
-        return str(self.params.get("text") or self.params.get("caption") or "")
-
-
-@dataclass
-class Failure:
-    kind: str  # "429" "500" "403" "401" "400" "delay" "late" "drop" "reset" "html" (200, not JSON) "json" (200, body)
-    retry_after: int = 1
-    delay: float = 1.5
-    body: str = ""  # "json": 200 with this body, JSON but not the Bot API's answer
-
-
-def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """PTB posts form fields (JSON-encoded where not plain strings), multipart when a file is attached."""
-    params: dict[str, Any] = {}
-    files: dict[str, bytes] = {}
-    if content_type.startswith("multipart/form-data"):
-        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body
-        )
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            raw = part.get_payload(decode=True)
-            payload = raw if isinstance(raw, bytes) else b""
-            if part.get_filename():
-                files[str(name)] = payload
-            else:
-                params[str(name)] = payload.decode()
-    elif body:
-        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-    for k, v in list(params.items()):
-        if isinstance(v, str) and v and v[0] in "[{":
-            with suppress(ValueError):
-                params[k] = json.loads(v)
-    return params, files
+SENDS = ("sendMessage", "sendPhoto")
 
 
 class FakeTelegram:
@@ -104,6 +47,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._failures: dict[str, deque[Failure]] = {}
         self._migrated: dict[int, int] = {}
+        self._chat_faults: dict[int, Failure] = {}
+        self._released = threading.Event()  # set: every hung send is answered, and later ones at once
         self.enforce_limits = False
         self._cond = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
@@ -129,6 +74,7 @@ class FakeTelegram:
         self._thread.start()
 
     def stop(self) -> None:
+        self._released.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -198,6 +144,17 @@ class FakeTelegram:
         for f in failures:
             q.append(f if isinstance(f, Failure) else Failure(f))
 
+    def fail_chat(self, chat_id: int, failure: Failure | str | None) -> None:
+        """Every send to ``chat_id`` fails so from now on, before any ``fail_next`` (``None``: answered again)."""
+        if failure is None:
+            self._chat_faults.pop(chat_id, None)
+        else:
+            self._chat_faults[chat_id] = failure if isinstance(failure, Failure) else Failure(failure)
+
+    def release(self) -> None:
+        """Answer every hung send now, and any later one at once."""
+        self._released.set()
+
     def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
         """The group ``old_chat_id`` became a supergroup: later sends to it are refused with its new id."""
         self._migrated[old_chat_id] = new_chat_id
@@ -246,57 +203,41 @@ class FakeTelegram:
 
     # --- serving ---------------------------------------------------------------------------------
 
-    def _reply(self, h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
-        try:
-            h.send_response(status)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
-
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         parts = h.path.strip("/").split("/")
         if len(parts) != 2 or not parts[0].startswith("bot"):
-            self._reply(h, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            reply(h, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
         token, method = parts[0][3:], parts[1]
         length = int(h.headers.get("Content-Length") or 0)
-        params, files = _parse_body(h.headers.get("Content-Type") or "", h.rfile.read(length))
+        params, files = parse_body(h.headers.get("Content-Type") or "", h.rfile.read(length))
         req = Request(method, token, params, files)
         refusal = self._refusal(method, req)
         if refusal is not None:
             req.outcome = refusal[0]
             self.requests.append(req)
-            self._reply(h, 400, {"ok": False, "error_code": 400, **refusal[1]})
+            reply(h, 400, {"ok": False, "error_code": 400, **refusal[1]})
             return
+        failure = self._chat_faults.get(req.chat_id) if method in SENDS and req.chat_id is not None else None
         queue = self._failures.get(method)
-        failure = queue.popleft() if queue else None
+        if failure is None and queue:
+            failure = queue.popleft()
         if failure is not None:
             req.outcome = failure.kind
         self.requests.append(req)
-        if failure is not None and failure.kind == "late":
-            time.sleep(failure.delay)  # the message is in; the answer comes after the client's timeout
+        if failure is not None and failure.kind in ("late", "hang"):
+            wait_before_answering(failure, self._released)  # the message is in; the answer comes late
         elif failure is not None and failure.kind in ("drop", "reset"):
-            self._hang_up(h, reset=failure.kind == "reset")
+            hang_up(h, reset=failure.kind == "reset")
             return
         elif failure is not None:
-            self._fail(h, failure)
+            fail(h, failure)
             return
-        self._reply(h, 200, {"ok": True, "result": self._result(method, params)})
-
-    def _hang_up(self, h: BaseHTTPRequestHandler, reset: bool) -> None:
-        """The message is in, but no answer leaves: the socket closes (EOF), or with ``reset`` an RST ends it."""
-        h.close_connection = True
-        if reset:  # linger 0: close() sends RST instead of FIN; the server's own shutdown then finds it closed
-            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            h.connection.close()
+        reply(h, 200, {"ok": True, "result": self._result(method, params)})
 
     def _refusal(self, method: str, req: Request) -> tuple[str, dict[str, Any]] | None:
         """Refusals that follow from the chat or the message, not from a programmed failure."""
-        if method not in ("sendMessage", "sendPhoto"):
+        if method not in SENDS:
             return None
         new_id = self._migrated.get(req.chat_id) if req.chat_id is not None else None
         if new_id is not None:
@@ -312,48 +253,6 @@ class FakeTelegram:
             if problem is not None:
                 return "bad html", {"description": f"Bad Request: {problem}"}
         return None
-
-    def _fail(self, h: BaseHTTPRequestHandler, f: Failure) -> None:
-        if f.kind == "429":
-            self._reply(
-                h,
-                429,
-                {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {f.retry_after}",
-                    "parameters": {"retry_after": f.retry_after},
-                },
-            )
-        elif f.kind == "500":
-            self._reply(h, 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
-        elif f.kind == "403":
-            self._reply(
-                h, 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
-            )
-        elif f.kind == "401":  # the token was revoked (@BotFather /revoke) while the bot ran
-            self._reply(h, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-        elif f.kind == "400":
-            self._reply(h, 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"})
-        elif f.kind == "html":
-            body = b"<html><body>Welcome to the hotel Wi-Fi</body></html>"
-            h.send_response(200)
-            h.send_header("Content-Type", "text/html")
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
-        elif f.kind == "json":
-            data = f.body.encode()
-            h.send_response(200)
-            h.send_header("Content-Type", "application/json")
-            h.send_header("Content-Length", str(len(data)))
-            h.end_headers()
-            h.wfile.write(data)
-        elif f.kind == "delay":
-            time.sleep(f.delay)
-            self._reply(h, 200, {"ok": True, "result": True})
-        else:
-            raise AssertionError(f.kind)
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.telegram.app import RedactToken, redact_token_in_logs
+from bot.telegram.redact import RedactToken, redact_token_in_logs
 from tests.support.tg_helpers import TOKEN
 
 
