@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bot.edits
 from bot.config import POLL_SECONDS, Config, ConfigHolder
 from bot.jobs import TICK_SECONDS, BotScheduler
 from bot.store import FAULTS, Store, chats, outbox, utcnow
@@ -72,13 +73,14 @@ class Service:
     ) -> None:
         self.store = store
         self.options = options or RunOptions()
-        # /reload and the config watcher swap the config inside this holder (bot/config/reload.py).
-        self.config_holder = ConfigHolder(config, config_path)
+        # /reload and the config watcher swap the config inside this holder (bot/config/reload.py), each load after
+        # settling an edit a crash left half recorded, so a rename's routes and silences follow the new name.
+        self.config_holder = ConfigHolder(config, config_path, settle=lambda path: bot.edits.settle(self.store, path))
         self.config_path = config_path
         self.periodic: list[Periodic] = [Periodic("config-watch", POLL_SECONDS, self.watch_config)]
         self.scheduler: BotScheduler | None = None
         if self.options.schedule:
-            self.scheduler = BotScheduler(self.config_holder, now=self.options.clock)
+            self.scheduler = BotScheduler(self.config_holder, now=self.options.clock, settle=bot.edits.settle)
             # run first: the catch-up of a run missed while stopped
             self.periodic.append(Periodic("scheduler", TICK_SECONDS, self.run_scheduler, run_first=True))
         self.last_error: str | None = None

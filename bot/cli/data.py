@@ -12,6 +12,7 @@ import click
 
 import bot.answers
 import bot.calendar
+import bot.edits
 import bot.ingest
 import bot.jobs
 import bot.market
@@ -240,6 +241,7 @@ def check(obj: Context, as_of: dt.date | None, fmt: str, strict: bool) -> None:
 
     Example: rotation-bot check --as-of 2024-07-24 --format json
     """
+    bot.edits.settle(obj.store, obj.config_path)  # a rename a crash left unrecorded: its routes follow it first
     latest, future = bot.answers.future_prices(obj.store, obj.config, dt.datetime.now(dt.UTC))
     if future and (as_of is None or as_of > latest):
         raise BotError(f"nothing was checked: {future}")

@@ -3,7 +3,7 @@
 The file and its history are kept in step here, above both: ``bot.config`` writes the file, ``bot.store.edits``
 holds the rows. The record is written ahead: a ``pending`` row (with the file's hash before and after) is
 committed before the new file is renamed into place, and completed after. A crash in between leaves the
-intent, and ``settle`` (at the next start, edit, undo or history) completes it when the file has the new
+intent, and ``settle`` (at the next start, reload, check, edit, undo or history) completes it when the file has the new
 hash, or drops it when it has the old one; without it, history would lack an edit that is in force and undo
 would be refused for good. Undo refuses when the file is no longer what the edit left (changed by hand
 since), so it never overwrites a change it does not know.

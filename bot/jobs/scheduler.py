@@ -21,6 +21,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.answers import Reading, build_digest, render, split_message
@@ -45,6 +46,7 @@ STOPPED_AFTER_SESSIONS = 5
 TICK_SECONDS = 30.0  # how often the host loop asks; a slot runs within this of its time
 
 Fetcher = Callable[[Store, Config], object]
+Settle = Callable[[Store, Path], object]  # bot.edits.settle, given by the service (this floor is below it)
 
 
 class Stopped(Exception):
@@ -116,8 +118,10 @@ class BotScheduler:
         fetch_prices: Fetcher | None = None,
         fetch_cpi: Fetcher = fetch_cpi,
         open_store: Callable[[Config], Store] | None = None,
+        settle: Settle | None = None,
     ) -> None:
         self.holder = holder
+        self.settle = settle
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.stopping = threading.Event()
         self.fetch_prices = fetch_prices or self._fetch_prices
@@ -167,9 +171,11 @@ class BotScheduler:
         if not self._lock.acquire(blocking=False):
             return []  # a job is already running in another thread
         try:
-            config = self.holder.config
-            store = self.open_store(config)
+            store = self.open_store(self.holder.config)
             try:
+                if self.due(store):
+                    self._follow_file(store)
+                config = self.holder.config
                 lines = []
                 for slot in self.due(store):
                     if self.stopping.is_set():
@@ -185,6 +191,19 @@ class BotScheduler:
                 store.close()
         finally:
             self._lock.release()
+
+    def _follow_file(self, store: Store) -> None:
+        """Before a check: settle what a crashed edit left (a reload that could not, with the store read-only then)
+        and load config.toml if it changed since, so the check routes by the names the file and the store share."""
+
+        def settle(path: Path) -> None:
+            if self.settle is not None:
+                self.settle(store, path)
+
+        settle(self.holder.path)
+        message = self.holder.poll(settle=settle)
+        if message:
+            self.messages.append(message)
 
     def _run(self, store: Store, config: Config, slot: Slot) -> str:
         run_id = store.start_run(slot.kind)
