@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat import alert_buttons
 from bot.chat.service import Service
 from bot.store import chats, iso, outbox
 from bot.store.db import Store
@@ -176,3 +177,26 @@ async def test_429s_in_several_chats_at_once_hold_every_chat(
         "flood control: Telegram asked chat 1002 to wait 20 s while chat 1001 waits too: taken as the bot's own"
         " limit, every chat waits"
     )
+
+
+async def test_a_429_to_a_request_for_no_chat_holds_every_chat(tg: FakeTelegram, service: Service) -> None:
+    """An answer to a button press names no chat: Telegram's 429 to it can only be the bot's own limit."""
+    clock = SteppedClock()
+    tg.fail_next("answerCallbackQuery", Failure("429", retry_after=20))
+    async with running(build(service, clock=clock.clock)):
+        silence = alert_buttons(str(RATIO_RULE["name"]))[0][2]
+        tg.push_press(A, silence.data)
+        await tg.wait_until(lambda: bool(tg.calls("answerCallbackQuery", outcome="429")))
+        tg.push_text(B, "/ratio")
+        await clock.wait_sleepers(2)  # A's reply to the press and B's answer wait out the bot's 20 s
+        assert tg.sent(A) == tg.sent(B) == []
+        clock.advance(20)
+        await tg.wait_until(lambda: len(tg.sent(A)) == len(tg.sent(B)) == 1)
+        # Once the waits are over, a 429 to one chat is that chat's own again.
+        tg.fail_chat(A, Failure("429", retry_after=20))
+        tg.push_text(A, "/ratio")
+        await tg.wait_until(lambda: sends(tg, A).count("429") == 1)
+        assert "^RUT / ^GSPC" in await answer(tg, B, "/ratio")
+        tg.fail_chat(A, None)
+        clock.advance(20)  # A's reply, waiting, is sent: the Application ends only once its handlers have
+        await tg.wait_until(lambda: len(tg.sent(A)) == 2)
