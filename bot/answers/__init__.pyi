@@ -28,6 +28,7 @@ from .noise import noise_text as noise_text
 from .noise import noise_texts as noise_texts
 from .noise import record_noise as record_noise
 from .render import CAPTION_LIMIT as CAPTION_LIMIT
+from .render import DISCLAIMER as DISCLAIMER
 from .render import MAX_TEXT as MAX_TEXT
 from .render import MESSAGE_LIMIT as MESSAGE_LIMIT
 from .render import clip as clip

@@ -22,6 +22,11 @@ MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 MAX_TEXT = 4000
 _TAG = re.compile(r"<[^>]+>")
+# Said where people first look (/start, /help, the README): the figures are history, not a recommendation.
+DISCLAIMER = (
+    "Not investment advice: alerts say what the market data shows now, and track records what followed "
+    "in the past, beside any day; neither says what comes next."
+)
 
 
 def e(value: object) -> str:

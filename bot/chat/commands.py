@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from bot.answers import e, echo
+from bot.answers import DISCLAIMER, e, echo
 from bot.chat.admin import cmd_consensus, cmd_reload
 from bot.chat.ask import (
     cmd_alerts,
@@ -60,7 +60,8 @@ async def cmd_start(ctx: CommandContext, args: list[str]) -> Reply:
     return Reply(
         "👋 <b>rotation-bot</b> watches the Russell 2000 / S&amp;P 500 ratio, S&amp;P 500 breadth and CPI "
         "surprises, and alerts you when a rule fires.\n"
-        "Send /subscribe to get alerts, /ratio for today's ratio, /help for every command."
+        "Send /subscribe to get alerts, /ratio for today's ratio, /help for every command.\n"
+        f"<i>{e(DISCLAIMER)}</i>"
     )
 
 
@@ -75,6 +76,7 @@ async def cmd_help(ctx: CommandContext, args: list[str]) -> Reply:
             continue
         usage = f" {e(c.usage)}" if c.usage else ""
         lines.append(f"/{c.name}{usage} — {e(c.help)}{' (admin)' if c.admin else ''}")
+    lines.append(f"<i>{e(DISCLAIMER)}</i>")
     return Reply("\n".join(lines))
 
 

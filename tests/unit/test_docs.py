@@ -8,6 +8,7 @@ import click
 import pytest
 
 from bot.chat import COMMANDS
+from bot.chat.base import CommandContext
 from bot.cli.main import main
 from tests.support.paths import REPO
 
@@ -55,3 +56,14 @@ def test_the_readme_puts_rotation_bot_on_path_before_it_is_typed_bare() -> None:
         timeout=60,
     )
     assert found.stdout.strip() == str(REPO / ".venv" / "bin" / "rotation-bot"), found.stderr
+
+
+async def test_the_disclaimer_is_where_people_first_look() -> None:
+    """Not investment advice: in the README's opening, and at the end of /start and /help in chat."""
+    from bot.answers import DISCLAIMER
+    from bot.chat.commands import cmd_help, cmd_start
+
+    assert README.index("**Not investment advice.**") < README.index("## The two commands")
+    ctx = CommandContext(service=None, chat_id=1, admin=False)  # type: ignore[arg-type]
+    for reply in (await cmd_start(ctx, []), await cmd_help(ctx, [])):
+        assert reply.text.splitlines()[-1] == f"<i>{DISCLAIMER}</i>"
