@@ -77,16 +77,18 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
     return params, files
 
 
+def send_body(h: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:
+    """One whole HTTP answer: the Bot API's JSON, or a page or body that is not it."""
+    h.send_response(status)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
 def reply(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
-    try:
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the client gave up (a timeout test)
+    with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+        send_body(h, status, "application/json", json.dumps(payload).encode())
 
 
 def hang_up(h: BaseHTTPRequestHandler, reset: bool) -> None:
@@ -127,19 +129,9 @@ def fail(h: BaseHTTPRequestHandler, f: Failure) -> None:
     elif f.kind == "400":
         reply(h, 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"})
     elif f.kind == "html":
-        body = b"<html><body>Welcome to the hotel Wi-Fi</body></html>"
-        h.send_response(200)
-        h.send_header("Content-Type", "text/html")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        h.wfile.write(body)
+        send_body(h, 200, "text/html", b"<html><body>Welcome to the hotel Wi-Fi</body></html>")
     elif f.kind == "json":
-        data = f.body.encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        h.wfile.write(data)
+        send_body(h, 200, "application/json", f.body.encode())
     elif f.kind == "delay":
         time.sleep(f.delay)
         reply(h, 200, {"ok": True, "result": True})
